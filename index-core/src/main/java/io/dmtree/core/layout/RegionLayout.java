@@ -1,0 +1,69 @@
+package io.dmtree.core.layout;
+
+/**
+ * Offsets of the fixed parts of every memory node's region. All fields are little-endian words
+ * written once when the memory node formats its region, except the index superblock, which the
+ * first compute node to open an index fills (on memory node 0 only) and whose root pointer
+ * changes by CAS when the root grows.
+ *
+ * <pre>
+ *   0                   8                   16                  24                  32
+ *   +-------------------+-------------------+-------------------+-------------------+
+ *   | magic "DMTREE01"  | region bytes      | chunk bytes       | lock table offset |
+ *   +-------------------+-------------------+-------------------+-------------------+
+ *  32 lock table bytes  | chunk area offset | mn id:32|fmt:32   | reserved          |
+ *   +-------------------+-------------------+-------------------+-------------------+
+ *  64 index superblock (memory node 0):
+ *   +-------------------+---------+---------+---------+---------+-------------------+
+ *   | root pointer      | key w:32| val w:32| node:32 |stride:32| index state       |
+ *   +-------------------+---------+---------+---------+---------+-------------------+
+ *  96 lock design name, 32 bytes of ASCII, zero padded                              |
+ *   +-------------------------------------------------------------------------------+
+ * 128 .. 4095 reserved
+ * 4096 lock table: lock table bytes / stride locks, each zeroed, then chunk area (4 KiB aligned)
+ * </pre>
+ */
+public final class RegionLayout {
+    public static final long MAGIC = 0x313045455254444DL; // "DMTREE01" little-endian
+    public static final int FORMAT_VERSION = 1;
+
+    public static final int MAGIC_OFFSET = 0;
+    public static final int REGION_BYTES_OFFSET = 8;
+    public static final int CHUNK_BYTES_OFFSET = 16;
+    public static final int LOCK_TABLE_OFFSET_OFFSET = 24;
+    public static final int LOCK_TABLE_BYTES_OFFSET = 32;
+    public static final int CHUNK_AREA_OFFSET_OFFSET = 40;
+    public static final int NODE_ID_AND_FORMAT_OFFSET = 48;
+
+    public static final int SUPERBLOCK_OFFSET = 64;
+    public static final int ROOT_POINTER_OFFSET = SUPERBLOCK_OFFSET;
+    public static final int KEY_WIDTH_OFFSET = SUPERBLOCK_OFFSET + 8;
+    public static final int VALUE_WIDTH_OFFSET = SUPERBLOCK_OFFSET + 12;
+    public static final int NODE_SIZE_OFFSET = SUPERBLOCK_OFFSET + 16;
+    public static final int LOCK_STRIDE_OFFSET = SUPERBLOCK_OFFSET + 20;
+    public static final int INDEX_STATE_OFFSET = SUPERBLOCK_OFFSET + 24;
+    public static final int LOCK_DESIGN_OFFSET = SUPERBLOCK_OFFSET + 32;
+    public static final int LOCK_DESIGN_BYTES = 32;
+    public static final int SUPERBLOCK_BYTES = 64;
+
+    /** Index state word values. */
+    public static final long INDEX_ABSENT = 0;
+    public static final long INDEX_CREATING = 1;
+    public static final long INDEX_READY = 2;
+
+    public static final int HEADER_BYTES = 4096;
+    public static final int LOCK_TABLE_START = HEADER_BYTES;
+    public static final int CHUNK_ALIGNMENT = 4096;
+
+    private RegionLayout() {
+    }
+
+    public static long alignUp(long value, long alignment) {
+        return (value + alignment - 1) / alignment * alignment;
+    }
+
+    /** Where the chunk area starts for a lock table of the given size. */
+    public static long chunkAreaOffset(long lockTableBytes) {
+        return alignUp(LOCK_TABLE_START + lockTableBytes, CHUNK_ALIGNMENT);
+    }
+}

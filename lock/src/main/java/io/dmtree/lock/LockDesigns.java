@@ -1,0 +1,39 @@
+package io.dmtree.lock;
+
+import io.dmtree.core.lock.LockDesign;
+import io.dmtree.lock.baseline.CasSpinLock;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** Every lock design by the name users select it with. */
+public final class LockDesigns {
+    private static final Map<String, Supplier<LockDesign>> DESIGNS = new LinkedHashMap<>();
+
+    static {
+        DESIGNS.put(CasSpinLock.NAME, CasSpinLock::new);
+    }
+
+    private LockDesigns() {
+    }
+
+    /** The design called {@code name}; an {@link IllegalArgumentException} lists the names when unknown. */
+    public static LockDesign byName(String name) {
+        Supplier<LockDesign> s = DESIGNS.get(name);
+        if (s == null) {
+            throw new IllegalArgumentException("unknown lock design '" + name + "'; known: " + String.join(", ", names()));
+        }
+        return s.get();
+    }
+
+    public static List<String> names() {
+        return List.copyOf(DESIGNS.keySet());
+    }
+
+    /** The design the tree uses when none is named. */
+    public static String defaultName() {
+        return CasSpinLock.NAME;
+    }
+}
