@@ -1,0 +1,79 @@
+package io.dmtree.core.tree;
+
+/**
+ * Shape of an index, fixed when it is created.
+ *
+ * @param keyBytes   key width, 1..64 bytes
+ * @param valueBytes value width, 1..256 bytes
+ * @param nodeBytes  tree node size, a multiple of 64 between 256 and 64 KiB; 0 picks the smallest
+ *                   power of two from 1 KiB up that holds {@link #MIN_AUTO_FANOUT} leaf entries
+ * @param cacheBytes budget of each compute node's index cache
+ */
+public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes) {
+    public static final int MAX_KEY_BYTES = 64;
+    public static final int MAX_VALUE_BYTES = 256;
+    public static final int MIN_NODE_BYTES = 256;
+    public static final int MAX_NODE_BYTES = 64 * 1024;
+    public static final int DEFAULT_NODE_BYTES = 1024;
+    /** Fewest entries a node may hold: splits need at least this many to move half. */
+    public static final int MIN_FANOUT = 4;
+    public static final int MIN_AUTO_FANOUT = 16;
+    public static final long DEFAULT_CACHE_BYTES = 64L << 20;
+
+    public TreeConfig {
+        if (keyBytes < 1 || keyBytes > MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("key width must be in [1, " + MAX_KEY_BYTES + "] bytes: " + keyBytes);
+        }
+        if (valueBytes < 1 || valueBytes > MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value width must be in [1, " + MAX_VALUE_BYTES + "] bytes: " + valueBytes);
+        }
+        if (cacheBytes < 0) {
+            throw new IllegalArgumentException("cache budget must not be negative: " + cacheBytes);
+        }
+        if (nodeBytes == 0) {
+            nodeBytes = autoNodeBytes(keyBytes, valueBytes);
+        }
+        if (nodeBytes < MIN_NODE_BYTES || nodeBytes > MAX_NODE_BYTES || nodeBytes % 64 != 0) {
+            throw new IllegalArgumentException("node size must be a multiple of 64 in [" + MIN_NODE_BYTES + ", "
+                    + MAX_NODE_BYTES + "]: " + nodeBytes);
+        }
+        NodeLayout layout = new NodeLayout(keyBytes, valueBytes, nodeBytes);
+        if (layout.leafCapacity() < MIN_FANOUT || layout.internalCapacity() < MIN_FANOUT) {
+            throw new IllegalArgumentException("a " + nodeBytes + "-byte node holds only " + layout.leafCapacity()
+                    + " entries of " + keyBytes + "-byte keys and " + valueBytes + "-byte values; at least "
+                    + MIN_FANOUT + " are needed: use a larger node size or 0 for automatic");
+        }
+    }
+
+    public static TreeConfig defaults() {
+        return new TreeConfig(8, 8, 0, DEFAULT_CACHE_BYTES);
+    }
+
+    static int autoNodeBytes(int keyBytes, int valueBytes) {
+        int size = DEFAULT_NODE_BYTES;
+        while (size < MAX_NODE_BYTES && new NodeLayout(keyBytes, valueBytes, size).leafCapacity() < MIN_AUTO_FANOUT) {
+            size *= 2;
+        }
+        return size;
+    }
+
+    public NodeLayout layout() {
+        return new NodeLayout(keyBytes, valueBytes, nodeBytes);
+    }
+
+    public TreeConfig withKeyBytes(int n) {
+        return new TreeConfig(n, valueBytes, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes);
+    }
+
+    public TreeConfig withValueBytes(int n) {
+        return new TreeConfig(keyBytes, n, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes);
+    }
+
+    public TreeConfig withNodeBytes(int n) {
+        return new TreeConfig(keyBytes, valueBytes, n, cacheBytes);
+    }
+
+    public TreeConfig withCacheBytes(long n) {
+        return new TreeConfig(keyBytes, valueBytes, nodeBytes, n);
+    }
+}
