@@ -91,6 +91,8 @@ public final class BLinkTree {
         int[] order = new int[64];
         /** The cache entry the current leaf address came from, or null. */
         IndexCache.CachedNode via;
+        /** The node {@link #lockCovering} locked. */
+        long lockedNode;
         /** True when {@link #node} already holds a consistent image of the address descend returned. */
         boolean loaded;
 
@@ -352,73 +354,71 @@ public final class BLinkTree {
         w.batch.clear();
     }
 
+    /**
+     * Locks the node of {@code level} whose fences hold the worker's key, starting at {@code node}:
+     * after each lock the node is read and, if the key lies right of it, unlocked and left for its
+     * sibling; if it is the wrong level or lies right of the key, the path was wrong and the search
+     * restarts from the root. On return {@code w.node} holds the locked node's image and
+     * {@code w.lockedNode} its address; the result is the lock to release.
+     */
+    private long lockCovering(Worker w, int level, long node) {
+        int restarts = 0;
+        while (true) {
+            long lock = lockOf(node);
+            locks.acquire(lock, LockMode.EXCLUSIVE);
+            NodeImage n = w.node;
+            readLocked(node, n);
+            w.loaded = false;
+            if (n.level() != level || n.belowLow(w.keyBuffer, 0)) {
+                unlock(w, lock);
+                node = restart(w, level, ++restarts);
+                continue;
+            }
+            if (n.atOrAboveHigh(w.keyBuffer, 0)) {
+                unlock(w, lock);
+                node = moveRight(w, n);
+                continue;
+            }
+            w.lockedNode = node;
+            return lock;
+        }
+    }
+
     private boolean put(Worker w, DirectBuffer value, int valueOffset) {
         if (value.capacity() - valueOffset < valueBytes) {
             throw new IllegalArgumentException("value must be " + valueBytes + " bytes");
         }
-        long leaf = descend(w, 0);
-        int restarts = 0;
-        while (true) {
-            long lock = lockOf(leaf);
-            locks.acquire(lock, LockMode.EXCLUSIVE);
-            NodeImage n = w.node;
-            readLocked(leaf, n);
-            w.loaded = false;
-            if (n.level() != 0 || n.belowLow(w.keyBuffer, 0)) {
-                unlock(w, lock);
-                leaf = restart(w, 0, ++restarts);
-                continue;
-            }
-            if (n.atOrAboveHigh(w.keyBuffer, 0)) {
-                unlock(w, lock);
-                leaf = moveRight(w, n);
-                continue;
-            }
-            int slot = n.findLeafKey(w.keyBuffer, 0);
-            boolean inserted = slot < 0;
+        long lock = lockCovering(w, 0, descend(w, 0));
+        long leaf = w.lockedNode;
+        NodeImage n = w.node;
+        int slot = n.findLeafKey(w.keyBuffer, 0);
+        boolean inserted = slot < 0;
+        if (slot < 0) {
+            slot = n.freeLeafSlot();
             if (slot < 0) {
-                slot = n.freeLeafSlot();
-                if (slot < 0) {
-                    splitLeafAndPut(w, leaf, lock, value, valueOffset);
-                    return true;
-                }
-                n.setCount(n.count() + 1);
+                splitLeafAndPut(w, leaf, lock, value, valueOffset);
+                return true;
             }
-            n.putLeafEntry(slot, w.keyBuffer, 0, value, valueOffset);
-            writeBackEntryAndUnlock(w, leaf, lock, slot);
-            return inserted;
+            n.setCount(n.count() + 1);
         }
+        n.putLeafEntry(slot, w.keyBuffer, 0, value, valueOffset);
+        writeBackEntryAndUnlock(w, leaf, lock, slot);
+        return inserted;
     }
 
     private boolean delete(Worker w) {
-        long leaf = descend(w, 0);
-        int restarts = 0;
-        while (true) {
-            long lock = lockOf(leaf);
-            locks.acquire(lock, LockMode.EXCLUSIVE);
-            NodeImage n = w.node;
-            readLocked(leaf, n);
-            w.loaded = false;
-            if (n.level() != 0 || n.belowLow(w.keyBuffer, 0)) {
-                unlock(w, lock);
-                leaf = restart(w, 0, ++restarts);
-                continue;
-            }
-            if (n.atOrAboveHigh(w.keyBuffer, 0)) {
-                unlock(w, lock);
-                leaf = moveRight(w, n);
-                continue;
-            }
-            int slot = n.findLeafKey(w.keyBuffer, 0);
-            if (slot < 0) {
-                unlock(w, lock);
-                return false;
-            }
-            n.clearLeafEntry(slot);
-            n.setCount(n.count() - 1);
-            writeBackEntryAndUnlock(w, leaf, lock, slot);
-            return true;
+        long lock = lockCovering(w, 0, descend(w, 0));
+        long leaf = w.lockedNode;
+        NodeImage n = w.node;
+        int slot = n.findLeafKey(w.keyBuffer, 0);
+        if (slot < 0) {
+            unlock(w, lock);
+            return false;
         }
+        n.clearLeafEntry(slot);
+        n.setCount(n.count() - 1);
+        writeBackEntryAndUnlock(w, leaf, lock, slot);
+        return true;
     }
 
     /** Writes one leaf entry and the header words, then releases: one batch. */
@@ -507,55 +507,32 @@ public final class BLinkTree {
      * {@code level}. Grows the root first when the tree has no such level yet.
      */
     private void insertSeparator(Worker w, int level, byte[] separator, long child) {
-        int restarts = 0;
-        while (true) {
+        System.arraycopy(separator, 0, w.key, 0, keyBytes);
+        long start = descend(w, level);
+        while (start == GlobalAddress.NULL) {
+            growRoot(w, level - 1);
             System.arraycopy(separator, 0, w.key, 0, keyBytes);
-            long node = descend(w, level);
-            if (node == GlobalAddress.NULL) {
-                growRoot(w, level - 1);
-                continue;
-            }
-            while (true) {
-                long lock = lockOf(node);
-                locks.acquire(lock, LockMode.EXCLUSIVE);
-                NodeImage n = w.node;
-                readLocked(node, n);
-                w.loaded = false;
-                if (n.level() != level || n.belowLow(w.keyBuffer, 0)) {
-                    unlock(w, lock);
-                    if (++restarts > MAX_RESTARTS) {
-                        throw new IllegalStateException("cannot place separator at level " + level + ": the tree is corrupt");
-                    }
-                    stats.restarts.increment();
-                    if (w.via != null) {
-                        cache.invalidate(level + 1, w.via);
-                    }
-                    break;
-                }
-                if (n.atOrAboveHigh(w.keyBuffer, 0)) {
-                    unlock(w, lock);
-                    node = moveRight(w, n);
-                    continue;
-                }
-                int i = n.upperBound(w.keyBuffer, 0);
-                if (i > 0 && KeyOrder.equal(n.buffer(), n.internalKeyOffset(i - 1), w.keyBuffer, 0, keyBytes)) {
-                    unlock(w, lock); // already there: a root growth took it in
-                    return;
-                }
-                if (n.count() < layout.internalCapacity()) {
-                    n.insertSeparator(i, w.keyBuffer, 0, child);
-                    n.seal();
-                    VerbBatch b = w.batch;
-                    b.clear();
-                    b.write(node, n.buffer(), 0, layout.nodeBytes());
-                    locks.release(lock, LockMode.EXCLUSIVE, b);
-                    b.clear();
-                    return;
-                }
-                splitInternalAndInsert(w, node, lock, i, child);
-                return;
-            }
+            start = descend(w, level);
         }
+        long lock = lockCovering(w, level, start);
+        long node = w.lockedNode;
+        NodeImage n = w.node;
+        int i = n.upperBound(w.keyBuffer, 0);
+        if (i > 0 && KeyOrder.equal(n.buffer(), n.internalKeyOffset(i - 1), w.keyBuffer, 0, keyBytes)) {
+            unlock(w, lock); // already there: a root growth took it in
+            return;
+        }
+        if (n.count() < layout.internalCapacity()) {
+            n.insertSeparator(i, w.keyBuffer, 0, child);
+            n.seal();
+            VerbBatch b = w.batch;
+            b.clear();
+            b.write(node, n.buffer(), 0, layout.nodeBytes());
+            locks.release(lock, LockMode.EXCLUSIVE, b);
+            b.clear();
+            return;
+        }
+        splitInternalAndInsert(w, node, lock, i, child);
     }
 
     private void splitInternalAndInsert(Worker w, long node, long lock, int position, long child) {
