@@ -3,12 +3,12 @@ package io.dmtree.mn;
 import io.dmtree.mn.control.MemoryNodeOptions;
 import io.dmtree.mn.control.MemoryNodeServer;
 import io.dmtree.mn.control.Transport;
+import io.dmtree.mn.tcp.HostPort;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -56,28 +56,6 @@ public final class MemoryNodeCommand implements Callable<Integer> {
         System.exit(new CommandLine(new MemoryNodeCommand()).execute(args));
     }
 
-    /** Parses {@code HOST:PORT} with a message naming the option. */
-    public static InetSocketAddress hostPort(String option, String value) {
-        int colon = value == null ? -1 : value.lastIndexOf(':');
-        if (colon <= 0 || colon == value.length() - 1) {
-            throw new IllegalArgumentException(option + " must be HOST:PORT, not '" + value + "'");
-        }
-        String host = value.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(value.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + ": bad port in '" + value + "'");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException(option + ": port out of range in '" + value + "'");
-        }
-        return new InetSocketAddress(host, port);
-    }
-
     @Override
     public Integer call() {
         PrintWriter err = new PrintWriter(System.err, true);
@@ -88,8 +66,8 @@ public final class MemoryNodeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--max-frame must be below 2G: " + maxFrame);
             }
             MemoryNodeConfig config = new MemoryNodeConfig(ByteSize.parse(memory), ByteSize.parse(chunk), ByteSize.parse(lockTable));
-            options = new MemoryNodeOptions(id, hostPort("--listen", listen), config, Transport.parse(transport), dir,
-                    (int) frame, rdmaListen == null ? null : hostPort("--rdma-listen", rdmaListen));
+            options = new MemoryNodeOptions(id, HostPort.parse("--listen", listen), config, Transport.parse(transport), dir,
+                    (int) frame, rdmaListen == null ? null : HostPort.parse("--rdma-listen", rdmaListen));
         } catch (IllegalArgumentException e) {
             err.println("dmtree mn: " + e.getMessage());
             return 2;

@@ -119,6 +119,7 @@ public final class FrameServer implements AutoCloseable {
                 }
                 reader.wrap(ch.frame(), 0, ch.frameLength());
                 try {
+                    writer.reset();
                     session.handle(reader, writer);
                     framesServed.incrementAndGet();
                 } catch (MalformedFrameException e) {
@@ -128,7 +129,9 @@ public final class FrameServer implements AutoCloseable {
                     }
                     continue;
                 }
-                ch.write(writer);
+                if (writer.length() > 0) {
+                    ch.write(writer);
+                }
             }
         } catch (EOFException | ClosedChannelException e) {
             // the peer or the server closed the connection
@@ -253,7 +256,7 @@ public final class FrameServer implements AutoCloseable {
     /** For log lines: host:port. */
     public static String describe(SocketAddress a) {
         if (a instanceof InetSocketAddress i) {
-            return i.getHostString() + ":" + i.getPort();
+            return HostPort.format(i);
         }
         return String.valueOf(a);
     }

@@ -12,8 +12,9 @@ public interface FrameService {
     /** The state of one connection; called by that connection's thread only. */
     interface Session {
         /**
-         * Handles one request frame and writes a finished reply into {@code reply}; a refused request
-         * throws, and the server sends the error reply. May block (a barrier), but must return once
+         * Handles one request frame and writes a finished reply into {@code reply} (or nothing, for a
+         * one-way frame such as a CN-to-CN message); a refused request throws, and the server sends
+         * the error reply. May block (a barrier), but must return once
          * {@code shuttingDown} is reported by the server.
          */
         void handle(FrameReader request, FrameWriter reply) throws MalformedFrameException, InterruptedException;

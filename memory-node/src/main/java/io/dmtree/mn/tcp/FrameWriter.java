@@ -35,6 +35,12 @@ public final class FrameWriter {
         return this;
     }
 
+    /** Empties the writer: {@link #length()} is 0 until the next {@link #begin}. */
+    public FrameWriter reset() {
+        position = 0;
+        return this;
+    }
+
     /** Rewrites the count field of the frame being built. */
     public FrameWriter count(int count) {
         buffer.putShort(FrameHeader.COUNT_OFFSET, (short) count, LE);
