@@ -62,7 +62,11 @@ public final class ControlClient implements AutoCloseable {
     /** Joins; {@code wanted} is {@link ControlFrame#ANY_COMPUTE_NODE} on memory node 0. Returns the id. */
     public synchronized int join(int wanted) {
         FrameReader r = call(begin(FrameHeader.TYPE_JOIN).u16(wanted).u16(0).i32(0), timeoutMillis, "JOIN");
-        return read(() -> r.u16("compute node id"));
+        return read(() -> {
+            int cn = r.u16("compute node id");
+            r.skip(6, "memory node id and padding");
+            return cn;
+        });
     }
 
     public synchronized void leave() {
