@@ -21,8 +21,9 @@ import java.util.stream.Stream;
 
 /**
  * The {@code lmdb} peer: LMDB through lmdbjava, one environment in a fresh temporary directory that
- * is deleted on {@link #close()}. Durability is off ({@code MDB_NOSYNC}, {@code MDB_NOMETASYNC}),
- * so writes cost a copy-on-write B+-tree update and a commit, not a disk flush.
+ * is deleted on {@link #close()}. It runs in its fastest in-memory setting: durability off
+ * ({@code MDB_NOSYNC}, {@code MDB_NOMETASYNC}) and a writable memory map ({@code MDB_WRITEMAP}), so
+ * a write costs a copy-on-write B+-tree update and a commit in memory, not a disk flush.
  *
  * <p>Buffers go through lmdbjava's Agrona {@link DirectBufferProxy}: its {@code ByteBuffer}
  * proxies reflect into {@code java.nio.Buffer} and fail on JDK 17 without {@code --add-opens},
@@ -61,7 +62,7 @@ public final class LmdbSystem implements KvSystem {
                     .setMapSize(mapBytes)
                     .setMaxDbs(1)
                     .setMaxReaders(Math.max(126, shape.threads() * 2 + 8))
-                    .open(directory.toFile(), EnvFlags.MDB_NOSYNC, EnvFlags.MDB_NOMETASYNC, EnvFlags.MDB_NOTLS);
+                    .open(directory.toFile(), EnvFlags.MDB_NOSYNC, EnvFlags.MDB_NOMETASYNC, EnvFlags.MDB_NOTLS, EnvFlags.MDB_WRITEMAP);
             this.env = e;
             this.db = e.openDbi(DATABASE, DbiFlags.MDB_CREATE);
         } catch (RuntimeException | Error failure) {
@@ -91,7 +92,7 @@ public final class LmdbSystem implements KvSystem {
 
     @Override
     public String setup() {
-        return NAME + ": lmdbjava, MDB_NOSYNC|MDB_NOMETASYNC, map " + (mapBytes >> 20) + " MiB in a temporary directory, "
+        return NAME + ": lmdbjava, MDB_NOSYNC|MDB_NOMETASYNC|MDB_WRITEMAP, map " + (mapBytes >> 20) + " MiB in a temporary directory, "
                 + "one write transaction per write, reused read transactions";
     }
 
