@@ -3,6 +3,7 @@ package io.dmtree.workloads.cli;
 import io.dmtree.cn.EmbeddedCluster;
 import io.dmtree.lock.LockDesigns;
 import io.dmtree.workloads.check.MutationCheck;
+import io.dmtree.workloads.kv.DmtreeSystem;
 import io.dmtree.workloads.ycsb.KeySpace;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -79,14 +80,15 @@ public final class CheckCommand implements Callable<Integer> {
                 computeNodes, memoryNodes, lock, keySize, valueSize);
         out.flush();
         MutationCheck.Result result;
-        try (EmbeddedCluster cluster = EmbeddedCluster.builder()
+        EmbeddedCluster.Builder builder = EmbeddedCluster.builder()
                 .computeNodes(computeNodes)
                 .memoryNodes(memoryNodes)
                 .keyBytes(keySize)
                 .valueBytes(valueSize)
                 .lock(lock)
-                .threadsPerComputeNode(Math.max(256, threads))
-                .start()) {
+                .threadsPerComputeNode(Math.max(256, threads));
+        builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), records));
+        try (EmbeddedCluster cluster = builder.start()) {
             result = MutationCheck.run(cluster, new MutationCheck.Settings(records, operations, threads, deletePercent, s));
         }
         out.printf(Locale.ROOT, "mutations: %,d in %.2f s%n", operations, result.mutationNanos() / 1e9);

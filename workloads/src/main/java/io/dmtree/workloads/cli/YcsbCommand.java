@@ -103,6 +103,12 @@ public final class YcsbCommand implements Callable<Integer> {
         OptionChecks.inRange(spec, "--mns", memoryNodes, 1, 64);
         OptionChecks.inRange(spec, "--key-size", keySize, 1, 64);
         OptionChecks.inRange(spec, "--value-size", valueSize, 1, 256);
+        long streamBytes = operations * (Long.BYTES + 2);
+        if (streamBytes > Runtime.getRuntime().maxMemory() / 2) {
+            throw OptionChecks.usage(spec, "--operations " + operations + " needs about " + (streamBytes >> 20)
+                    + " MiB for the pre-drawn stream, more than half the heap (" + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB); raise it with -Xmx (DMTREE_JAVA_OPTS for scripts/dmtree) or run fewer operations");
+        }
         KeySpace keys = new KeySpace(keySize, seed);
         if (records > keys.capacity()) {
             throw OptionChecks.usage(spec, "--records " + records + " does not fit into " + keySize + "-byte keys (at most "

@@ -48,7 +48,7 @@ public final class DmtreeSystem implements KvSystem {
      * slack, plus four chunks per compute node, the lock table and 64 MiB; never less than the
      * default. The local carrier touches pages only when it uses them.
      */
-    static long regionBytes(ClusterConfig config, long entries) {
+    public static long regionBytes(ClusterConfig config, long entries) {
         NodeLayout layout = config.tree().layout();
         long perLeaf = Math.max(1, layout.leafCapacity() / 2);
         long leaves = entries / perLeaf + 1;

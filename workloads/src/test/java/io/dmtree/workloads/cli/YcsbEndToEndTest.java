@@ -123,7 +123,17 @@ class YcsbEndToEndTest {
             assertTrue(mn.get("round_trips_per_op").asDouble() > 0);
             assertTrue(mn.get("bytes_per_op").asDouble() > 0);
             assertEquals(2, root.get("ratios").size());
+            JsonNode ratio = root.get("ratios").get(0);
+            assertEquals("csl", ratio.get("peer").asText());
+            assertEquals(dm.get("throughput_ops_s").asDouble() / csl.get("throughput_ops_s").asDouble(),
+                    ratio.get("dmtree_over_peer").asDouble(), 1e-9);
+            JsonNode cache = dm.get("cache");
+            assertTrue(cache.get("hits").asLong() + cache.get("misses").asLong() > 0);
         }
+        CliRun table = CliRun.of("ycsb", "-w", "C", "-r", "1000", "-n", "1000", "-t", "1");
+        assertEquals(0, table.exitCode(), table.err());
+        assertTrue(table.out().contains("/csl") && table.out().contains("/lmdb"), table.out());
+        assertTrue(table.out().contains("dmtree memory node traffic per operation"), table.out());
         JsonNode a = run("ycsb", "-w", "A", "-r", "2000", "-n", "4000", "-t", "2", "--lock", "all");
         checkCommonFields(a, "A", 2000, 4000, 2, expectedNames(a));
         for (JsonNode s : a.get("systems")) {
