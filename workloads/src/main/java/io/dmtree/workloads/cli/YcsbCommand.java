@@ -74,6 +74,11 @@ public final class YcsbCommand implements Callable<Integer> {
             description = "dmtree lock design, or 'all' for one dmtree run per registered design (default: ${DEFAULT-VALUE})")
     String lock = LockDesigns.defaultName();
 
+    @Option(names = "--slices", defaultValue = "10", paramLabel = "N",
+            description = "cut the run phase into N slices and let the systems take turns slice by slice, so a change in"
+                    + " background load hits all alike; 1 runs each system's whole run phase in one go (1..1000)")
+    int slices;
+
     @Option(names = "--no-dmtree", description = "run the peers only")
     boolean noDmtree;
 
@@ -101,6 +106,7 @@ public final class YcsbCommand implements Callable<Integer> {
         OptionChecks.inRange(spec, "--threads", threads, 1, 4096);
         OptionChecks.inRange(spec, "--cns", computeNodes, 1, 64);
         OptionChecks.inRange(spec, "--mns", memoryNodes, 1, 64);
+        OptionChecks.inRange(spec, "--slices", slices, 1, 1000);
         OptionChecks.inRange(spec, "--key-size", keySize, 1, 64);
         OptionChecks.inRange(spec, "--value-size", valueSize, 1, 256);
         long streamBytes = operations * (Long.BYTES + 2);
@@ -125,7 +131,7 @@ public final class YcsbCommand implements Callable<Integer> {
             locks = List.of();
         }
         return new YcsbSettings(w, d, records, (int) operations, threads, computeNodes, memoryNodes, keySize, valueSize,
-                seed, locks, peerList);
+                seed, locks, peerList, (int) Math.min(slices, operations));
     }
 
     private List<String> lockList() {

@@ -48,6 +48,7 @@ public final class JsonReport {
         root.put("key_size", s.keyBytes());
         root.put("value_size", s.valueBytes());
         root.put("seed", s.seed());
+        root.put("slices", s.slices());
         root.put("inserts", report.stream().inserts());
         Map<String, Object> byType = new LinkedHashMap<>();
         for (Map.Entry<OperationType, Long> e : report.stream().counts().entrySet()) {

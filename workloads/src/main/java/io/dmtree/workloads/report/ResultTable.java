@@ -30,8 +30,10 @@ public final class ResultTable {
         for (Map.Entry<OperationType, Long> e : report.stream().counts().entrySet()) {
             counts.add(e.getKey() + " " + e.getValue());
         }
-        out.printf(Locale.ROOT, "%,d records, %,d operations (%s), %d threads, %d-byte keys, %d-byte values, seed %d%n%n",
+        out.printf(Locale.ROOT, "%,d records, %,d operations (%s), %d threads, %d-byte keys, %d-byte values, seed %d%n",
                 s.records(), s.operations(), String.join(", ", counts), s.threads(), s.keyBytes(), s.valueBytes(), s.seed());
+        out.printf(Locale.ROOT, "run phase in %d slice%s, systems taking turns slice by slice%n%n", s.slices(),
+                s.slices() == 1 ? "" : "s");
 
         List<SystemResult> systems = report.systems();
         if (systems.isEmpty()) {

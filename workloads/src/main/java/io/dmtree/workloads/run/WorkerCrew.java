@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
 
 /**
  * A fixed set of worker threads that runs phases (load, run) one after another. In a phase every
@@ -75,6 +76,16 @@ public final class WorkerCrew implements AutoCloseable {
      * {@code progressTotal} units make a full bar named {@code progressName}.
      */
     public long runPhase(String progressName, long progressTotal, Task task) {
+        try (PhaseProgress progress = PhaseProgress.start(progressName, progressTotal)) {
+            return runPhase(task, progress::stepTo);
+        }
+    }
+
+    /**
+     * Runs {@code task} on every worker and returns the phase's wall time in nanoseconds; while
+     * waiting, passes the units done so far to {@code progress} about four times a second.
+     */
+    public long runPhase(Task task, LongConsumer progress) {
         AtomicLongArray slots = new AtomicLongArray(threads * SLOT_STRIDE);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long[] finished = new long[threads];
@@ -96,28 +107,30 @@ public final class WorkerCrew implements AutoCloseable {
                 return null;
             }));
         }
-        long start;
-        try (PhaseProgress progress = PhaseProgress.start(progressName, progressTotal)) {
-            awaitUninterruptibly(ready);
-            start = System.nanoTime();
-            gate.countDown();
-            for (Future<?> f : futures) {
-                while (true) {
-                    try {
-                        f.get(250, TimeUnit.MILLISECONDS);
-                        break;
-                    } catch (TimeoutException e) {
-                        progress.stepTo(sum(slots));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        failure.compareAndSet(null, e);
-                    } catch (ExecutionException e) {
-                        failure.compareAndSet(null, e.getCause());
-                        break;
-                    }
+        awaitUninterruptibly(ready);
+        long start = System.nanoTime();
+        gate.countDown();
+        boolean interrupted = false;
+        for (Future<?> f : futures) {
+            while (true) {
+                try {
+                    f.get(250, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException e) {
+                    progress.accept(sum(slots));
+                } catch (InterruptedException e) {
+                    // stop the workers at their next report, but still wait for them to finish
+                    interrupted = true;
+                    failure.compareAndSet(null, e);
+                } catch (ExecutionException e) {
+                    failure.compareAndSet(null, e.getCause());
+                    break;
                 }
             }
-            progress.stepTo(sum(slots));
+        }
+        progress.accept(sum(slots));
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         Throwable t = failure.get();
         if (t != null) {

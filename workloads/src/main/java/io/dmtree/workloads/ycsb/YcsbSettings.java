@@ -19,15 +19,21 @@ import java.util.List;
  * @param seed         seed of the operation stream, keys and values
  * @param locks        lock designs to run dmtree with, one run each; empty runs the peers only
  * @param peers        peers to run after dmtree
+ * @param slices       the run phase is cut into this many slices and the systems take turns slice
+ *                     by slice, so a change in background load hits every system alike; 1 runs each
+ *                     system's whole run phase in one go
  */
 public record YcsbSettings(CoreWorkload workload, RequestDistribution distribution, long records, int operations,
                            int threads, int computeNodes, int memoryNodes, int keyBytes, int valueBytes, long seed,
-                           List<String> locks, List<Peer> peers) {
+                           List<String> locks, List<Peer> peers, int slices) {
     public YcsbSettings {
         locks = List.copyOf(locks);
         peers = List.copyOf(peers);
         if (records < 1 || operations < 1 || threads < 1 || computeNodes < 1 || memoryNodes < 1) {
             throw new IllegalArgumentException("records, operations, threads, compute nodes and memory nodes must be positive");
+        }
+        if (slices < 1 || slices > operations) {
+            throw new IllegalArgumentException("slices must be in [1, operations]: " + slices);
         }
         new KeySpace(keyBytes, seed).requireCapacity(records);
         new ValueSource(valueBytes, seed);

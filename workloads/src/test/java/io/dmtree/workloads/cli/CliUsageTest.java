@@ -26,6 +26,7 @@ class CliUsageTest {
                 Arguments.of("--threads must be in", new String[]{"ycsb", "--threads", "0"}),
                 Arguments.of("--cns must be in", new String[]{"ycsb", "--cns", "0"}),
                 Arguments.of("--mns must be in", new String[]{"ycsb", "--mns", "65"}),
+                Arguments.of("--slices must be in", new String[]{"ycsb", "--slices", "0"}),
                 Arguments.of("--key-size must be in", new String[]{"ycsb", "--key-size", "0"}),
                 Arguments.of("--key-size must be in", new String[]{"ycsb", "--key-size", "65"}),
                 Arguments.of("--value-size must be in", new String[]{"ycsb", "--value-size", "0"}),

@@ -81,6 +81,22 @@ class YcsbEndToEndTest {
     }
 
     @Test
+    void slicingTheRunPhaseChangesNothingButTheTurns() throws IOException {
+        JsonNode whole = run("ycsb", "--no-dmtree", "-w", "D", "-r", "2000", "-n", "3000", "-t", "1", "--slices", "1");
+        JsonNode sliced = run("ycsb", "--no-dmtree", "-w", "D", "-r", "2000", "-n", "3000", "-t", "1", "--slices", "7");
+        assertEquals(1, whole.get("slices").asInt());
+        assertEquals(7, sliced.get("slices").asInt());
+        for (int i = 0; i < 2; i++) {
+            JsonNode a = whole.get("systems").get(i);
+            JsonNode b = sliced.get("systems").get(i);
+            assertEquals(a.get("result_digest"), b.get("result_digest"));
+            assertEquals(a.get("operations_by_type"), b.get("operations_by_type"));
+            assertEquals(0, b.get("read_misses").asLong(), "on one thread every read finds its record");
+        }
+        assertEquals(sliced.get("systems").get(0).get("result_digest"), sliced.get("systems").get(1).get("result_digest"));
+    }
+
+    @Test
     void peersRunWorkloadAOnTheBytePathWithTwoThreads() throws IOException {
         JsonNode root = run("ycsb", "--no-dmtree", "-w", "A", "-r", "2000", "-n", "5000", "-t", "2", "--key-size", "16",
                 "--value-size", "32");
