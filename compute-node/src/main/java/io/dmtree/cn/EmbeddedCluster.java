@@ -157,6 +157,16 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
+        public Builder chunkBytes(long n) {
+            config = config.withChunkBytes(n);
+            return this;
+        }
+
+        public Builder lockTableBytes(long n) {
+            config = config.withLockTableBytes(n);
+            return this;
+        }
+
         public Builder cacheBytes(long n) {
             config = config.withCacheBytes(n);
             return this;
