@@ -1,0 +1,177 @@
+package io.dmtree.workloads.cli;
+
+import io.dmtree.lock.LockDesigns;
+import io.dmtree.workloads.kv.Peer;
+import io.dmtree.workloads.report.JsonReport;
+import io.dmtree.workloads.report.ResultTable;
+import io.dmtree.workloads.ycsb.CoreWorkload;
+import io.dmtree.workloads.ycsb.KeySpace;
+import io.dmtree.workloads.ycsb.OperationStream;
+import io.dmtree.workloads.ycsb.RequestDistribution;
+import io.dmtree.workloads.ycsb.YcsbReport;
+import io.dmtree.workloads.ycsb.YcsbRunner;
+import io.dmtree.workloads.ycsb.YcsbSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code dmtree ycsb}: a YCSB core workload on dmtree and its peers, side by side. */
+@Command(name = "ycsb", sortOptions = false, mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {
+                "Runs a YCSB core workload on dmtree and its peers, side by side.",
+                "Load phase, then run phase, on the embedded dmtree cluster and on each peer,"
+                        + " one after another, on one pre-drawn operation stream, and prints throughput, dmtree/peer ratios,"
+                        + " latency percentiles per operation type and dmtree's memory node traffic per operation.",
+                "Workloads: A 50/50 read/update; B 95/5 read/update; C read only; D 95/5 read/insert, latest;"
+                        + " E 95/5 scan/insert, scans of 1..100; F 50/50 read/read-modify-write."})
+public final class YcsbCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-w", "--workload"}, defaultValue = "A", description = "core workload: A, B, C, D, E or F")
+    String workload;
+
+    @Option(names = "--distribution", paramLabel = "NAME",
+            description = "request distribution instead of the workload's own: zipfian, uniform or latest")
+    String distribution;
+
+    @Option(names = {"-r", "--records"}, defaultValue = "100000", description = "records loaded before the run phase")
+    long records;
+
+    @Option(names = {"-n", "--operations"}, defaultValue = "200000", description = "operations in the run phase")
+    long operations;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "worker threads")
+    int threads;
+
+    @Option(names = "--cns", defaultValue = "1", description = "dmtree compute nodes; thread t uses node t mod cns")
+    int computeNodes;
+
+    @Option(names = "--mns", defaultValue = "1", description = "dmtree memory nodes")
+    int memoryNodes;
+
+    @Option(names = "--key-size", defaultValue = "8", description = "key width in bytes, 1..64")
+    int keySize;
+
+    @Option(names = "--value-size", defaultValue = "8", description = "value width in bytes, 1..256")
+    int valueSize;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the operation stream, keys and values")
+    long seed;
+
+    @Option(names = "--peers", defaultValue = "csl,lmdb", paramLabel = "LIST",
+            description = "peers to run side by side: a comma list of csl, lmdb; or none")
+    String peers;
+
+    @Option(names = "--lock", paramLabel = "NAME",
+            description = "dmtree lock design, or 'all' for one dmtree run per registered design (default: ${DEFAULT-VALUE})")
+    String lock = LockDesigns.defaultName();
+
+    @Option(names = "--slices", defaultValue = "10", paramLabel = "N",
+            description = "cut the run phase into N slices and let the systems take turns slice by slice, so a change in"
+                    + " background load hits all alike; 1 runs each system's whole run phase in one go (1..1000)")
+    int slices;
+
+    @Option(names = "--no-dmtree", description = "run the peers only")
+    boolean noDmtree;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write the results to FILE as JSON")
+    Path json;
+
+    /** Checks every option; a violation is a usage error. */
+    YcsbSettings settings() {
+        CoreWorkload w;
+        try {
+            w = CoreWorkload.byName(workload);
+        } catch (IllegalArgumentException e) {
+            throw OptionChecks.usage(spec, e.getMessage());
+        }
+        RequestDistribution d = w.distribution();
+        if (distribution != null) {
+            try {
+                d = RequestDistribution.valueOf(distribution.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw OptionChecks.usage(spec, "unknown distribution '" + distribution + "'; known: zipfian, uniform, latest");
+            }
+        }
+        OptionChecks.inRange(spec, "--records", records, 1, Long.MAX_VALUE / 2);
+        OptionChecks.inRange(spec, "--operations", operations, 1, OperationStream.MAX_OPERATIONS);
+        OptionChecks.inRange(spec, "--threads", threads, 1, 4096);
+        OptionChecks.inRange(spec, "--cns", computeNodes, 1, 64);
+        OptionChecks.inRange(spec, "--mns", memoryNodes, 1, 64);
+        OptionChecks.inRange(spec, "--slices", slices, 1, 1000);
+        OptionChecks.inRange(spec, "--key-size", keySize, 1, 64);
+        OptionChecks.inRange(spec, "--value-size", valueSize, 1, 256);
+        long streamBytes = operations * (Long.BYTES + 2);
+        if (streamBytes > Runtime.getRuntime().maxMemory() / 2) {
+            throw OptionChecks.usage(spec, "--operations " + operations + " needs about " + (streamBytes >> 20)
+                    + " MiB for the pre-drawn stream, more than half the heap (" + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB); raise it with -Xmx (DMTREE_JAVA_OPTS for scripts/dmtree) or run fewer operations");
+        }
+        KeySpace keys = new KeySpace(keySize, seed);
+        if (records > keys.capacity()) {
+            throw OptionChecks.usage(spec, "--records " + records + " does not fit into " + keySize + "-byte keys (at most "
+                    + keys.capacity() + " distinct keys)");
+        }
+        List<Peer> peerList;
+        try {
+            peerList = Peer.parseList(peers);
+        } catch (IllegalArgumentException e) {
+            throw OptionChecks.usage(spec, "--peers: " + e.getMessage());
+        }
+        List<String> locks = lockList();
+        if (noDmtree) {
+            locks = List.of();
+        }
+        return new YcsbSettings(w, d, records, (int) operations, threads, computeNodes, memoryNodes, keySize, valueSize,
+                seed, locks, peerList, (int) Math.min(slices, operations));
+    }
+
+    private List<String> lockList() {
+        String name = lock == null ? "" : lock.trim();
+        if (name.equalsIgnoreCase("all")) {
+            return LockDesigns.names();
+        }
+        if (!LockDesigns.names().contains(name)) {
+            throw OptionChecks.usage(spec, "unknown lock design '" + lock + "'; known: "
+                    + String.join(", ", LockDesigns.names()) + ", or all");
+        }
+        return List.of(name);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        YcsbSettings settings = settings();
+        OperationStream stream = OperationStream.generate(settings.workload(), settings.distribution(), settings.records(),
+                settings.operations(), settings.seed());
+        KeySpace keys = new KeySpace(settings.keyBytes(), settings.seed());
+        if (settings.records() + stream.inserts() > keys.capacity()) {
+            throw OptionChecks.usage(spec, "--records " + settings.records() + " plus the run phase's " + stream.inserts()
+                    + " inserts do not fit into " + settings.keyBytes() + "-byte keys (at most " + keys.capacity()
+                    + " distinct keys)");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        boolean terminal = System.console() != null;
+        YcsbReport report = new YcsbRunner(settings, line -> {
+            if (terminal) {
+                err.println(line);
+                err.flush();
+            }
+        }).run(stream);
+        ResultTable.print(report, out);
+        if (json != null) {
+            JsonReport.write(report, json);
+            out.println("results written to " + json);
+        }
+        out.flush();
+        return 0;
+    }
+}
