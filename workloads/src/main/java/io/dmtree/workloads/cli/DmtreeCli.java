@@ -21,6 +21,7 @@ import java.io.PrintWriter;
                 CommandLine.HelpCommand.class,
                 YcsbCommand.class,
                 CheckCommand.class,
+                io.dmtree.mn.MemoryNodeCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
