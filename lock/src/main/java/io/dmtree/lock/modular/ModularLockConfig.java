@@ -12,7 +12,7 @@ package io.dmtree.lock.modular;
  */
 public record ModularLockConfig(int queueSlots, int maxLocalGrants, long maxRemoteWaitNanos) {
     public static final int DEFAULT_QUEUE_SLOTS = 16;
-    public static final int DEFAULT_MAX_LOCAL_GRANTS = 8;
+    public static final int DEFAULT_MAX_LOCAL_GRANTS = 16;
     public static final long DEFAULT_MAX_REMOTE_WAIT_NANOS = 200_000;
 
     public ModularLockConfig {
