@@ -172,6 +172,14 @@ final class CnIndex implements DmIndex {
     }
 
     @Override
+    public int scan(long from, int limit, LongEntryVisitor visitor) {
+        open();
+        longValues();
+        return tree.scan(from, limit, (buffer, keyOffset, valueOffset) ->
+                visitor.visit(KeyOrder.getLongKey(buffer, keyOffset), buffer.getLong(valueOffset, ByteOrder.BIG_ENDIAN)));
+    }
+
+    @Override
     public List<LongEntry> range(long from, long toExclusive) {
         if (toExclusive <= from) {
             return List.of();

@@ -89,6 +89,7 @@ public final class BLinkTree {
         final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
         final VerbBatch batch = new VerbBatch();
         int[] order = new int[64];
+        long[] sortKeys = new long[64];
         /** The cache entry the current leaf address came from, or null. */
         IndexCache.CachedNode via;
         /** The node {@link #lockCovering} locked. */
@@ -174,6 +175,11 @@ public final class BLinkTree {
             checkKey(toExclusive);
         }
         return scan(workerFor(from), toExclusive == null ? null : new UnsafeBuffer(toExclusive), limit, visitor);
+    }
+
+    /** {@link #scan(byte[], byte[], int, ScanVisitor)} from an 8-byte key given as a {@code long}, no upper bound. */
+    public int scan(long from, int limit, ScanVisitor visitor) {
+        return scan(workerFor(from), null, limit, visitor);
     }
 
     private Worker workerFor(byte[] key) {
@@ -680,6 +686,10 @@ public final class BLinkTree {
         int capacity = layout.leafCapacity();
         if (w.order.length < capacity) {
             w.order = new int[capacity];
+            w.sortKeys = new long[capacity];
+        }
+        if (keyBytes == Long.BYTES) {
+            return sortedLongEntriesFrom(w, n, capacity);
         }
         int found = 0;
         for (int slot = 0; slot < capacity; slot++) {
@@ -696,6 +706,33 @@ public final class BLinkTree {
                 j--;
             }
             w.order[j + 1] = s;
+        }
+        return found;
+    }
+
+    /** {@link #sortedEntriesFrom} for 8-byte keys: compares them as unsigned big-endian words. */
+    private int sortedLongEntriesFrom(Worker w, NodeImage n, int capacity) {
+        long from = w.keyBuffer.getLong(0, ByteOrder.BIG_ENDIAN);
+        UnsafeBuffer b = n.buffer();
+        int found = 0;
+        for (int slot = 0; slot < capacity; slot++) {
+            int e = layout.leafEntry(slot);
+            if (b.getByte(e) != NodeLayout.LEAF_USED) {
+                continue;
+            }
+            long k = b.getLong(e + 1, ByteOrder.BIG_ENDIAN);
+            if (Long.compareUnsigned(k, from) < 0) {
+                continue;
+            }
+            int j = found - 1;
+            while (j >= 0 && Long.compareUnsigned(w.sortKeys[j], k) > 0) {
+                w.sortKeys[j + 1] = w.sortKeys[j];
+                w.order[j + 1] = w.order[j];
+                j--;
+            }
+            w.sortKeys[j + 1] = k;
+            w.order[j + 1] = slot;
+            found++;
         }
         return found;
     }

@@ -140,11 +140,7 @@ public final class DmtreeSystem implements KvSystem {
             if (limit <= 0) {
                 return 0;
             }
-            List<DmIndex.LongEntry> entries = index.scan(from, limit);
-            for (DmIndex.LongEntry e : entries) {
-                digest += ResultDigest.of(e.key(), e.value());
-            }
-            return entries.size();
+            return index.scan(from, limit, this::visitLong);
         }
 
         @Override
@@ -168,6 +164,11 @@ public final class DmtreeSystem implements KvSystem {
                 return 0;
             }
             return index.scan(from, limit, this);
+        }
+
+        private boolean visitLong(long key, long value) {
+            digest += ResultDigest.of(key, value);
+            return true;
         }
 
         @Override
