@@ -16,7 +16,7 @@ import java.util.OptionalLong;
  * {@code t mod cns}. With 8-byte keys and values sessions take the index's {@code long} path,
  * otherwise its {@code byte[]} path.
  */
-public final class DmtreeSystem implements KvSystem {
+public final class DmtreeSystem implements KvSystem, MemoryNodeMetered {
     public static final String NAME = "dmtree";
 
     private final EmbeddedCluster cluster;
@@ -82,11 +82,13 @@ public final class DmtreeSystem implements KvSystem {
     }
 
     /** Traffic of all compute nodes to all memory nodes so far. */
+    @Override
     public VerbCounts memoryNodeTraffic() {
         return cluster.memoryNodeTraffic();
     }
 
     /** Index cache hits and misses summed over compute nodes. */
+    @Override
     public DmIndex.CacheStats cacheStats() {
         long hits = 0;
         long misses = 0;
