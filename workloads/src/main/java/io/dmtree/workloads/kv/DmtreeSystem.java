@@ -7,8 +7,6 @@ import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.tree.NodeLayout;
 import io.dmtree.core.tree.TreeConfig;
 
-import java.util.List;
-import java.util.OptionalLong;
 
 /**
  * dmtree as a system under test: an {@link EmbeddedCluster} of {@code cns} compute nodes and
@@ -106,85 +104,11 @@ public final class DmtreeSystem implements KvSystem, MemoryNodeMetered {
 
     @Override
     public KvSession openSession(int thread) {
-        return new Session(cluster.index(thread % cluster.computeNodes()));
+        return new IndexSession(cluster.index(thread % cluster.computeNodes()));
     }
 
     @Override
     public void close() {
         cluster.close();
-    }
-
-    private static final class Session implements KvSession, DmIndex.EntryVisitor {
-        private final DmIndex index;
-        private long digest;
-
-        Session(DmIndex index) {
-            this.index = index;
-        }
-
-        @Override
-        public boolean read(long key) {
-            OptionalLong v = index.get(key);
-            if (v.isEmpty()) {
-                return false;
-            }
-            digest += ResultDigest.of(v.getAsLong());
-            return true;
-        }
-
-        @Override
-        public void write(long key, long value) {
-            index.put(key, value);
-        }
-
-        @Override
-        public int scan(long from, int limit) {
-            if (limit <= 0) {
-                return 0;
-            }
-            List<DmIndex.LongEntry> entries = index.scan(from, limit);
-            for (DmIndex.LongEntry e : entries) {
-                digest += ResultDigest.of(e.key(), e.value());
-            }
-            return entries.size();
-        }
-
-        @Override
-        public boolean read(byte[] key) {
-            byte[] v = index.get(key);
-            if (v == null) {
-                return false;
-            }
-            digest += ResultDigest.of(v);
-            return true;
-        }
-
-        @Override
-        public void write(byte[] key, byte[] value) {
-            index.put(key, value);
-        }
-
-        @Override
-        public int scan(byte[] from, int limit) {
-            if (limit <= 0) {
-                return 0;
-            }
-            return index.scan(from, limit, this);
-        }
-
-        @Override
-        public boolean visit(byte[] key, byte[] value) {
-            digest += ResultDigest.of(key, value);
-            return true;
-        }
-
-        @Override
-        public long digest() {
-            return digest;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

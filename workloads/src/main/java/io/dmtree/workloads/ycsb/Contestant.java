@@ -61,11 +61,15 @@ public final class Contestant implements AutoCloseable {
         return label;
     }
 
-    /** Loads this share of records {@code 0 .. records-1}; returns the phase's wall time in nanoseconds. */
-    public long load(long records, KvShape shape, KeySpace keys, ValueSource values) {
+    /**
+     * Loads part {@code part} of records {@code 0 .. records-1} (usually this contestant's share;
+     * {@link StreamShare#WHOLE} when one process loads for all); returns the phase's wall time in
+     * nanoseconds.
+     */
+    public long load(StreamShare part, long records, KvShape shape, KeySpace keys, ValueSource values) {
         int threads = crew.threads();
-        long first = share.firstRecord(records);
-        long count = share.endRecord(records) - first;
+        long first = part.firstRecord(records);
+        long count = part.endRecord(records) - first;
         loadNanos = crew.runPhase("load " + label, count, (worker, tally) -> {
             long from = first + count * worker / threads;
             long to = first + count * (worker + 1) / threads;
@@ -75,6 +79,11 @@ public final class Contestant implements AutoCloseable {
         });
         loadedRecords = count;
         return loadNanos;
+    }
+
+    /** This contestant's share of the run. */
+    public StreamShare share() {
+        return share;
     }
 
     /** Reads the counters the run phase's cost is measured from. */

@@ -65,7 +65,7 @@ public final class YcsbRunner {
             }
             for (Contestant c : contestants) {
                 log.accept("load " + c.label());
-                c.load(s.records(), shape, keys, values);
+                c.load(StreamShare.WHOLE, s.records(), shape, keys, values);
             }
             System.gc();
             log.accept("run " + stream.size() + " operations on " + contestants.size() + " systems in " + s.slices() + " turns each");
