@@ -202,7 +202,24 @@ public final class BLinkTree {
     // ------------------------------------------------------------------ lookups
 
     private boolean get(Worker w, MutableDirectBuffer valueOut, int valueOffset) {
-        long leaf = descend(w, 0);
+        readCovering(w, descend(w, 0));
+        NodeImage n = w.node;
+        int slot = keyBytes == Long.BYTES
+                ? n.findLeafLongKey(w.keyBuffer.getLong(0, ByteOrder.BIG_ENDIAN))
+                : n.findLeafKey(w.keyBuffer, 0);
+        if (slot < 0) {
+            return false;
+        }
+        valueOut.putBytes(valueOffset, n.buffer(), n.leafValueOffset(slot), valueBytes);
+        return true;
+    }
+
+    /**
+     * Lock-free: reads from {@code leaf} on (following siblings, or restarting from the root when
+     * the path was wrong) until {@code w.node} holds a consistent image of the leaf whose fences
+     * hold the worker's key; returns that leaf's address.
+     */
+    private long readCovering(Worker w, long leaf) {
         int restarts = 0;
         while (true) {
             if (!w.loaded) {
@@ -218,14 +235,7 @@ public final class BLinkTree {
                 leaf = moveRight(w, n);
                 continue;
             }
-            int slot = keyBytes == Long.BYTES
-                    ? n.findLeafLongKey(w.keyBuffer.getLong(0, ByteOrder.BIG_ENDIAN))
-                    : n.findLeafKey(w.keyBuffer, 0);
-            if (slot < 0) {
-                return false;
-            }
-            valueOut.putBytes(valueOffset, n.buffer(), n.leafValueOffset(slot), valueBytes);
-            return true;
+            return leaf;
         }
     }
 
@@ -640,21 +650,9 @@ public final class BLinkTree {
         }
         long leaf = descend(w, 0);
         int visited = 0;
-        int restarts = 0;
         while (true) {
-            if (!w.loaded) {
-                readConsistent(leaf, w.node);
-            }
-            w.loaded = false;
+            leaf = readCovering(w, leaf);
             NodeImage n = w.node;
-            if (n.level() != 0 || n.belowLow(w.keyBuffer, 0)) {
-                leaf = restart(w, 0, ++restarts);
-                continue;
-            }
-            if (n.atOrAboveHigh(w.keyBuffer, 0)) {
-                leaf = moveRight(w, n);
-                continue;
-            }
             int found = sortedEntriesFrom(w, n);
             for (int i = 0; i < found; i++) {
                 int keyOffset = n.leafKeyOffset(w.order[i]);
