@@ -114,11 +114,33 @@ public final class ControlPlane {
             return;
         }
         computeNodes.clear(cn);
-        endpoints.remove(cn);
+        removeOrphanedInbox(endpoints.remove(cn));
         for (Map.Entry<String, Barrier> e : List.copyOf(barriers.entrySet())) {
             releaseIfComplete(e.getKey(), e.getValue());
         }
         notifyAll();
+    }
+
+    /**
+     * A compute node's shm inbox ({@code shm:DIR/dmtree-cn*.inbox}, next to this memory node's
+     * region file) is its own to remove; one killed without saying goodbye cannot, so the memory
+     * node removes it when its session ends. Nothing outside the region's directory is touched.
+     */
+    private void removeOrphanedInbox(String endpoint) {
+        String scheme = "shm:";
+        if (endpoint == null || !endpoint.startsWith(scheme) || description == null || description.shmPath().isEmpty()) {
+            return;
+        }
+        java.nio.file.Path inbox = java.nio.file.Path.of(endpoint.substring(scheme.length())).normalize();
+        java.nio.file.Path dir = java.nio.file.Path.of(description.shmPath()).toAbsolutePath().getParent();
+        String name = inbox.getFileName() == null ? "" : inbox.getFileName().toString();
+        if (dir != null && dir.equals(inbox.getParent()) && name.startsWith("dmtree-cn") && name.endsWith(".inbox")) {
+            try {
+                java.nio.file.Files.deleteIfExists(inbox);
+            } catch (java.io.IOException | SecurityException e) {
+                // best effort: the launch scripts remove leftovers too
+            }
+        }
     }
 
     public synchronized List<Integer> computeNodes() {
