@@ -60,8 +60,8 @@ public final class CarrierComparison {
     }
 
     private static void print(List<Rounds> configs, PrintWriter out) {
-        out.printf(Locale.ROOT, "%-8s  %-22s  %6s  %12s  %8s  %10s  %10s  %8s  %11s  %9s%n", "workload", "carrier", "rounds",
-                "run ops/s", "ratio", "READ p99", "UPDATE p99", "verbs/op", "round trips", "bytes/op");
+        out.printf(Locale.ROOT, "%-8s  %-10s  %6s  %10s  %12s  %8s  %10s  %10s  %8s  %11s  %9s%n", "workload", "carrier",
+                "rounds", "operations", "run ops/s", "ratio", "READ p99", "UPDATE p99", "verbs/op", "round trips", "bytes/op");
         String baselineWorkload = null;
         double baseline = 0;
         for (Rounds r : configs) {
@@ -70,8 +70,8 @@ public final class CarrierComparison {
                 baselineWorkload = r.workload();
                 baseline = tput;
             }
-            out.printf(Locale.ROOT, "%-8s  %-22s  %6d  %,12.0f  %7.2fx  %10s  %10s  %8.3f  %11.3f  %9.1f%n", r.workload(),
-                    r.carrier(), r.results().size(), tput, baseline == 0 ? Double.NaN : tput / baseline,
+            out.printf(Locale.ROOT, "%-8s  %-10s  %6d  %,10.0f  %,12.0f  %7.2fx  %10s  %10s  %8.3f  %11.3f  %9.1f%n",
+                    r.workload(), r.carrier(), r.results().size(), r.median(s -> sum(s.get("operations_by_type"))), tput, baseline == 0 ? Double.NaN : tput / baseline,
                     us(r.median(s -> p99(s, "READ"))), us(r.median(s -> p99(s, "UPDATE"))),
                     r.median(s -> s.get("mn").get("verbs_per_op").asDouble()),
                     r.median(s -> s.get("mn").get("round_trips_per_op").asDouble()),
@@ -79,6 +79,14 @@ public final class CarrierComparison {
         }
         out.println("(medians over rounds; ratio: run throughput over the first carrier of the workload, same rounds;"
                 + " p99 in microseconds; MN traffic counted by the carrier)");
+    }
+
+    private static double sum(JsonNode counts) {
+        double n = 0;
+        for (JsonNode c : counts) {
+            n += c.asDouble();
+        }
+        return n;
     }
 
     private static String us(double v) {
