@@ -38,6 +38,11 @@ public final class CarrierComparison {
     }
 
     public static void main(String[] args) throws IOException {
+        print(args, new PrintWriter(System.out, true));
+    }
+
+    /** Reads the files named by {@code args} and prints the table to {@code out}. */
+    static void print(String[] args, PrintWriter out) throws IOException {
         ObjectMapper json = new ObjectMapper();
         Map<String, Rounds> configs = new LinkedHashMap<>();
         for (String a : args) {
@@ -53,7 +58,8 @@ public final class CarrierComparison {
             configs.computeIfAbsent(workload + "/" + carrier, k -> new Rounds(workload, carrier, new ArrayList<>()))
                     .results().add(system);
         }
-        print(new ArrayList<>(configs.values()), new PrintWriter(System.out, true));
+        print(new ArrayList<>(configs.values()), out);
+        out.flush();
     }
 
     private static double p99(JsonNode system, String type) {
