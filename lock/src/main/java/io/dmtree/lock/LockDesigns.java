@@ -2,6 +2,7 @@ package io.dmtree.lock;
 
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.lock.baseline.CasSpinLock;
+import io.dmtree.lock.modular.ModularLockDesign;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +14,8 @@ public final class LockDesigns {
     private static final Map<String, Supplier<LockDesign>> DESIGNS = new LinkedHashMap<>();
 
     static {
+        DESIGNS.put("modular", ModularLockDesign::modular);
+        DESIGNS.put("modular-mn-grant", ModularLockDesign::mnGrant);
         DESIGNS.put(CasSpinLock.NAME, CasSpinLock::new);
     }
 

@@ -1,0 +1,31 @@
+package io.dmtree.lock.modular;
+
+/**
+ * A grant message of the CN-side grant manager, sent to the CN of a selected waiter.
+ *
+ * <pre>
+ *  0        1        2                 4                 6                 8
+ * +--------+--------+-----------------+-----------------+-----------------+
+ * |  type  |  mode  |    position     | waiters behind  |      zero       |
+ * +--------+--------+-----------------+-----------------+-----------------+
+ * |                        lock address (8 bytes)                         |
+ * +-----------------------------------------------------------------------+
+ *  8                                                                      16
+ * </pre>
+ * All fields little-endian. {@code position} is the granted request's MN position: its grant
+ * count, which the receiving cohort checks against the request it waits on.
+ */
+public final class GrantMessageLayout {
+    public static final int TYPE_OFFSET = 0;
+    public static final int MODE_OFFSET = 1;
+    public static final int POSITION_OFFSET = 2;
+    public static final int BEHIND_OFFSET = 4;
+    public static final int LOCK_OFFSET = 8;
+    public static final int LENGTH = 16;
+
+    /** Message type of a modular-lock grant. */
+    public static final byte TYPE_GRANT = 0x4D;
+
+    private GrantMessageLayout() {
+    }
+}

@@ -1,0 +1,71 @@
+package io.dmtree.lock.modular;
+
+import io.dmtree.core.lock.LockClient;
+import io.dmtree.core.lock.LockContext;
+import io.dmtree.core.lock.LockDesign;
+
+/**
+ * The modular lock: the four lock managers placed by a {@link LockAssignment}, with the mode,
+ * holder and waiter managers fused on the MN ({@link MnLockQueue}), the grant manager on the CNs
+ * ({@code modular}) or on the MN ({@code modular-mn-grant}), and a cohort of each CN's threads
+ * ({@link Cohort}) in front.
+ *
+ * <p>Verb budget per lock operation (exact, asserted by tests): an uncontended acquire is one FAA;
+ * a release is one FAA and one READ posted after the caller's write-back in one round trip; a
+ * waiter adds one WRITE of its entry and, with the CN grant manager, nothing while it waits; a
+ * local handover inside a cohort costs no MN verb.
+ */
+public final class ModularLockDesign implements LockDesign {
+    private final LockAssignment assignment;
+    private final ModularLockConfig config;
+
+    public ModularLockDesign(LockAssignment assignment, ModularLockConfig config) {
+        this.assignment = assignment;
+        this.config = config;
+    }
+
+    public static ModularLockDesign modular() {
+        return new ModularLockDesign(LockAssignment.MODULAR, ModularLockConfig.defaults());
+    }
+
+    public static ModularLockDesign mnGrant() {
+        return new ModularLockDesign(LockAssignment.MN_GRANT, ModularLockConfig.defaults());
+    }
+
+    public LockAssignment assignment() {
+        return assignment;
+    }
+
+    public ModularLockConfig config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return assignment.name();
+    }
+
+    @Override
+    public int lockBytes() {
+        return ModularLockLayout.lockBytes(config.queueSlots());
+    }
+
+    @Override
+    public ModularLockClient newClient(LockContext context) {
+        if (context.computeNodeCount() > config.queueSlots()) {
+            throw new IllegalArgumentException("lock design " + name() + " has " + config.queueSlots()
+                    + " waiter entries per lock and so serves at most " + config.queueSlots() + " compute nodes; the"
+                    + " cluster has " + context.computeNodeCount() + " (raise queueSlots in ModularLockConfig)");
+        }
+        if (context.computeNode() > ModularLockLayout.MAX_ID || context.threads().capacity() > ModularLockLayout.MAX_ID + 1) {
+            throw new IllegalArgumentException("compute node id " + context.computeNode() + " or thread capacity "
+                    + context.threads().capacity() + " does not fit a 16-bit waiter entry field");
+        }
+        return new ModularLockClient(context, assignment, config);
+    }
+
+    @Override
+    public String toString() {
+        return name() + " " + config;
+    }
+}

@@ -1,0 +1,43 @@
+package io.dmtree.lock.modular;
+
+/**
+ * What the waiter manager selected at one release: the entries of the waiters that now hold the
+ * lock (one exclusive waiter, or consecutive shared waiters) with their positions, and how many
+ * waiters stay queued behind them. Reused per thread.
+ */
+public final class WaiterSelection {
+    private long[] entries = new long[4];
+    private int count;
+    private int waitersBehind;
+
+    void clear() {
+        count = 0;
+        waitersBehind = 0;
+    }
+
+    void add(long entry) {
+        if (count == entries.length) {
+            entries = java.util.Arrays.copyOf(entries, count * 2);
+        }
+        entries[count++] = entry;
+    }
+
+    void waitersBehind(int n) {
+        this.waitersBehind = n;
+    }
+
+    public int count() {
+        return count;
+    }
+
+    public long entry(int i) {
+        if (i < 0 || i >= count) {
+            throw new IndexOutOfBoundsException(i);
+        }
+        return entries[i];
+    }
+
+    public int waitersBehind() {
+        return waitersBehind;
+    }
+}

@@ -1,0 +1,94 @@
+package io.dmtree.lock;
+
+import io.dmtree.core.cn.CnThreads;
+import io.dmtree.core.layout.RegionLayout;
+import io.dmtree.core.lock.LockClient;
+import io.dmtree.core.lock.LockContext;
+import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.lock.LockTable;
+import io.dmtree.core.memory.VerbCounts;
+import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.messaging.CnMessaging;
+import io.dmtree.core.messaging.InJvmMessageBus;
+import io.dmtree.mn.MemoryNode;
+import io.dmtree.mn.MemoryNodeConfig;
+import io.dmtree.mn.local.LocalVerbs;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Memory nodes and logical compute nodes in one JVM for lock tests: local verbs, in-JVM messaging. */
+final class LockTestCluster implements AutoCloseable {
+    static final long LOCK_TABLE_BYTES = 256 << 10;
+
+    final List<MemoryNode> memoryNodes = new ArrayList<>();
+    final List<Node> nodes = new ArrayList<>();
+    final LockTable table;
+    final List<LockClient> clients = new ArrayList<>();
+
+    record Node(int computeNode, int computeNodeCount, Verbs verbs, CnMessaging messaging, CnThreads threads)
+            implements LockContext {
+    }
+
+    LockTestCluster(LockDesign design, int memoryNodeCount, int computeNodeCount, int threadCapacity) {
+        this(design, memoryNodeCount, computeNodeCount, threadCapacity, 0);
+    }
+
+    /** With {@code modelledRttNanos} &gt; 0 every round trip to an MN is delayed (see {@link ModelledLatencyVerbs}). */
+    LockTestCluster(LockDesign design, int memoryNodeCount, int computeNodeCount, int threadCapacity,
+                    long modelledRttNanos) {
+        MemoryNodeConfig cfg = new MemoryNodeConfig(2 << 20, 64 << 10, LOCK_TABLE_BYTES);
+        for (int i = 0; i < memoryNodeCount; i++) {
+            memoryNodes.add(new MemoryNode(i, cfg));
+        }
+        InJvmMessageBus bus = new InJvmMessageBus();
+        for (int cn = 0; cn < computeNodeCount; cn++) {
+            Verbs v = new LocalVerbs(memoryNodes);
+            if (modelledRttNanos > 0) {
+                v = new ModelledLatencyVerbs(v, modelledRttNanos);
+            }
+            nodes.add(new Node(cn, computeNodeCount, v, bus.join(), new CnThreads(threadCapacity)));
+        }
+        table = new LockTable(RegionLayout.LOCK_TABLE_START, LOCK_TABLE_BYTES, design.lockBytes());
+        for (Node n : nodes) {
+            clients.add(design.newClient(n));
+        }
+    }
+
+    LockClient client(int cn) {
+        return clients.get(cn);
+    }
+
+    /** Lock {@code i}, spread over the memory nodes. */
+    long lock(int i) {
+        return table.lockAt(i % memoryNodes.size(), i / memoryNodes.size());
+    }
+
+    Verbs verbs(int cn) {
+        return nodes.get(cn).verbs();
+    }
+
+    VerbCounts traffic() {
+        VerbCounts sum = VerbCounts.ZERO;
+        for (Node n : nodes) {
+            sum = sum.plus(n.verbs().totalCounts());
+        }
+        return sum;
+    }
+
+    /** Reads a lock word straight from MN memory (no verb counted). */
+    long peek(long address) {
+        return memoryNodes.get(io.dmtree.core.memory.GlobalAddress.memoryNode(address)).region()
+                .getLongVolatile(io.dmtree.core.memory.GlobalAddress.offset(address));
+    }
+
+    @Override
+    public void close() {
+        for (LockClient c : clients) {
+            c.close();
+        }
+        for (MemoryNode mn : memoryNodes) {
+            mn.close();
+        }
+    }
+}
