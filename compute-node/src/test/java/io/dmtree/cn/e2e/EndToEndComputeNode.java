@@ -60,7 +60,8 @@ public final class EndToEndComputeNode {
         if (mode.equals("victim") || mode.equals("verify")) {
             int keys = Integer.parseInt(args[2]);
             String lock = args.length > 3 ? args[3] : "cas-spin";
-            try (RemoteComputeNode cn = RemoteComputeNode.join(options, TreeConfig.defaults().withNodeBytes(512), lock, 64, 16)) {
+            try (RemoteComputeNode cn = RemoteComputeNode.join(options, TreeConfig.defaults().withNodeBytes(512), lock,
+                    RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 16)) {
                 if (mode.equals("victim")) {
                     victim(cn, keys); // never returns: killed by the test
                 }
@@ -77,7 +78,8 @@ public final class EndToEndComputeNode {
         long seed = Long.parseLong(args[6]);
         String lock = args.length > 7 ? args[7] : "cas-spin";
         int code;
-        try (RemoteComputeNode cn = RemoteComputeNode.join(options, TreeConfig.defaults().withNodeBytes(512), lock, 64, 16)) {
+        try (RemoteComputeNode cn = RemoteComputeNode.join(options, TreeConfig.defaults().withNodeBytes(512), lock,
+                    RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 16)) {
             String failure = mixed(cn, parties, ops, keys, increments, seed);
             System.out.println(failure == null ? "E2E OK cn=" + cn.id() : "E2E FAIL cn=" + cn.id() + " " + failure);
             code = failure == null ? 0 : 1;

@@ -25,12 +25,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * End to end with real JVM processes, for shm and tcp: one memory-node process ({@code dmtree mn})
  * and two compute-node processes doing mixed operations on overlapping keys and incrementing a
- * lock-protected counter (see {@link EndToEndComputeNode}); a compute node killed with SIGKILL
+ * counter protected by a {@code modular} lock (grants cross processes) (see {@link EndToEndComputeNode}); a compute node killed with SIGKILL
  * while it holds no lock, under two working ones; a memory node killed with SIGKILL under a running
  * compute node; SIGTERM leaving no file behind. Every process is bounded in time
  * and destroyed at the end.
  */
 class MultiProcessClusterTest {
+    /** The lock design of the mixed runs: the modular lock, whose grants cross processes as CN messages. */
+    private static final String LOCK = "modular";
+
     @TempDir
     Path dir;
 
@@ -107,7 +110,7 @@ class MultiProcessClusterTest {
             List<Process> cns = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
                 cns.add(java(EndToEndComputeNode.class.getName(), "mixed", address, "2", String.valueOf(ops), "200", "50",
-                        String.valueOf(1234 + i)));
+                        String.valueOf(1234 + i), LOCK));
             }
             for (Process cn : cns) {
                 assertTrue(cn.waitFor(240, TimeUnit.SECONDS), "compute node did not finish in time");
@@ -135,7 +138,7 @@ class MultiProcessClusterTest {
             BufferedReader mnOut = new BufferedReader(new InputStreamReader(mn.getInputStream(), StandardCharsets.UTF_8));
             String address = address(awaitLine(mn, mnOut, " ready", new StringBuilder()));
             int victimKeys = 500;
-            Process victim = java(EndToEndComputeNode.class.getName(), "victim", address, String.valueOf(victimKeys));
+            Process victim = java(EndToEndComputeNode.class.getName(), "victim", address, String.valueOf(victimKeys), LOCK);
             BufferedReader victimOut = new BufferedReader(new InputStreamReader(victim.getInputStream(), StandardCharsets.UTF_8));
             StringBuilder victimLog = new StringBuilder();
             awaitLine(victim, victimOut, "VICTIM-READING", victimLog); // its writes are acknowledged; from now on it only reads
@@ -145,7 +148,7 @@ class MultiProcessClusterTest {
             List<Process> workers = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
                 Process cn = java(EndToEndComputeNode.class.getName(), "mixed", address, "2", String.valueOf(ops), "200", "50",
-                        String.valueOf(4321 + i));
+                        String.valueOf(4321 + i), LOCK);
                 workers.add(cn);
                 outs.add(new BufferedReader(new InputStreamReader(cn.getInputStream(), StandardCharsets.UTF_8)));
                 logs.add(new StringBuilder());
@@ -164,7 +167,7 @@ class MultiProcessClusterTest {
                 assertTrue(workers.get(i).waitFor(30, TimeUnit.SECONDS));
                 assertEquals(0, workers.get(i).exitValue(), logs.get(i).toString());
             }
-            Process verify = java(EndToEndComputeNode.class.getName(), "verify", address, String.valueOf(victimKeys));
+            Process verify = java(EndToEndComputeNode.class.getName(), "verify", address, String.valueOf(victimKeys), LOCK);
             assertTrue(verify.waitFor(120, TimeUnit.SECONDS), "verifier did not finish in time");
             String out = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, verify.exitValue(), out);
