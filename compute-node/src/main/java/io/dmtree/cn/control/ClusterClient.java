@@ -235,6 +235,15 @@ public final class ClusterClient implements AutoCloseable {
         return control.get(0).barrier(name, parties, waitMillis, payload);
     }
 
+    /**
+     * Waits at the barrier {@code name} of {@code members} (this compute node among them) until each
+     * member arrived or left the cluster; returns the arrivals' payloads and who left. A member that
+     * dies therefore does not hold up the others.
+     */
+    public BarrierRelease barrierOf(String name, java.util.Set<Integer> members, int waitMillis, byte[] payload) {
+        return control.get(0).barrier(name, members.size(), members, waitMillis, payload);
+    }
+
     /** Leaves every memory node and closes the carrier. */
     @Override
     public void close() {

@@ -15,6 +15,8 @@ import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -108,9 +110,21 @@ public final class ControlClient implements AutoCloseable {
      * Waits at barrier {@code name} until {@code parties} compute nodes arrived; returns every
      * arrival's payload by compute-node id.
      */
-    public synchronized Map<Integer, byte[]> barrier(String name, int parties, int waitMillis, byte[] payload) {
+    public Map<Integer, byte[]> barrier(String name, int parties, int waitMillis, byte[] payload) {
+        return barrier(name, parties, Set.of(), waitMillis, payload).arrivals();
+    }
+
+    /**
+     * Waits at barrier {@code name}: a counting barrier for {@code parties} when {@code members} is
+     * empty, else a barrier of those members that releases when each arrived or left the cluster.
+     */
+    public synchronized BarrierRelease barrier(String name, int parties, Set<Integer> members, int waitMillis,
+                                               byte[] payload) {
         FrameWriter w = begin(FrameHeader.TYPE_BARRIER).string(name, ControlFrame.MAX_BARRIER_NAME_BYTES).u16(parties)
-                .i32(waitMillis).i32(payload.length).bytes(payload);
+                .i32(waitMillis).i32(payload.length).bytes(payload).u16(members.size());
+        for (int m : new TreeSet<>(members)) {
+            w.u16(m);
+        }
         FrameReader r = call(w, timeoutMillis + waitMillis, "BARRIER");
         return read(() -> {
             int n = r.u16("arrivals");
@@ -123,7 +137,12 @@ public final class ControlClient implements AutoCloseable {
                 }
                 all.put(cn, r.bytes(len, "payload"));
             }
-            return all;
+            int d = r.u16("departed");
+            Set<Integer> departed = new TreeSet<>();
+            for (int i = 0; i < d; i++) {
+                departed.add(r.u16("departed compute node id"));
+            }
+            return new BarrierRelease(all, departed);
         });
     }
 

@@ -12,8 +12,13 @@ import io.dmtree.lock.LockDesigns;
  * leaves the cluster.
  */
 public final class RemoteComputeNode implements AutoCloseable {
-    /** Compute-node ids a lock design must be able to name in a multi-process cluster. */
-    public static final int DEFAULT_MAX_COMPUTE_NODES = 64;
+    /**
+     * Compute-node ids a lock design must be able to name in a multi-process cluster, whose size is
+     * not known when a compute node joins: 16, what the {@code modular} lock's waiter queue holds by
+     * default (memory node 0 hands out the lowest free ids, so a cluster of up to 16 compute nodes
+     * fits; a 17th is refused at join with a clear message).
+     */
+    public static final int DEFAULT_MAX_COMPUTE_NODES = 16;
 
     private final ClusterClient cluster;
     private final ComputeNode node;

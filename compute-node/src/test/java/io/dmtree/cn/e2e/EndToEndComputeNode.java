@@ -34,8 +34,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *   and increment a counter guarded by a lock of the cluster's lock design; then the compute nodes
  *   exchange their acknowledged writes at a barrier and each checks that the index shows them
  *   (shared keys: one of the last acknowledged writes; own keys of every node: exactly), compute
- *   node 0 runs the tree checker and checks the counter. Prints {@code E2E OK} or
+ *   node with the lowest id runs the tree checker and checks the counter. Prints {@code E2E OK} or
  *   {@code E2E FAIL reason} and exits 0 or 1.</li>
+ *   <li>{@code victim MN KEYS}: writes KEYS keys of its own, prints {@code VICTIM-READING}, then
+ *   reads (gets and scans, no locks) until killed.</li>
+ *   <li>{@code verify MN KEYS}: checks the victim's keys and runs the tree checker; prints
+ *   {@code VERIFY OK} or {@code VERIFY FAIL reason}.</li>
  *   <li>{@code faa MN}: runs FAA on the cluster until a verb fails, then prints
  *   {@code FAILED-CLEANLY message} and exits 3 (used to kill the memory node under it).</li>
  * </ul>
@@ -43,6 +47,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class EndToEndComputeNode {
     private static final long SHARED_BASE = 0;
     private static final long OWN_BASE = 1_000_000_000L;
+    private static final long VICTIM_BASE = 100_000_000_000L;
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
@@ -52,6 +57,20 @@ public final class EndToEndComputeNode {
             faaUntilFailure(options);
             return;
         }
+        if (mode.equals("victim") || mode.equals("verify")) {
+            int keys = Integer.parseInt(args[2]);
+            String lock = args.length > 3 ? args[3] : "cas-spin";
+            try (RemoteComputeNode cn = RemoteComputeNode.join(options, TreeConfig.defaults().withNodeBytes(512), lock,
+                    RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 16)) {
+                if (mode.equals("victim")) {
+                    victim(cn, keys); // never returns: killed by the test
+                }
+                String problem = verifyVictim(cn, keys);
+                System.out.println(problem == null ? "VERIFY OK cn=" + cn.id() : "VERIFY FAIL " + problem);
+                System.out.flush();
+                System.exit(problem == null ? 0 : 1);
+            }
+        }
         int parties = Integer.parseInt(args[2]);
         int ops = Integer.parseInt(args[3]);
         int keys = Integer.parseInt(args[4]);
@@ -59,7 +78,8 @@ public final class EndToEndComputeNode {
         long seed = Long.parseLong(args[6]);
         String lock = args.length > 7 ? args[7] : "cas-spin";
         int code;
-        try (RemoteComputeNode cn = RemoteComputeNode.join(options, TreeConfig.defaults().withNodeBytes(512), lock, 64, 16)) {
+        try (RemoteComputeNode cn = RemoteComputeNode.join(options, TreeConfig.defaults().withNodeBytes(512), lock,
+                    RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 16)) {
             String failure = mixed(cn, parties, ops, keys, increments, seed);
             System.out.println(failure == null ? "E2E OK cn=" + cn.id() : "E2E FAIL cn=" + cn.id() + " " + failure);
             code = failure == null ? 0 : 1;
@@ -91,10 +111,13 @@ public final class EndToEndComputeNode {
     private static String mixed(RemoteComputeNode cn, int parties, int ops, int keys, int increments, long seed) throws Exception {
         DmIndex index = cn.index();
         int me = cn.id();
-        // compute node 0 picks the counter word and everyone learns it at the start barrier
-        long counter = me == 0 ? cn.cluster().chunkSource().allocateChunk(0) : 0;
+        // every node offers a counter word; the leader's (lowest id at the start barrier) is used
+        long counter = cn.cluster().chunkSource().allocateChunk(0);
         Map<Integer, byte[]> start = cn.cluster().barrier("start", parties, 60_000, ByteBuffer.allocate(8).putLong(counter).array());
-        counter = ByteBuffer.wrap(start.get(0)).getLong();
+        int leader = start.keySet().stream().min(Integer::compare).orElseThrow();
+        counter = ByteBuffer.wrap(start.get(leader)).getLong();
+        System.out.println("E2E STARTED cn=" + me);
+        System.out.flush();
         LockTable locks = new LockTable(cn.cluster().chunkSource().lockTableOffset(), cn.cluster().chunkSource().lockTableBytes(),
                 cn.computeNode().lockDesign().lockBytes());
         long lock = locks.lockAt(0, 3);
@@ -208,7 +231,7 @@ public final class EndToEndComputeNode {
                 problem = "shared key " + e.getKey() + " reads " + got + ", last acknowledged writes were " + e.getValue();
             }
         }
-        if (me == 0 && problem == null) {
+        if (me == leader && problem == null) {
             TreeReport report = cn.computeNode().check();
             if (!report.ok()) {
                 problem = "tree checker: " + report;
@@ -224,6 +247,47 @@ public final class EndToEndComputeNode {
         // nobody leaves (and frees its id) before everyone checked
         cn.cluster().barrier("checked", parties, 120_000, new byte[0]);
         return problem;
+    }
+
+    private static long victimValue(long i) {
+        return i * 7919 + 17;
+    }
+
+    /**
+     * Writes keys {@code VICTIM_BASE + i} (acknowledged), prints {@code VICTIM-READING}, then only
+     * reads (gets and scans over everyone's keys): from then on it holds no lock, and the test kills
+     * it with SIGKILL in the middle of a read.
+     */
+    private static void victim(RemoteComputeNode cn, int keys) {
+        DmIndex index = cn.index();
+        for (int i = 0; i < keys; i++) {
+            index.put(VICTIM_BASE + i, victimValue(i));
+        }
+        System.out.println("VICTIM-READING cn=" + cn.id() + " wrote " + keys);
+        System.out.flush();
+        Random rnd = new Random(cn.id());
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            long k = VICTIM_BASE + rnd.nextInt(keys);
+            if (index.get(k).orElse(-1) != victimValue(k - VICTIM_BASE)) {
+                System.out.println("VICTIM lost its own key " + k);
+            }
+            index.scan(rnd.nextBoolean() ? SHARED_BASE + rnd.nextInt(100) : OWN_BASE + rnd.nextInt(100), 50);
+        }
+        System.exit(5);
+    }
+
+    /** After the victim was killed: all its acknowledged writes are there and the tree checker passes. */
+    private static String verifyVictim(RemoteComputeNode cn, int keys) {
+        for (int i = 0; i < keys; i++) {
+            OptionalLong v = cn.index().get(VICTIM_BASE + i);
+            if (v.isEmpty() || v.getAsLong() != victimValue(i)) {
+                return "victim key " + (VICTIM_BASE + i) + " reads " + v + ", it wrote " + victimValue(i);
+            }
+        }
+        TreeReport report = cn.computeNode().check();
+        System.out.println("VERIFY tree " + report);
+        return report.ok() ? null : "tree checker: " + report;
     }
 
     private static byte[] encode(String failure, Map<Long, Long> shared, Map<Long, Long> own) throws IOException {

@@ -25,11 +25,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * End to end with real JVM processes, for shm and tcp: one memory-node process ({@code dmtree mn})
  * and two compute-node processes doing mixed operations on overlapping keys and incrementing a
- * lock-protected counter (see {@link EndToEndComputeNode}); a memory node killed with SIGKILL
- * under a running compute node; SIGTERM leaving no file behind. Every process is bounded in time
+ * counter protected by a {@code modular} lock (grants cross processes) (see {@link EndToEndComputeNode}); a compute node killed with SIGKILL
+ * while it holds no lock, under two working ones; a memory node killed with SIGKILL under a running
+ * compute node; SIGTERM leaving no file behind. Every process is bounded in time
  * and destroyed at the end.
  */
 class MultiProcessClusterTest {
+    /** The lock design of the mixed runs: the modular lock, whose grants cross processes as CN messages. */
+    private static final String LOCK = "modular";
+
     @TempDir
     Path dir;
 
@@ -51,6 +55,11 @@ class MultiProcessClusterTest {
 
     /** Reads lines until one contains {@code marker}; returns it. */
     private static String awaitLine(Process p, BufferedReader out, String marker, StringBuilder log) throws Exception {
+        return awaitLine(out, marker, log, 60);
+    }
+
+    /** Reads lines until one contains {@code marker}, for at most {@code seconds}; returns it. */
+    private static String awaitLine(BufferedReader out, String marker, StringBuilder log, int seconds) throws Exception {
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
                 String l;
@@ -65,7 +74,7 @@ class MultiProcessClusterTest {
                 return null;
             }
         });
-        String l = line.get(60, TimeUnit.SECONDS);
+        String l = line.get(seconds, TimeUnit.SECONDS);
         if (l == null) {
             throw new AssertionError("process ended without '" + marker + "':\n" + log);
         }
@@ -101,7 +110,7 @@ class MultiProcessClusterTest {
             List<Process> cns = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
                 cns.add(java(EndToEndComputeNode.class.getName(), "mixed", address, "2", String.valueOf(ops), "200", "50",
-                        String.valueOf(1234 + i)));
+                        String.valueOf(1234 + i), LOCK));
             }
             for (Process cn : cns) {
                 assertTrue(cn.waitFor(240, TimeUnit.SECONDS), "compute node did not finish in time");
@@ -115,6 +124,57 @@ class MultiProcessClusterTest {
             try (Stream<Path> files = Files.list(dir)) {
                 assertEquals(List.of(), files.toList(), "SIGTERM removes every file");
             }
+        } finally {
+            destroyAll();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"shm", "tcp"})
+    void aComputeNodeKilledWhileHoldingNoLockDoesNotDisturbTheOthers(String transport) throws Exception {
+        try {
+            Process mn = java(MemoryNodeCommand.class.getName(), "--id", "0", "--listen", "127.0.0.1:0", "--memory", "64M",
+                    "--chunk", "1M", "--lock-table", "64K", "--transport", transport, "--dir", dir.toString());
+            BufferedReader mnOut = new BufferedReader(new InputStreamReader(mn.getInputStream(), StandardCharsets.UTF_8));
+            String address = address(awaitLine(mn, mnOut, " ready", new StringBuilder()));
+            int victimKeys = 500;
+            Process victim = java(EndToEndComputeNode.class.getName(), "victim", address, String.valueOf(victimKeys), LOCK);
+            BufferedReader victimOut = new BufferedReader(new InputStreamReader(victim.getInputStream(), StandardCharsets.UTF_8));
+            StringBuilder victimLog = new StringBuilder();
+            awaitLine(victim, victimOut, "VICTIM-READING", victimLog); // its writes are acknowledged; from now on it only reads
+            int ops = Integer.getInteger("dmtree.e2e.ops", 1500);
+            List<BufferedReader> outs = new ArrayList<>();
+            List<StringBuilder> logs = new ArrayList<>();
+            List<Process> workers = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Process cn = java(EndToEndComputeNode.class.getName(), "mixed", address, "2", String.valueOf(ops), "200", "50",
+                        String.valueOf(4321 + i), LOCK);
+                workers.add(cn);
+                outs.add(new BufferedReader(new InputStreamReader(cn.getInputStream(), StandardCharsets.UTF_8)));
+                logs.add(new StringBuilder());
+            }
+            for (int i = 0; i < 2; i++) {
+                awaitLine(outs.get(i), "E2E STARTED", logs.get(i), 120); // past the start barrier, working
+            }
+            Thread.sleep(100);
+            assertTrue(victim.isAlive(), "the victim still reads:\n" + victimLog);
+            victim.destroyForcibly(); // SIGKILL in the middle of a read: no goodbye
+            assertTrue(victim.waitFor(30, TimeUnit.SECONDS));
+            for (int i = 0; i < 2; i++) {
+                String ok = awaitLine(outs.get(i), "E2E OK", logs.get(i), 240); // or the process ended: the log says why
+                System.out.println(logs.get(i).toString().strip());
+                assertTrue(ok.contains("E2E OK"), logs.get(i).toString());
+                assertTrue(workers.get(i).waitFor(30, TimeUnit.SECONDS));
+                assertEquals(0, workers.get(i).exitValue(), logs.get(i).toString());
+            }
+            Process verify = java(EndToEndComputeNode.class.getName(), "verify", address, String.valueOf(victimKeys), LOCK);
+            assertTrue(verify.waitFor(120, TimeUnit.SECONDS), "verifier did not finish in time");
+            String out = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, verify.exitValue(), out);
+            assertTrue(out.contains("VERIFY OK"), out);
+            System.out.print(out);
+            mn.destroy();
+            assertTrue(mn.waitFor(30, TimeUnit.SECONDS));
         } finally {
             destroyAll();
         }

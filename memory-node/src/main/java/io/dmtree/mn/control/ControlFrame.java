@@ -23,9 +23,14 @@ package io.dmtree.mn.control;
  * LOOKUP_ENDPOINT   request: | cn id:16 | 0:16 | wait millis:32 |
  *                   reply  : | found:8 | endpoint:str |  (waits up to wait millis for it to appear)
  * BARRIER           request: | name:str | parties:16 | timeout millis:32 | payload bytes:32 | payload |
+ *                            | members:16 | members x cn id:16 |
  *                   reply  : | arrivals:16 | arrivals x ( cn id:16 | payload bytes:32 | payload ) |
- *                   (memory node 0, after JOIN; released when `parties` compute nodes arrived,
- *                    each reply lists every arrival's payload in compute-node order)
+ *                            | departed:16 | departed x cn id:16 |
+ *                   (memory node 0, after JOIN. With 0 members a counting barrier: released when
+ *                    `parties` compute nodes arrived. With members (as many as parties, the caller
+ *                    among them): released when every member arrived or left the cluster; departed
+ *                    lists the members that left without arriving. Each reply lists every
+ *                    arrival's payload in compute-node order.)
  * WATCH             request: empty; no reply until the memory node stops (then an error
  *                   SHUTTING_DOWN), or the connection closes: a compute node's liveness signal.
  * </pre>

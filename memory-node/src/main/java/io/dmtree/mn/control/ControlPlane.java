@@ -8,10 +8,13 @@ import io.dmtree.mn.tcp.FrameHeader;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  * timeout or when the plane is {@link #shutdown() shut down}.
  *
  * <p>Invariants: a compute-node id is held by at most one live session of memory node 0; a
- * barrier round releases exactly when its declared number of distinct compute nodes arrived, and
- * every waiter of the round gets the same arrival list; a compute node that leaves loses its id
+ * counting barrier round releases exactly when its declared number of distinct compute nodes
+ * arrived; a member barrier round releases exactly when each of its members arrived or left the
+ * cluster; every waiter of a round gets the same arrival list (and list of departed members); a compute node that leaves loses its id
  * and directory entry (a waiter can no longer be told a grant it would never read).
  */
 public final class ControlPlane {
@@ -110,8 +114,32 @@ public final class ControlPlane {
             return;
         }
         computeNodes.clear(cn);
-        if (endpoints.remove(cn) != null) {
-            notifyAll();
+        removeOrphanedInbox(endpoints.remove(cn));
+        for (Map.Entry<String, Barrier> e : List.copyOf(barriers.entrySet())) {
+            releaseIfComplete(e.getKey(), e.getValue());
+        }
+        notifyAll();
+    }
+
+    /**
+     * A compute node's shm inbox ({@code shm:DIR/dmtree-cn*.inbox}, next to this memory node's
+     * region file) is its own to remove; one killed without saying goodbye cannot, so the memory
+     * node removes it when its session ends. Nothing outside the region's directory is touched.
+     */
+    private void removeOrphanedInbox(String endpoint) {
+        String scheme = "shm:";
+        if (endpoint == null || !endpoint.startsWith(scheme) || description == null || description.shmPath().isEmpty()) {
+            return;
+        }
+        java.nio.file.Path inbox = java.nio.file.Path.of(endpoint.substring(scheme.length())).normalize();
+        java.nio.file.Path dir = java.nio.file.Path.of(description.shmPath()).toAbsolutePath().getParent();
+        String name = inbox.getFileName() == null ? "" : inbox.getFileName().toString();
+        if (dir != null && dir.equals(inbox.getParent()) && name.startsWith("dmtree-cn") && name.endsWith(".inbox")) {
+            try {
+                java.nio.file.Files.deleteIfExists(inbox);
+            } catch (java.io.IOException | SecurityException e) {
+                // best effort: the launch scripts remove leftovers too
+            }
         }
     }
 
@@ -165,10 +193,30 @@ public final class ControlPlane {
 
     /**
      * Arrives at barrier {@code name} for {@code parties} compute nodes with a payload; returns every
-     * arrival's payload by compute-node id once all arrived.
+     * arrival's payload by compute-node id once all arrived (a counting barrier: nobody is excused).
      */
-    public synchronized Map<Integer, byte[]> barrier(String name, int cn, int parties, int timeoutMillis, byte[] payload)
+    public Map<Integer, byte[]> barrier(String name, int cn, int parties, int timeoutMillis, byte[] payload)
             throws Refusal, InterruptedException {
+        return barrier(name, cn, parties, Set.of(), timeoutMillis, payload).arrivals();
+    }
+
+    /**
+     * What a released barrier round tells every waiter.
+     *
+     * @param arrivals payload of every compute node that arrived, by id
+     * @param departed members that left the cluster without arriving (empty for counting barriers)
+     */
+    public record BarrierRelease(Map<Integer, byte[]> arrivals, Set<Integer> departed) {
+    }
+
+    /**
+     * Arrives at barrier {@code name}. With an empty {@code members} set it counts: it releases when
+     * {@code parties} compute nodes arrived. With members (then {@code parties} is their number and
+     * the caller one of them) it releases when every member either arrived or left the cluster, so a
+     * compute node that dies does not hold up the others; the release names who left.
+     */
+    public synchronized BarrierRelease barrier(String name, int cn, int parties, Set<Integer> members, int timeoutMillis,
+                                               byte[] payload) throws Refusal, InterruptedException {
         checkOpen();
         requireCoordinator("barriers");
         if (!computeNodes.get(cn)) {
@@ -177,22 +225,22 @@ public final class ControlPlane {
         if (parties < 1 || parties > ControlFrame.MAX_COMPUTE_NODES) {
             throw new Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "barrier parties " + parties);
         }
-        Barrier b = barriers.computeIfAbsent(name, n -> new Barrier(parties));
-        if (b.parties != parties) {
-            throw new Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "' is for " + b.parties
-                    + " compute nodes, not " + parties);
+        if (!members.isEmpty() && (members.size() != parties || !members.contains(cn))) {
+            throw new Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "': compute node " + cn + " names "
+                    + members.size() + " members " + new TreeSet<>(members) + " for " + parties
+                    + " parties; the members must be the parties and include the caller");
+        }
+        Barrier b = barriers.computeIfAbsent(name, n -> new Barrier(parties, members));
+        if (b.parties != parties || !b.members.equals(members)) {
+            throw new Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "' is for " + b.describe()
+                    + ", not " + new Barrier(parties, members).describe());
         }
         if (b.arrivals.containsKey(cn)) {
             throw new Refusal(FrameHeader.ERROR_STATE, "compute node " + cn + " already waits at barrier '"
                     + name + "'");
         }
         b.arrivals.put(cn, payload);
-        if (b.arrivals.size() == parties) {
-            b.released = true;
-            barriers.remove(name);
-            notifyAll();
-            return b.arrivals;
-        }
+        releaseIfComplete(name, b);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (!b.released) {
             long left = deadline - System.nanoTime();
@@ -209,7 +257,26 @@ public final class ControlPlane {
             }
             TimeUnit.NANOSECONDS.timedWait(this, left);
         }
-        return b.arrivals;
+        return new BarrierRelease(b.arrivals, b.departed);
+    }
+
+    /** Releases {@code b} when it is complete (under the plane's lock). */
+    private void releaseIfComplete(String name, Barrier b) {
+        if (b.released) {
+            return;
+        }
+        Set<Integer> departed = new TreeSet<>();
+        for (int m : b.members) {
+            if (!b.arrivals.containsKey(m) && !computeNodes.get(m)) {
+                departed.add(m);
+            }
+        }
+        if (b.arrivals.size() + departed.size() >= b.parties) {
+            b.released = true;
+            b.departed = Collections.unmodifiableSet(departed);
+            barriers.remove(name, b);
+            notifyAll();
+        }
     }
 
     /** Blocks until the plane shuts down (a compute node's liveness watch). */
@@ -239,11 +306,18 @@ public final class ControlPlane {
 
     private static final class Barrier {
         final int parties;
+        final Set<Integer> members;
         final Map<Integer, byte[]> arrivals = new TreeMap<>();
+        Set<Integer> departed = Set.of();
         boolean released;
 
-        Barrier(int parties) {
+        Barrier(int parties, Set<Integer> members) {
             this.parties = parties;
+            this.members = Set.copyOf(members);
+        }
+
+        String describe() {
+            return members.isEmpty() ? parties + " compute nodes" : "members " + new TreeSet<>(members);
         }
     }
 }

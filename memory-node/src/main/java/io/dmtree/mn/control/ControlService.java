@@ -9,6 +9,8 @@ import io.dmtree.mn.tcp.MalformedFrameException;
 
 import java.net.SocketAddress;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Decodes control-plane frames ({@link ControlFrame}) and answers them from the
@@ -101,15 +103,30 @@ public final class ControlService implements FrameService {
                                     + " bytes outside [0, " + ControlFrame.MAX_BARRIER_PAYLOAD_BYTES + "]");
                         }
                         byte[] payload = r.bytes(n, "barrier payload");
+                        int m = r.u16("members");
+                        if (m > ControlFrame.MAX_COMPUTE_NODES) {
+                            throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "barrier of " + m + " members");
+                        }
+                        Set<Integer> members = new TreeSet<>();
+                        for (int i = 0; i < m; i++) {
+                            members.add(r.u16("member"));
+                        }
                         r.end();
+                        if (members.size() != m) {
+                            throw new ControlPlane.Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "' names a member twice");
+                        }
                         if (timeout < 0 || timeout > ControlFrame.MAX_WAIT_MILLIS) {
                             throw new ControlPlane.Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "barrier timeout of " + timeout + " ms");
                         }
                         requireJoined();
-                        Map<Integer, byte[]> all = plane.barrier(name, joined, parties, timeout, payload);
-                        reply(w, type, id).u16(all.size());
-                        for (Map.Entry<Integer, byte[]> e : all.entrySet()) {
+                        ControlPlane.BarrierRelease release = plane.barrier(name, joined, parties, members, timeout, payload);
+                        reply(w, type, id).u16(release.arrivals().size());
+                        for (Map.Entry<Integer, byte[]> e : release.arrivals().entrySet()) {
                             w.u16(e.getKey()).i32(e.getValue().length).bytes(e.getValue());
+                        }
+                        w.u16(release.departed().size());
+                        for (int d : release.departed()) {
+                            w.u16(d);
                         }
                         w.finish();
                     }

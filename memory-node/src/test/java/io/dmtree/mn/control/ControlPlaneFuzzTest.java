@@ -131,6 +131,11 @@ class ControlPlaneFuzzTest {
                 // a barrier for one party releases at once; more parties would wait out the short timeout
                 w.begin(FrameHeader.TYPE_BARRIER, 0, id).string("b" + rnd.nextInt(3), 64).u16(rnd.nextInt(8) == 0 ? 2 : 1)
                         .i32(rnd.nextInt(3)).i32(payload.length).bytes(payload);
+                int members = rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(2) : 0;
+                w.u16(members);
+                for (int m = 0; m < members; m++) {
+                    w.u16(rnd.nextInt(3));
+                }
             }
             case 8 -> w.begin(FrameHeader.TYPE_VERB_REQUEST, 1, id).u8(1).u8(0).u16(0).i32(8).i64(0);
             case 9 -> w.begin(rnd.nextInt(256), rnd.nextInt(3), id);

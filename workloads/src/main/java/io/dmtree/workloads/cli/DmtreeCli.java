@@ -22,6 +22,7 @@ import java.io.PrintWriter;
                 YcsbCommand.class,
                 CheckCommand.class,
                 io.dmtree.mn.MemoryNodeCommand.class,
+                ComputeNodeCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;

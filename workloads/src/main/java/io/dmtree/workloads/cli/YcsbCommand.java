@@ -4,22 +4,19 @@ import io.dmtree.lock.LockDesigns;
 import io.dmtree.workloads.kv.Peer;
 import io.dmtree.workloads.report.JsonReport;
 import io.dmtree.workloads.report.ResultTable;
-import io.dmtree.workloads.ycsb.CoreWorkload;
-import io.dmtree.workloads.ycsb.KeySpace;
 import io.dmtree.workloads.ycsb.OperationStream;
-import io.dmtree.workloads.ycsb.RequestDistribution;
 import io.dmtree.workloads.ycsb.YcsbReport;
 import io.dmtree.workloads.ycsb.YcsbRunner;
 import io.dmtree.workloads.ycsb.YcsbSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code dmtree ycsb}: a YCSB core workload on dmtree and its peers, side by side. */
@@ -35,21 +32,8 @@ public final class YcsbCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-w", "--workload"}, defaultValue = "A", description = "core workload: A, B, C, D, E or F")
-    String workload;
-
-    @Option(names = "--distribution", paramLabel = "NAME",
-            description = "request distribution instead of the workload's own: zipfian, uniform or latest")
-    String distribution;
-
-    @Option(names = {"-r", "--records"}, defaultValue = "100000", description = "records loaded before the run phase")
-    long records;
-
-    @Option(names = {"-n", "--operations"}, defaultValue = "200000", description = "operations in the run phase")
-    long operations;
-
-    @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "worker threads")
-    int threads;
+    @Mixin
+    WorkloadOptions options = new WorkloadOptions();
 
     @Option(names = "--cns", defaultValue = "1", description = "dmtree compute nodes; thread t uses node t mod cns")
     int computeNodes;
@@ -57,14 +41,8 @@ public final class YcsbCommand implements Callable<Integer> {
     @Option(names = "--mns", defaultValue = "1", description = "dmtree memory nodes")
     int memoryNodes;
 
-    @Option(names = "--key-size", defaultValue = "8", description = "key width in bytes, 1..64")
-    int keySize;
-
-    @Option(names = "--value-size", defaultValue = "8", description = "value width in bytes, 1..256")
-    int valueSize;
-
-    @Option(names = "--seed", defaultValue = "1", description = "seed of the operation stream, keys and values")
-    long seed;
+    @Mixin
+    WorkloadOptions.WidthOptions widths = new WorkloadOptions.WidthOptions();
 
     @Option(names = "--peers", defaultValue = "csl,lmdb", paramLabel = "LIST",
             description = "peers to run side by side: a comma list of csl, lmdb; or none")
@@ -87,39 +65,10 @@ public final class YcsbCommand implements Callable<Integer> {
 
     /** Checks every option; a violation is a usage error. */
     YcsbSettings settings() {
-        CoreWorkload w;
-        try {
-            w = CoreWorkload.byName(workload);
-        } catch (IllegalArgumentException e) {
-            throw OptionChecks.usage(spec, e.getMessage());
-        }
-        RequestDistribution d = w.distribution();
-        if (distribution != null) {
-            try {
-                d = RequestDistribution.valueOf(distribution.trim().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw OptionChecks.usage(spec, "unknown distribution '" + distribution + "'; known: zipfian, uniform, latest");
-            }
-        }
-        OptionChecks.inRange(spec, "--records", records, 1, Long.MAX_VALUE / 2);
-        OptionChecks.inRange(spec, "--operations", operations, 1, OperationStream.MAX_OPERATIONS);
-        OptionChecks.inRange(spec, "--threads", threads, 1, 4096);
+        options.checkHead(spec);
         OptionChecks.inRange(spec, "--cns", computeNodes, 1, 64);
         OptionChecks.inRange(spec, "--mns", memoryNodes, 1, 64);
         OptionChecks.inRange(spec, "--slices", slices, 1, 1000);
-        OptionChecks.inRange(spec, "--key-size", keySize, 1, 64);
-        OptionChecks.inRange(spec, "--value-size", valueSize, 1, 256);
-        long streamBytes = operations * (Long.BYTES + 2);
-        if (streamBytes > Runtime.getRuntime().maxMemory() / 2) {
-            throw OptionChecks.usage(spec, "--operations " + operations + " needs about " + (streamBytes >> 20)
-                    + " MiB for the pre-drawn stream, more than half the heap (" + (Runtime.getRuntime().maxMemory() >> 20)
-                    + " MiB); raise it with -Xmx (DMTREE_JAVA_OPTS for scripts/dmtree) or run fewer operations");
-        }
-        KeySpace keys = new KeySpace(keySize, seed);
-        if (records > keys.capacity()) {
-            throw OptionChecks.usage(spec, "--records " + records + " does not fit into " + keySize + "-byte keys (at most "
-                    + keys.capacity() + " distinct keys)");
-        }
         List<Peer> peerList;
         try {
             peerList = Peer.parseList(peers);
@@ -130,8 +79,7 @@ public final class YcsbCommand implements Callable<Integer> {
         if (noDmtree) {
             locks = List.of();
         }
-        return new YcsbSettings(w, d, records, (int) operations, threads, computeNodes, memoryNodes, keySize, valueSize,
-                seed, locks, peerList, (int) Math.min(slices, operations));
+        return options.settings(spec, widths, computeNodes, memoryNodes, locks, peerList, slices);
     }
 
     private List<String> lockList() {
@@ -149,14 +97,7 @@ public final class YcsbCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         YcsbSettings settings = settings();
-        OperationStream stream = OperationStream.generate(settings.workload(), settings.distribution(), settings.records(),
-                settings.operations(), settings.seed());
-        KeySpace keys = new KeySpace(settings.keyBytes(), settings.seed());
-        if (settings.records() + stream.inserts() > keys.capacity()) {
-            throw OptionChecks.usage(spec, "--records " + settings.records() + " plus the run phase's " + stream.inserts()
-                    + " inserts do not fit into " + settings.keyBytes() + "-byte keys (at most " + keys.capacity()
-                    + " distinct keys)");
-        }
+        OperationStream stream = WorkloadOptions.stream(spec, settings);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean terminal = System.console() != null;

@@ -7,8 +7,6 @@ import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.tree.NodeLayout;
 import io.dmtree.core.tree.TreeConfig;
 
-import java.util.List;
-import java.util.OptionalLong;
 
 /**
  * dmtree as a system under test: an {@link EmbeddedCluster} of {@code cns} compute nodes and
@@ -16,7 +14,7 @@ import java.util.OptionalLong;
  * {@code t mod cns}. With 8-byte keys and values sessions take the index's {@code long} path,
  * otherwise its {@code byte[]} path.
  */
-public final class DmtreeSystem implements KvSystem {
+public final class DmtreeSystem implements KvSystem, MemoryNodeMetered {
     public static final String NAME = "dmtree";
 
     private final EmbeddedCluster cluster;
@@ -82,11 +80,13 @@ public final class DmtreeSystem implements KvSystem {
     }
 
     /** Traffic of all compute nodes to all memory nodes so far. */
+    @Override
     public VerbCounts memoryNodeTraffic() {
         return cluster.memoryNodeTraffic();
     }
 
     /** Index cache hits and misses summed over compute nodes. */
+    @Override
     public DmIndex.CacheStats cacheStats() {
         long hits = 0;
         long misses = 0;
@@ -104,86 +104,11 @@ public final class DmtreeSystem implements KvSystem {
 
     @Override
     public KvSession openSession(int thread) {
-        return new Session(cluster.index(thread % cluster.computeNodes()));
+        return new IndexSession(cluster.index(thread % cluster.computeNodes()));
     }
 
     @Override
     public void close() {
         cluster.close();
-    }
-
-    private static final class Session implements KvSession, DmIndex.EntryVisitor {
-        private final DmIndex index;
-        private long digest;
-
-        Session(DmIndex index) {
-            this.index = index;
-        }
-
-        @Override
-        public boolean read(long key) {
-            OptionalLong v = index.get(key);
-            if (v.isEmpty()) {
-                return false;
-            }
-            digest += ResultDigest.of(v.getAsLong());
-            return true;
-        }
-
-        @Override
-        public void write(long key, long value) {
-            index.put(key, value);
-        }
-
-        @Override
-        public int scan(long from, int limit) {
-            if (limit <= 0) {
-                return 0;
-            }
-            return index.scan(from, limit, this::visitLong);
-        }
-
-        @Override
-        public boolean read(byte[] key) {
-            byte[] v = index.get(key);
-            if (v == null) {
-                return false;
-            }
-            digest += ResultDigest.of(v);
-            return true;
-        }
-
-        @Override
-        public void write(byte[] key, byte[] value) {
-            index.put(key, value);
-        }
-
-        @Override
-        public int scan(byte[] from, int limit) {
-            if (limit <= 0) {
-                return 0;
-            }
-            return index.scan(from, limit, this);
-        }
-
-        private boolean visitLong(long key, long value) {
-            digest += ResultDigest.of(key, value);
-            return true;
-        }
-
-        @Override
-        public boolean visit(byte[] key, byte[] value) {
-            digest += ResultDigest.of(key, value);
-            return true;
-        }
-
-        @Override
-        public long digest() {
-            return digest;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

@@ -32,8 +32,11 @@ public final class ResultTable {
         }
         out.printf(Locale.ROOT, "%,d records, %,d operations (%s), %d threads, %d-byte keys, %d-byte values, seed %d%n",
                 s.records(), s.operations(), String.join(", ", counts), s.threads(), s.keyBytes(), s.valueBytes(), s.seed());
-        out.printf(Locale.ROOT, "run phase in %d slice%s, systems taking turns slice by slice%n%n", s.slices(),
-                s.slices() == 1 ? "" : "s");
+        if (s.slices() == 1) {
+            out.printf(Locale.ROOT, "run phase in one go%n%n");
+        } else {
+            out.printf(Locale.ROOT, "run phase in %d slices, systems taking turns slice by slice%n%n", s.slices());
+        }
 
         List<SystemResult> systems = report.systems();
         if (systems.isEmpty()) {
