@@ -1,7 +1,12 @@
 package io.dmtree.lock;
 
 import io.dmtree.core.lock.LockDesign;
+import io.dmtree.lock.baseline.ALock;
+import io.dmtree.lock.baseline.CasBackoffLock;
 import io.dmtree.lock.baseline.CasSpinLock;
+import io.dmtree.lock.baseline.DslrLock;
+import io.dmtree.lock.baseline.HoclLock;
+import io.dmtree.lock.baseline.RdmaMcsLock;
 import io.dmtree.lock.modular.ModularLockDesign;
 
 import java.util.LinkedHashMap;
@@ -9,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** Every lock design by the name users select it with. */
+/**
+ * Every lock design by the name users select it with: the modular lock in its two assignments and
+ * the baselines. Each call builds a fresh design with its default settings.
+ */
 public final class LockDesigns {
     private static final Map<String, Supplier<LockDesign>> DESIGNS = new LinkedHashMap<>();
 
@@ -17,6 +25,11 @@ public final class LockDesigns {
         DESIGNS.put("modular", ModularLockDesign::modular);
         DESIGNS.put("modular-mn-grant", ModularLockDesign::mnGrant);
         DESIGNS.put(CasSpinLock.NAME, CasSpinLock::new);
+        DESIGNS.put(CasBackoffLock.NAME, CasBackoffLock::new);
+        DESIGNS.put(DslrLock.NAME, DslrLock::new);
+        DESIGNS.put(RdmaMcsLock.NAME, RdmaMcsLock::new);
+        DESIGNS.put(ALock.NAME, ALock::new);
+        DESIGNS.put(HoclLock.NAME, HoclLock::new);
     }
 
     private LockDesigns() {

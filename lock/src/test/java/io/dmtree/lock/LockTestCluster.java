@@ -3,14 +3,17 @@ package io.dmtree.lock;
 import io.dmtree.core.cn.CnThreads;
 import io.dmtree.core.layout.RegionLayout;
 import io.dmtree.core.lock.LockClient;
-import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockTable;
+import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.InJvmMessageBus;
+import io.dmtree.lock.baseline.HostMemory;
+import io.dmtree.lock.baseline.HostMemoryContext;
 import io.dmtree.mn.MemoryNode;
+import io.dmtree.mn.OffHeapRegion;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.local.LocalVerbs;
 
@@ -26,8 +29,27 @@ final class LockTestCluster implements AutoCloseable {
     final LockTable table;
     final List<LockClient> clients = new ArrayList<>();
 
-    record Node(int computeNode, int computeNodeCount, Verbs verbs, CnMessaging messaging, CnThreads threads)
-            implements LockContext {
+    /** CN {@code i} shares a host with MN {@code i} when there is one (only {@code alock} cares). */
+    record Node(int computeNode, int computeNodeCount, Verbs verbs, CnMessaging messaging, CnThreads threads,
+                int hostMemoryNode, HostMemory hostMemory) implements HostMemoryContext {
+    }
+
+    /** CPU access to a memory node's region from a CN on its host. */
+    record RegionHostMemory(OffHeapRegion region) implements HostMemory {
+        @Override
+        public long getVolatile(long address) {
+            return region.getLongVolatile(GlobalAddress.offset(address));
+        }
+
+        @Override
+        public void putVolatile(long address, long value) {
+            region.putLongVolatile(GlobalAddress.offset(address), value);
+        }
+
+        @Override
+        public long compareAndSwap(long address, long expected, long desired) {
+            return region.compareAndSwap(GlobalAddress.offset(address), expected, desired);
+        }
     }
 
     LockTestCluster(LockDesign design, int memoryNodeCount, int computeNodeCount, int threadCapacity) {
@@ -47,7 +69,9 @@ final class LockTestCluster implements AutoCloseable {
             if (modelledRttNanos > 0) {
                 v = new ModelledLatencyVerbs(v, modelledRttNanos);
             }
-            nodes.add(new Node(cn, computeNodeCount, v, bus.join(), new CnThreads(threadCapacity)));
+            int host = cn < memoryNodeCount ? cn : -1;
+            nodes.add(new Node(cn, computeNodeCount, v, bus.join(), new CnThreads(threadCapacity), host,
+                    host < 0 ? null : new RegionHostMemory(memoryNodes.get(host).region())));
         }
         table = new LockTable(RegionLayout.LOCK_TABLE_START, LOCK_TABLE_BYTES, design.lockBytes());
         for (Node n : nodes) {
@@ -78,8 +102,8 @@ final class LockTestCluster implements AutoCloseable {
 
     /** Reads a lock word straight from MN memory (no verb counted). */
     long peek(long address) {
-        return memoryNodes.get(io.dmtree.core.memory.GlobalAddress.memoryNode(address)).region()
-                .getLongVolatile(io.dmtree.core.memory.GlobalAddress.offset(address));
+        return memoryNodes.get(GlobalAddress.memoryNode(address)).region()
+                .getLongVolatile(GlobalAddress.offset(address));
     }
 
     @Override

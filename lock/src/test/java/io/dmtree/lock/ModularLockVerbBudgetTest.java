@@ -70,7 +70,7 @@ class ModularLockVerbBudgetTest {
 
     /**
      * One holder on CN 0 and {@code n} waiters, one per other CN, that arrive one after another.
-     * Every waiter adds exactly 4 MN verbs (its FAA and entry WRITE, its release FAA and READ),
+     * Every waiter adds exactly 6 MN verbs (its FAA; its entry WRITE and word READ in one batch; its release CAS clearing its entry, FAA and READ in one batch),
      * however many wait, nobody touches the MN while waiting, and grants follow arrival order.
      */
     @ParameterizedTest
@@ -105,7 +105,7 @@ class ModularLockVerbBudgetTest {
                 assertFalse(t.isAlive(), "waiter never granted");
             }
             VerbCounts total = c.traffic();
-            assertEquals(1 + 4L * n + 2, total.verbs(), "n=" + n + ": " + total);
+            assertEquals(1 + 6L * n + 2, total.verbs(), "n=" + n + ": " + total);
             List<Integer> expected = new ArrayList<>();
             for (int i = 1; i <= n; i++) {
                 expected.add(i);

@@ -1,5 +1,6 @@
 package io.dmtree.lock.modular;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -42,11 +43,16 @@ final class Cohort {
     /** Start of the tenure, for the age bound of remote waiters. */
     volatile long tenureStartNanos;
 
-    /** The MN position the leader waits on, or -1; with {@link #mnGranted}, what a grant must match. */
-    volatile int pendingPosition = -1;
+    private static final long NONE = -1;
+    /** The MN position (unsigned 32 bits) the leader waits on, or {@link #NONE}: what a grant must carry. */
+    private final AtomicLong pendingPosition = new AtomicLong(NONE);
     volatile boolean mnGranted;
     volatile int mnWaitersBehind;
     volatile Thread leader;
+
+    /** The entry this CN's current MN request wrote (0 if it was granted at once) and its position. */
+    long ownEntry;
+    int ownPosition;
 
     Cohort(long lock) {
         this.lock = lock;
@@ -56,19 +62,20 @@ final class Cohort {
     void expectGrant(int position) {
         mnGranted = false;
         leader = Thread.currentThread();
-        pendingPosition = position;
+        pendingPosition.set(Integer.toUnsignedLong(position));
     }
 
     /**
-     * A grant for MN position {@code position} reached this CN. It takes effect only if it carries
-     * the position of the request this cohort waits on (grant counting at the CN boundary).
+     * A grant for MN position {@code position} reached this CN, by message or by the leader's own
+     * READ of the word. It takes effect only if it carries the position of the request this
+     * cohort waits on, and only once (grant counting at the CN boundary): a second grant of the
+     * same request, or a grant of an earlier one, is dropped.
      */
     boolean deliverGrant(int position, int waitersBehind) {
-        if (pendingPosition != position || mnGranted) {
+        if (!pendingPosition.compareAndSet(Integer.toUnsignedLong(position), NONE)) {
             return false;
         }
         mnWaitersBehind = waitersBehind;
-        pendingPosition = -1;
         mnGranted = true;
         LockSupport.unpark(leader);
         return true;

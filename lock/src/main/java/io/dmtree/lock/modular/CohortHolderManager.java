@@ -42,14 +42,21 @@ final class CohortHolderManager {
         }
     }
 
-    /** Removes the last holder; returns the grant count absorbed so far. */
-    int removeLast() {
-        long w = word.getAndAdd(-ONE_HOLDER);
-        if (holders(w) != 1) {
-            word.getAndAdd(ONE_HOLDER);
-            throw new IllegalStateException("cohort released with " + holders(w) + " holders recorded");
+    /**
+     * Removes the caller in one atomic step: returns -1 when others still hold, else (the caller
+     * was the last holder) the grant count absorbed so far.
+     */
+    int remove() {
+        while (true) {
+            long w = word.get();
+            int h = holders(w);
+            if (h < 1) {
+                throw new IllegalStateException("cohort released with no holder recorded");
+            }
+            if (word.compareAndSet(w, w - ONE_HOLDER)) {
+                return h > 1 ? -1 : absorbed(w);
+            }
         }
-        return absorbed(w);
     }
 
     int holders() {

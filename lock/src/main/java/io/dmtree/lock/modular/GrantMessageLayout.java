@@ -4,10 +4,10 @@ package io.dmtree.lock.modular;
  * A grant message of the CN-side grant manager, sent to the CN of a selected waiter.
  *
  * <pre>
- *  0        1        2                 4                 6                 8
- * +--------+--------+-----------------+-----------------+-----------------+
- * |  type  |  mode  |    position     | waiters behind  |      zero       |
- * +--------+--------+-----------------+-----------------+-----------------+
+ *  0        1        2                 4                                   8
+ * +--------+--------+-----------------+-----------------------------------+
+ * |  type  |  mode  | waiters behind  |       position (32 bits)          |
+ * +--------+--------+-----------------+-----------------------------------+
  * |                        lock address (8 bytes)                         |
  * +-----------------------------------------------------------------------+
  *  8                                                                      16
@@ -18,8 +18,8 @@ package io.dmtree.lock.modular;
 public final class GrantMessageLayout {
     public static final int TYPE_OFFSET = 0;
     public static final int MODE_OFFSET = 1;
-    public static final int POSITION_OFFSET = 2;
-    public static final int BEHIND_OFFSET = 4;
+    public static final int BEHIND_OFFSET = 2;
+    public static final int POSITION_OFFSET = 4;
     public static final int LOCK_OFFSET = 8;
     public static final int LENGTH = 16;
 

@@ -35,10 +35,9 @@ final class MessagingGrantManager implements GrantManager {
             long e = sel.entry(i);
             b.putByte(TYPE_OFFSET, TYPE_GRANT);
             b.putByte(MODE_OFFSET, (byte) (ModularLockLayout.entryExclusive(e) ? 1 : 0));
-            b.putShort(POSITION_OFFSET, (short) ModularLockLayout.entryPosition(e), ByteOrder.LITTLE_ENDIAN);
             int behind = sel.waitersBehind() + (sel.count() - 1 - i);
             b.putShort(BEHIND_OFFSET, (short) Math.min(behind, Short.MAX_VALUE), ByteOrder.LITTLE_ENDIAN);
-            b.putShort(6, (short) 0);
+            b.putInt(POSITION_OFFSET, sel.position(i), ByteOrder.LITTLE_ENDIAN);
             b.putLong(LOCK_OFFSET, lock, ByteOrder.LITTLE_ENDIAN);
             messaging.send(ModularLockLayout.entryComputeNode(e), b, 0, LENGTH);
         }
@@ -50,7 +49,7 @@ final class MessagingGrantManager implements GrantManager {
             return;
         }
         long lock = buffer.getLong(offset + LOCK_OFFSET, ByteOrder.LITTLE_ENDIAN);
-        int position = buffer.getShort(offset + POSITION_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        int position = buffer.getInt(offset + POSITION_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int behind = buffer.getShort(offset + BEHIND_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
         Cohort c = cohorts.apply(lock);
         if (c == null || !c.deliverGrant(position, behind)) {

@@ -23,9 +23,11 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  *   to S (and to E if exclusive). The word before the add decides: the request holds at once when
  *   S was 0, or when it is shared and E was 0; otherwise it waits. Either way its position is
  *   {@code H + S}.</li>
- *   <li><b>enqueue</b>: every request that did not find the queue empty WRITEs its entry, the
- *   waiters so the releaser can find them, the shared holders so a releaser can tell them from a
- *   waiter whose entry is still in flight.</li>
+ *   <li><b>enqueue</b>: a waiting request WRITEs its entry so the releaser can find it. A waiting
+ *   exclusive request posts a READ of the word behind that WRITE: if the head has already reached
+ *   its position it holds (the shared releaser that made it head may have read the ring before
+ *   the entry landed and granted nobody). Requests granted at once write nothing, so no late WRITE
+ *   of a holder can land in a slot the ring has since given to a later position.</li>
  *   <li><b>release</b> (holder removes, mode updates, waiter selects): one FAA pops a position
  *   (H+1, S-1, E-1 if exclusive) and one READ fetches the ring, posted together after the caller's
  *   write-back. From the word before the FAA: the first position behind the popped one is
@@ -33,19 +35,24 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  *   <ul>
  *     <li>exclusive release, S &gt; 1: the request at H+1 is granted; if it is shared, so is every
  *     consecutive shared request up to the first exclusive one or the end of the queue;</li>
- *     <li>shared release, S &gt; 1, E &gt; 0: if the request at H+1 is exclusive this was the last
- *     shared holder and it is granted; a shared request at H+1 is a holder, and the last of those
- *     will grant;</li>
+ *     <li>shared release, S &gt; 1, E &gt; 0: if the entry at H+1 is written and exclusive this was
+ *     the last shared holder and it is granted; otherwise H+1 is a shared holder (which wrote
+ *     nothing) or an exclusive waiter whose WRITE is in flight and which grants itself by its READ
+ *     of the word. Both may grant the same request: the grant carries the position and the
+ *     waiter's cohort lets only the first take effect (grant counting);</li>
  *     <li>otherwise nobody waits on this release.</li>
  *   </ul>
- *   An entry that is not yet written for its position (its owner's WRITE is still in flight) is
- *   re-read alone until it is; it cannot be skipped because its owner has done its FAA.</li>
+ *   After an exclusive release every position from H+1 on is a waiter: an entry not yet written
+ *   for its position (its owner's WRITE is still in flight) is re-read alone until it is.</li>
  * </ul>
  *
- * <p>Invariants: S and E count the queued requests and their exclusive ones; the holders are a
- * prefix of the queue; each position in the queue has exactly one owner; an entry needed by a
- * releaser is not overwritten, because at most one request per compute node is queued per lock
- * (the cohort) and the ring has at least as many slots as there are compute nodes.
+ * <p>Invariants: S and E count the queued requests and their exclusive ones; H counts releases,
+ * and since shared holders are interchangeable, H may pass a shared holder that still holds;
+ * every request behind the first exclusive one waits until granted; only waiters write entries,
+ * and a waiter's entry is written before it can be granted, so an entry a releaser needs is never
+ * overwritten: at most one request per compute node is queued per lock (the cohort) and the ring
+ * has at least as many slots as there are compute nodes. Positions are 32-bit: a duplicate grant
+ * is assumed delivered before 2^32 further releases of the same lock.
  */
 public final class MnLockQueue {
     private final Verbs verbs;
@@ -56,6 +63,7 @@ public final class MnLockQueue {
     static final class Scratch {
         final UnsafeBuffer ring;
         final UnsafeBuffer entry = new UnsafeBuffer(new byte[ENTRY_BYTES]);
+        final UnsafeBuffer word = new UnsafeBuffer(new byte[Long.BYTES]);
         final VerbBatch batch = new VerbBatch();
         final WaiterSelection selection = new WaiterSelection();
         long rereads;
@@ -66,7 +74,7 @@ public final class MnLockQueue {
     }
 
     /** The outcome of {@link #admit}. */
-    public record Admission(boolean granted, int position, boolean mustWriteEntry) {
+    public record Admission(boolean granted, int position, int sizeBefore) {
     }
 
     MnLockQueue(Verbs verbs, int queueSlots, int computeNode) {
@@ -94,18 +102,52 @@ public final class MnLockQueue {
                     + " lock design was sized for, or its memory is not a modular lock (" + describe(before) + ")");
         }
         boolean granted = size == 0 || (!exclusive && exclusive(before) == 0);
-        return new Admission(granted, tail(before), size > 0);
+        return new Admission(granted, tail(before), size);
     }
 
-    /** Acquire step 2 (when the queue was not empty): WRITE this request's entry. */
-    public void enqueue(long lock, int position, int thread, LockMode mode, Scratch s) {
-        long e = entry(position, computeNode, thread, mode == LockMode.EXCLUSIVE);
+    /**
+     * Acquire step 2 (the request waits): WRITE its entry {@code e} (see {@link #entryFor}); an
+     * exclusive request also READs the word
+     * in the same batch. Returns the word read, or -1 for a shared request; with
+     * {@link ModularLockLayout#atHead} it tells whether the request already holds.
+     */
+    public long enqueue(long lock, int position, long e, LockMode mode, Scratch s) {
+        boolean exclusive = mode == LockMode.EXCLUSIVE;
         s.entry.putLong(0, e, ByteOrder.LITTLE_ENDIAN);
-        verbs.write(GlobalAddress.plus(lock, entryOffset(position, queueSlots)), s.entry, 0, ENTRY_BYTES);
+        long slot = GlobalAddress.plus(lock, entryOffset(position, queueSlots));
+        if (!exclusive) {
+            verbs.write(slot, s.entry, 0, ENTRY_BYTES);
+            return -1;
+        }
+        VerbBatch b = s.batch;
+        b.clear();
+        b.write(slot, s.entry, 0, ENTRY_BYTES);
+        b.read(lock, s.word, 0, Long.BYTES);
+        verbs.post(b);
+        b.clear();
+        return s.word.getLong(0);
     }
 
-    /** Release: appends the FAA and the READ of the ring to {@code batch}; returns the FAA's index. */
-    public int appendRelease(VerbBatch batch, long lock, LockMode mode, Scratch s) {
+    /** The entry of this CN's request at {@code position}. */
+    public long entryFor(int position, int thread, LockMode mode) {
+        return entry(position, computeNode, thread, mode == LockMode.EXCLUSIVE);
+    }
+
+    /**
+     * Release: appends to {@code batch} the clearing of this request's own entry if it waited
+     * (a CAS from that entry to zero, and with the MN grant manager a second one from its granted
+     * form, so no entry outlives its owner and a later lap cannot mistake it for its own), then
+     * the FAA and the READ of the ring; returns the FAA's index.
+     */
+    public int appendRelease(VerbBatch batch, long lock, LockMode mode, long ownEntry, int ownPosition,
+                             boolean clearGrantedForm, Scratch s) {
+        if (ownEntry != 0) {
+            long slot = GlobalAddress.plus(lock, entryOffset(ownPosition, queueSlots));
+            batch.cas(slot, ownEntry, 0);
+            if (clearGrantedForm) {
+                batch.cas(slot, granted(ownEntry, 0), 0);
+            }
+        }
         int faa = batch.size();
         batch.faa(lock, mode == LockMode.EXCLUSIVE ? RELEASE_EXCLUSIVE : RELEASE_SHARED);
         batch.read(GlobalAddress.plus(lock, QUEUE_OFFSET), s.ring, 0, queueSlots * ENTRY_BYTES);
@@ -128,45 +170,36 @@ public final class MnLockQueue {
         if (size == 1) {
             return sel;
         }
-        int next = (head(wordBefore) + 1) & 0xFFFF;
-        int last = (head(wordBefore) + size - 1) & 0xFFFF;
+        int next = head(wordBefore) + 1;
+        int last = head(wordBefore) + size - 1;
         if (releasedMode == LockMode.SHARED) {
-            if (exclusive(wordBefore) == 0) {
-                return sel;
-            }
-            while (true) {
+            if (exclusive(wordBefore) > 0) {
                 long e = slot(lock, next, s);
-                if (isFor(e, next)) {
-                    if (entryExclusive(e)) {
-                        sel.add(e);
-                        sel.waitersBehind((last - next) & 0xFFFF);
-                    }
-                    return sel;
+                if (isFor(e, next) && entryExclusive(e)) {
+                    sel.add(e, next);
+                    sel.waitersBehind(last - next);
                 }
-                if (isNewerThan(e, next)) {
-                    return sel; // that request already held and left: it was a shared holder
-                }
-                reread(lock, next, s);
             }
+            return sel;
         }
         int p = next;
         while (true) {
             long e = awaitWritten(lock, p, s);
             if (entryExclusive(e)) {
                 if (sel.count() == 0) {
-                    sel.add(e);
-                    p = (p + 1) & 0xFFFF;
+                    sel.add(e, p);
+                    p++;
                 }
                 break;
             }
-            sel.add(e);
+            sel.add(e, p);
             if (p == last) {
-                p = (p + 1) & 0xFFFF;
+                p++;
                 break;
             }
-            p = (p + 1) & 0xFFFF;
+            p++;
         }
-        sel.waitersBehind((last - p + 1) & 0xFFFF);
+        sel.waitersBehind(last - p + 1);
         return sel;
     }
 
@@ -180,11 +213,7 @@ public final class MnLockQueue {
             if (isFor(e, position)) {
                 return e;
             }
-            if (isNewerThan(e, position)) {
-                throw new IllegalStateException("entry of waiting position " + position + " of lock "
-                        + GlobalAddress.toString(lock) + " was overwritten by a later lap");
-            }
-            reread(lock, position, s);
+            reread(lock, position, s); // anything else is an older lap: the owner's WRITE is in flight
         }
     }
 
@@ -196,16 +225,17 @@ public final class MnLockQueue {
         verbs.read(GlobalAddress.plus(lock, QUEUE_OFFSET + off), s.ring, off, ENTRY_BYTES);
     }
 
-    /** modular-mn-grant: the grant manager on the MN marks the selected entries granted, in one batch. */
-    public void markGranted(long lock, WaiterSelection sel, Scratch s, UnsafeBuffer grantBuffer) {
+    /**
+     * modular-mn-grant: the grant manager on the MN marks the selected entries granted, one CAS
+     * each from the entry as read, in one batch (a CAS, so a mark that lands after its owner
+     * cleared the entry changes nothing).
+     */
+    public void markGranted(long lock, WaiterSelection sel, Scratch s) {
         VerbBatch b = s.batch;
         b.clear();
         for (int i = 0; i < sel.count(); i++) {
             long e = sel.entry(i);
-            int behind = sel.waitersBehind() + (sel.count() - 1 - i);
-            grantBuffer.putLong(i * ENTRY_BYTES, granted(e, behind), ByteOrder.LITTLE_ENDIAN);
-            b.write(GlobalAddress.plus(lock, entryOffset(entryPosition(e), queueSlots)), grantBuffer,
-                    i * ENTRY_BYTES, ENTRY_BYTES);
+            b.cas(GlobalAddress.plus(lock, entryOffset(sel.position(i), queueSlots)), e, granted(e, 0));
         }
         verbs.post(b);
         b.clear();

@@ -4,12 +4,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The grant manager left on the memory node: the releaser WRITEs the granted mark into each
- * selected waiter's entry (one batch), and every waiter READs its own entry until it is marked.
+ * selected waiter's entry (one batch of CAS), and every waiter READs its own entry until it is
+ * marked. Waiters so granted do not learn how many wait behind them (their cohort's local handover
+ * is bounded by the grant count alone).
  * Each poll is an MN verb: this is the cost the CN-side grant manager removes.
  */
 final class MnPollingGrantManager implements GrantManager {
     private final MnLockQueue queue;
-    private final ThreadLocal<UnsafeBuffer> grants = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[8 * 64]));
     private final ThreadLocal<UnsafeBuffer> poll = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[8]));
 
     MnPollingGrantManager(MnLockQueue queue) {
@@ -18,22 +19,18 @@ final class MnPollingGrantManager implements GrantManager {
 
     @Override
     public void grant(long lock, WaiterSelection sel, MnLockQueue.Scratch scratch) {
-        UnsafeBuffer b = grants.get();
-        if (b.capacity() < sel.count() * 8) {
-            b = new UnsafeBuffer(new byte[sel.count() * 8]);
-            grants.set(b);
-        }
-        queue.markGranted(lock, sel, scratch, b);
+        queue.markGranted(lock, sel, scratch);
     }
 
     @Override
     public int awaitGrant(Cohort cohort, int position, MnLockQueue.Scratch scratch) {
         UnsafeBuffer b = poll.get();
         int polls = 0;
-        while (true) {
+        while (!cohort.mnGranted) {
             long e = queue.pollEntry(cohort.lock, position, b);
-            if (ModularLockLayout.isFor(e, position) && ModularLockLayout.entryGranted(e)) {
-                return ModularLockLayout.entryWaitersBehind(e);
+            if (ModularLockLayout.isFor(e, position) && ModularLockLayout.entryGranted(e)
+                    && cohort.deliverGrant(position, 0)) {
+                break;
             }
             if (++polls % 64 == 0) {
                 Thread.yield();
@@ -41,6 +38,7 @@ final class MnPollingGrantManager implements GrantManager {
                 Thread.onSpinWait();
             }
         }
+        return cohort.awaitGrant();
     }
 
     @Override

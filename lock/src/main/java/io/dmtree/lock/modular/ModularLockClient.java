@@ -26,6 +26,7 @@ public final class ModularLockClient implements LockClient {
     private final GrantManager grants;
     private final ConcurrentHashMap<Long, Cohort> cohorts = new ConcurrentHashMap<>();
     private final ThreadLocal<MnLockQueue.Scratch> scratch;
+    private final boolean byMessage;
 
     private final LongAdder mnAcquires = new LongAdder();
     private final LongAdder localGrants = new LongAdder();
@@ -37,6 +38,7 @@ public final class ModularLockClient implements LockClient {
         this.config = config;
         this.queue = new MnLockQueue(verbs, config.queueSlots(), context.computeNode());
         this.scratch = ThreadLocal.withInitial(queue::newScratch);
+        this.byMessage = assignment.grantsByMessage();
         this.grants = assignment.grantsByMessage()
                 ? new MessagingGrantManager(context.messaging(), cohorts::get)
                 : new MnPollingGrantManager(queue);
@@ -98,17 +100,20 @@ public final class ModularLockClient implements LockClient {
         mnAcquires.increment();
         MnLockQueue.Admission a = queue.admit(lock, mode);
         int behind = 0;
-        if (a.granted()) {
-            if (a.mustWriteEntry()) {
-                queue.enqueue(lock, a.position(), context.threads().current(), mode, s);
-            }
-        } else {
+        long own = 0;
+        if (!a.granted()) {
             c.expectGrant(a.position());
-            queue.enqueue(lock, a.position(), context.threads().current(), mode, s);
+            own = queue.entryFor(a.position(), context.threads().current(), mode);
+            long word = queue.enqueue(lock, a.position(), own, mode, s);
+            if (word != -1 && ModularLockLayout.atHead(word, a.position())) {
+                c.deliverGrant(a.position(), ModularLockLayout.size(word) - 1); // nobody ahead: holds now
+            }
             behind = grants.awaitGrant(c, a.position(), s);
         }
         List<LocalWaiter> granted;
         synchronized (c) {
+            c.ownEntry = own;
+            c.ownPosition = a.position();
             boolean exclusive = mode == LockMode.EXCLUSIVE;
             granted = exclusive ? List.of() : c.waiters.select(false, config.maxLocalGrants() - 1);
             int k = 1 + granted.size();
@@ -142,15 +147,16 @@ public final class ModularLockClient implements LockClient {
         }
         long m;
         synchronized (c) {
-            if (mode == LockMode.SHARED && c.holders.removeIfNotLast()) {
-                return;
-            }
             m = c.mode.get();
             if (phase(m) != HELD || localExclusive(m) != (mode == LockMode.EXCLUSIVE)) {
                 throw new IllegalStateException("release of lock " + GlobalAddress.toString(lock) + " in mode " + mode
                         + " that this compute node does not hold in that mode");
             }
-            int absorbed = c.holders.removeLast();
+            int absorbed = c.holders.remove();
+            if (absorbed < 0) {
+                postIfPending(batch); // a join arrived: others still hold
+                return;
+            }
             m = c.mode.get();
             if (grants(m) != absorbed) {
                 // grant counting: a join was granted after the holders we saw; it releases later
@@ -182,7 +188,7 @@ public final class ModularLockClient implements LockClient {
             }
         }
         LockMode mnMode = mnExclusive(m) ? LockMode.EXCLUSIVE : LockMode.SHARED;
-        int faa = queue.appendRelease(batch, lock, mnMode, s);
+        int faa = queue.appendRelease(batch, lock, mnMode, c.ownEntry, c.ownPosition, !byMessage, s);
         verbs.post(batch);
         long before = batch.result(faa);
         long rr = s.rereads;

@@ -6,11 +6,11 @@ package io.dmtree.lock.modular;
  *
  * <pre>
  * lock + 0: lock word
- *  63            48 47            32 31            16 15             0
- * +----------------+----------------+----------------+----------------+
- * |    head (H)    |   zero         |    size (S)    |  exclusive (E) |
- * +----------------+----------------+----------------+----------------+
- *   H: requests popped so far (mod 2^16; its carry falls off the word)
+ *  63                             32 31            16 15             0
+ * +---------------------------------+----------------+----------------+
+ * |            head (H)             |    size (S)    |  exclusive (E) |
+ * +---------------------------------+----------------+----------------+
+ *   H: requests popped so far (mod 2^32; its carry falls off the word)
  *   S: requests in the queue, holders and waiters, 0 .. Q
  *   E: exclusive requests among those S
  *
@@ -24,8 +24,9 @@ package io.dmtree.lock.modular;
  *   G: granted (only the modular-mn-grant assignment, written by the releaser)
  *   behind: waiters behind the granted batch when G was written (saturates at 63)
  *   X: exclusive request
- *   position: the request's 16-bit position; with P it is the entry's lap/version, so an entry
- *             left by the previous lap of the ring (position p - Q) is recognised as stale
+ *   position: the low 16 bits of the request's position; with P it is the entry's lap/version,
+ *             so an entry left by an earlier lap of the ring (position p - kQ) is recognised as stale
+ *             (a slot may keep an old entry for many laps: requests granted at once write nothing)
  * </pre>
  *
  * <p>Acquire adds {@link #ACQUIRE_SHARED} or {@link #ACQUIRE_EXCLUSIVE} to the word: the request's
@@ -41,9 +42,8 @@ public final class ModularLockLayout {
 
     public static final int EXCLUSIVE_SHIFT = 0;
     public static final int SIZE_SHIFT = 16;
-    public static final int HEAD_SHIFT = 48;
+    public static final int HEAD_SHIFT = 32;
     public static final long FIELD_MASK = 0xFFFF;
-    public static final int POSITION_MODULUS = 1 << 16;
 
     public static final long ACQUIRE_SHARED = 1L << SIZE_SHIFT;
     public static final long ACQUIRE_EXCLUSIVE = (1L << SIZE_SHIFT) + 1;
@@ -73,8 +73,9 @@ public final class ModularLockLayout {
         return QUEUE_OFFSET + queueSlots * ENTRY_BYTES;
     }
 
+    /** Requests popped so far, mod 2^32. */
     public static int head(long word) {
-        return (int) ((word >>> HEAD_SHIFT) & FIELD_MASK);
+        return (int) (word >>> HEAD_SHIFT);
     }
 
     public static int size(long word) {
@@ -87,11 +88,11 @@ public final class ModularLockLayout {
 
     /** Position of the request whose acquire found {@code wordBefore}. */
     public static int tail(long wordBefore) {
-        return (head(wordBefore) + size(wordBefore)) & (POSITION_MODULUS - 1);
+        return head(wordBefore) + size(wordBefore);
     }
 
     public static long word(int head, int size, int exclusive) {
-        return ((long) (head & FIELD_MASK) << HEAD_SHIFT) | ((long) (size & FIELD_MASK) << SIZE_SHIFT)
+        return ((long) head << HEAD_SHIFT) | ((long) (size & FIELD_MASK) << SIZE_SHIFT)
                 | ((long) (exclusive & FIELD_MASK) << EXCLUSIVE_SHIFT);
     }
 
@@ -138,12 +139,9 @@ public final class ModularLockLayout {
         return isWritten(entry) && entryPosition(entry) == (position & 0xFFFF);
     }
 
-    /**
-     * Written for a position after {@code position} (a later lap): the request at
-     * {@code position} has already left the queue.
-     */
-    public static boolean isNewerThan(long entry, int position) {
-        return isWritten(entry) && (short) (entryPosition(entry) - position) > 0;
+    /** The request at {@code position} is at the head of the queue of {@code word}. */
+    public static boolean atHead(long word, int position) {
+        return head(word) == position;
     }
 
     public static int entryPosition(long entry) {

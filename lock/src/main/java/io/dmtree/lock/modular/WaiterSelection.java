@@ -7,6 +7,7 @@ package io.dmtree.lock.modular;
  */
 public final class WaiterSelection {
     private long[] entries = new long[4];
+    private int[] positions = new int[4];
     private int count;
     private int waitersBehind;
 
@@ -15,11 +16,21 @@ public final class WaiterSelection {
         waitersBehind = 0;
     }
 
-    void add(long entry) {
+    void add(long entry, int position) {
         if (count == entries.length) {
             entries = java.util.Arrays.copyOf(entries, count * 2);
+            positions = java.util.Arrays.copyOf(positions, count * 2);
         }
+        positions[count] = position;
         entries[count++] = entry;
+    }
+
+    /** The full 32-bit queue position of selected request {@code i} (its grant count). */
+    public int position(int i) {
+        if (i < 0 || i >= count) {
+            throw new IndexOutOfBoundsException(i);
+        }
+        return positions[i];
     }
 
     void waitersBehind(int n) {

@@ -1,0 +1,14 @@
+package io.dmtree.lock.baseline;
+
+import io.dmtree.core.lock.LockContext;
+
+/**
+ * A lock context of a compute node that runs on the host of a memory node ({@code alock}'s local
+ * cohort). Contexts that do not implement it are remote to every memory node.
+ */
+public interface HostMemoryContext extends LockContext {
+    /** The memory node on this CN's host. */
+    int hostMemoryNode();
+
+    HostMemory hostMemory();
+}
