@@ -4,6 +4,7 @@ import io.dmtree.cn.RegisterHistory.Kind;
 import io.dmtree.cn.RegisterHistory.Op;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.lock.LockDesigns;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * delete and scan on overlapping keys with small nodes (so splits race with everything), checked
  * against the sequential model of a map, then by the tree checker. Runs once per lock design.
  */
+@Timeout(value = 300, unit = java.util.concurrent.TimeUnit.SECONDS) // a lost wake-up or deadlock fails, not hangs
 class ConcurrentStressTest {
     static List<String> designs() {
         return LockDesigns.names();
@@ -62,7 +64,7 @@ class ConcurrentStressTest {
                     long firstValue = valueBase + t * 100L;
                     List<Op> ops = new ArrayList<>();
                     perThread.add(ops);
-                    threads.add(new Thread(() -> {
+                    threads.add(daemon(() -> {
                         Random r = new Random(threadSeed);
                         long v = firstValue;
                         try {
@@ -148,7 +150,7 @@ class ConcurrentStressTest {
                 DmIndex index = cluster.index(t % cns);
                 long threadSeed = rnd.nextLong();
                 long firstValue = (t + 1L) << 40;
-                threads.add(new Thread(() -> {
+                threads.add(daemon(() -> {
                     Random r = new Random(threadSeed);
                     List<Op> ops = new ArrayList<>(opsPerThread);
                     long v = firstValue;
@@ -203,5 +205,12 @@ class ConcurrentStressTest {
             assertTrue(report.ok(), "seed " + seed + ": " + report);
             assertEquals(finalValues.size(), report.keys());
         }
+    }
+
+    /** Workers are daemons, so a hung one cannot keep the test JVM alive after a timeout. */
+    private static Thread daemon(Runnable body) {
+        Thread t = new Thread(body);
+        t.setDaemon(true);
+        return t;
     }
 }

@@ -3,6 +3,7 @@ package io.dmtree.cn;
 import io.dmtree.core.tree.TreeReport;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * scans that trust the cache miss keys; a search during an update of a present key says absent;
  * concurrent inserts into an empty tree grow the root wrongly.
  */
+@Timeout(value = 300, unit = java.util.concurrent.TimeUnit.SECONDS) // a lost wake-up or deadlock fails, not hangs
 class ShermanRegressionTest {
 
     private static EmbeddedCluster cluster(int cns) {
@@ -40,7 +42,7 @@ class ShermanRegressionTest {
         for (int t = 0; t < threads; t++) {
             int id = t;
             Random r = new Random(seed + t);
-            ts.add(new Thread(() -> {
+            ts.add(daemon(() -> {
                 try {
                     start.await();
                     body.run(id, r, stop);
@@ -159,5 +161,12 @@ class ShermanRegressionTest {
                 }
             }
         }
+    }
+
+    /** Workers are daemons, so a hung one cannot keep the test JVM alive after a timeout. */
+    private static Thread daemon(Runnable body) {
+        Thread t = new Thread(body);
+        t.setDaemon(true);
+        return t;
     }
 }
