@@ -9,6 +9,7 @@ import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.IbvWC;
 import com.ibm.disni.verbs.SVCPollCq;
 import io.dmtree.cn.messaging.MessageDispatcher;
+import io.dmtree.cn.messaging.PeerConnections;
 import io.dmtree.cn.messaging.PeerDirectory;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.messaging.CnMessaging;
@@ -24,9 +25,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.LinkedList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -47,13 +45,12 @@ public final class RdmaMessaging implements CnMessaging {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private final int self;
-    private final PeerDirectory directory;
     private final int timeoutMillis;
     private final RdmaPassiveEndpointGroup<QueuePairEndpoint> group;
     private final RdmaServerEndpoint<QueuePairEndpoint> server;
     private final InetSocketAddress address;
     private final MessageDispatcher dispatcher = new MessageDispatcher();
-    private final Map<Integer, QueuePair> peers = new ConcurrentHashMap<>();
+    private final PeerConnections<QueuePair> peers;
     private final List<QueuePairEndpoint> inbound = new CopyOnWriteArrayList<>();
     private final AtomicLong sent = new AtomicLong();
     private final Thread acceptor;
@@ -61,8 +58,8 @@ public final class RdmaMessaging implements CnMessaging {
 
     private RdmaMessaging(int self, InetSocketAddress listen, PeerDirectory directory, int timeoutMillis) throws Exception {
         this.self = self;
-        this.directory = directory;
         this.timeoutMillis = timeoutMillis;
+        this.peers = new PeerConnections<>(directory, SCHEME, "rdma", timeoutMillis, this::connect);
         this.group = new RdmaPassiveEndpointGroup<>(timeoutMillis, RECEIVES + 16, 1, 2 * RECEIVES + 32);
         RdmaPassiveEndpointGroup<QueuePairEndpoint> g = group;
         group.init((id, serverSide) -> new QueuePairEndpoint(g, id, serverSide));
@@ -167,13 +164,8 @@ public final class RdmaMessaging implements CnMessaging {
 
     @Override
     public void send(int toCn, DirectBuffer message, int offset, int length) {
-        if (closed) {
-            throw new IllegalStateException("messaging endpoint of compute node " + self + " is closed");
-        }
-        if (length < 0 || length > MAX_MESSAGE_BYTES) {
-            throw new IllegalArgumentException("message length " + length + " outside [0, " + MAX_MESSAGE_BYTES + "]");
-        }
-        QueuePair qp = peer(toCn);
+        CnMessaging.checkSend(closed, self, length);
+        QueuePair qp = peers.get(toCn);
         synchronized (qp) {
             UnsafeBuffer staging = new UnsafeBuffer(qp.staging());
             staging.putShort(0, (short) self, LE);
@@ -186,32 +178,11 @@ public final class RdmaMessaging implements CnMessaging {
         sent.incrementAndGet();
     }
 
-    private QueuePair peer(int cn) {
-        QueuePair qp = peers.get(cn);
-        if (qp != null) {
-            return qp;
-        }
-        synchronized (peers) {
-            qp = peers.get(cn);
-            if (qp != null) {
-                return qp;
-            }
-            Optional<String> e = directory.lookup(cn, timeoutMillis);
-            if (e.isEmpty() || !e.get().startsWith(SCHEME)) {
-                throw new RemoteAccessException("compute node " + cn + " has no RDMA messaging endpoint in the directory"
-                        + e.map(s -> " (it registered '" + s + "')").orElse(""));
-            }
-            InetSocketAddress a = HostPort.parse("endpoint of compute node " + cn, e.get().substring(SCHEME.length()));
-            try {
-                QueuePairEndpoint ep = group.createEndpoint();
-                ep.connect(a, timeoutMillis);
-                qp = new QueuePair("compute node " + cn + " at " + e.get(), ep, SLOT, timeoutMillis);
-            } catch (Exception ex) {
-                throw new RemoteAccessException("cannot connect to compute node " + cn + " at " + e.get() + ": " + ex.getMessage(), ex);
-            }
-            peers.put(cn, qp);
-            return qp;
-        }
+    private QueuePair connect(int cn, String address) throws Exception {
+        InetSocketAddress a = HostPort.parse("endpoint of compute node " + cn, address);
+        QueuePairEndpoint ep = group.createEndpoint();
+        ep.connect(a, timeoutMillis);
+        return new QueuePair("compute node " + cn + " at " + address, ep, SLOT, timeoutMillis);
     }
 
     @Override
@@ -228,7 +199,7 @@ public final class RdmaMessaging implements CnMessaging {
     public void close() {
         closed = true;
         dispatcher.close();
-        peers.values().forEach(QueuePair::close);
+        peers.all().forEach(QueuePair::close);
         for (QueuePairEndpoint ep : inbound) {
             try {
                 ep.close();

@@ -1,6 +1,7 @@
 package io.dmtree.cn.shm;
 
 import io.dmtree.cn.messaging.MessageDispatcher;
+import io.dmtree.cn.messaging.PeerConnections;
 import io.dmtree.cn.messaging.PeerDirectory;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.messaging.CnMessaging;
@@ -20,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,10 +42,9 @@ public final class ShmMessaging implements CnMessaging {
     private final Path inboxFile;
     private final ManyToOneRingBuffer inbox;
     private final MappedByteBuffer inboxMapping;
-    private final PeerDirectory directory;
     private final int timeoutMillis;
     private final MessageDispatcher dispatcher = new MessageDispatcher();
-    private final Map<Integer, ManyToOneRingBuffer> outboxes = new ConcurrentHashMap<>();
+    private final PeerConnections<ManyToOneRingBuffer> outboxes;
     private final Map<Integer, MappedByteBuffer> outboxMappings = new ConcurrentHashMap<>();
     private final AtomicLong sent = new AtomicLong();
     private final Thread poller;
@@ -56,8 +55,8 @@ public final class ShmMessaging implements CnMessaging {
         this.inboxFile = inboxFile;
         this.inboxMapping = mapping;
         this.inbox = new ManyToOneRingBuffer(new UnsafeBuffer(mapping));
-        this.directory = directory;
         this.timeoutMillis = timeoutMillis;
+        this.outboxes = new PeerConnections<>(directory, SCHEME, "shared-memory inbox", timeoutMillis, this::connect);
         this.poller = new Thread(this::poll, "dmtree-cn" + self + "-inbox");
         poller.setDaemon(true);
         poller.start();
@@ -136,12 +135,7 @@ public final class ShmMessaging implements CnMessaging {
 
     @Override
     public void send(int toCn, DirectBuffer message, int offset, int length) {
-        if (closed) {
-            throw new IllegalStateException("messaging endpoint of compute node " + self + " is closed");
-        }
-        if (length < 0 || length > MAX_MESSAGE_BYTES) {
-            throw new IllegalArgumentException("message length " + length + " outside [0, " + MAX_MESSAGE_BYTES + "]");
-        }
+        CnMessaging.checkSend(closed, self, length);
         ManyToOneRingBuffer ring = outbox(toCn);
         if (!ring.write(self + 1, message, offset, length)) {
             IdleStrategy idle = new BackoffIdleStrategy(16, 16, 1_000, 1_000_000);
@@ -158,39 +152,17 @@ public final class ShmMessaging implements CnMessaging {
     }
 
     private ManyToOneRingBuffer outbox(int cn) {
-        ManyToOneRingBuffer ring = outboxes.get(cn);
-        if (ring != null) {
-            return ring;
+        return cn == self ? inbox : outboxes.get(cn);
+    }
+
+    private ManyToOneRingBuffer connect(int cn, String path) {
+        java.io.File f = new java.io.File(path);
+        if (!f.isFile()) {
+            throw new RemoteAccessException("the inbox " + f + " of compute node " + cn + " is missing (is it on this host?)");
         }
-        synchronized (outboxes) {
-            ring = outboxes.get(cn);
-            if (ring != null) {
-                return ring;
-            }
-            if (cn == self) {
-                ring = inbox;
-            } else {
-                Optional<String> endpoint = directory.lookup(cn, timeoutMillis);
-                if (endpoint.isEmpty()) {
-                    throw new RemoteAccessException("compute node " + cn + " has no messaging endpoint in the directory (not joined "
-                            + "within " + timeoutMillis + " ms)");
-                }
-                String e = endpoint.get();
-                if (!e.startsWith(SCHEME)) {
-                    throw new RemoteAccessException("compute node " + cn + " listens on '" + e + "', not a shared-memory inbox: "
-                            + "every compute node of a cluster must use the same transport");
-                }
-                java.io.File f = new java.io.File(e.substring(SCHEME.length()));
-                if (!f.isFile()) {
-                    throw new RemoteAccessException("the inbox " + f + " of compute node " + cn + " is missing (is it on this host?)");
-                }
-                MappedByteBuffer m = IoUtil.mapExistingFile(f, "inbox of compute node " + cn);
-                outboxMappings.put(cn, m);
-                ring = new ManyToOneRingBuffer(new UnsafeBuffer(m));
-            }
-            outboxes.put(cn, ring);
-            return ring;
-        }
+        MappedByteBuffer m = IoUtil.mapExistingFile(f, "inbox of compute node " + cn);
+        outboxMappings.put(cn, m);
+        return new ManyToOneRingBuffer(new UnsafeBuffer(m));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.dmtree.cn.tcp;
 
 import io.dmtree.cn.messaging.MessageDispatcher;
+import io.dmtree.cn.messaging.PeerConnections;
 import io.dmtree.cn.messaging.PeerDirectory;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.messaging.CnMessaging;
@@ -19,8 +20,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -34,11 +33,10 @@ public final class TcpMessaging implements CnMessaging {
     public static final String SCHEME = "tcp:";
 
     private final int self;
-    private final PeerDirectory directory;
     private final int timeoutMillis;
     private final MessageDispatcher dispatcher = new MessageDispatcher();
     private final FrameServer server;
-    private final Map<Integer, Peer> peers = new ConcurrentHashMap<>();
+    private final PeerConnections<Peer> peers;
     private final AtomicLong sent = new AtomicLong();
     private volatile boolean closed;
 
@@ -53,8 +51,8 @@ public final class TcpMessaging implements CnMessaging {
 
     private TcpMessaging(int self, InetSocketAddress listen, PeerDirectory directory, int timeoutMillis) throws IOException {
         this.self = self;
-        this.directory = directory;
         this.timeoutMillis = timeoutMillis;
+        this.peers = new PeerConnections<>(directory, SCHEME, "tcp", timeoutMillis, this::connect);
         FrameService service = new FrameService() {
             @Override
             public int serviceId() {
@@ -104,14 +102,9 @@ public final class TcpMessaging implements CnMessaging {
 
     @Override
     public void send(int toCn, DirectBuffer message, int offset, int length) {
-        if (closed) {
-            throw new IllegalStateException("messaging endpoint of compute node " + self + " is closed");
-        }
-        if (length < 0 || length > MAX_MESSAGE_BYTES) {
-            throw new IllegalArgumentException("message length " + length + " outside [0, " + MAX_MESSAGE_BYTES + "]");
-        }
+        CnMessaging.checkSend(closed, self, length);
         for (int attempt = 0; ; attempt++) {
-            Peer p = peer(toCn);
+            Peer p = peers.get(toCn);
             try {
                 synchronized (p.channel.writeLock()) {
                     p.writer.begin(FrameHeader.TYPE_MESSAGE, 0, 0).u16(self).u16(length).i32(0)
@@ -121,7 +114,7 @@ public final class TcpMessaging implements CnMessaging {
                 sent.incrementAndGet();
                 return;
             } catch (IOException e) {
-                peers.remove(toCn, p);
+                peers.forget(toCn, p);
                 p.channel.close();
                 if (attempt > 0) {
                     throw new RemoteAccessException("compute node " + toCn + " is unreachable for messages: " + e.getMessage(), e);
@@ -130,42 +123,15 @@ public final class TcpMessaging implements CnMessaging {
         }
     }
 
-    private Peer peer(int cn) {
-        Peer p = peers.get(cn);
-        if (p != null) {
-            return p;
+    private Peer connect(int cn, String address) throws IOException {
+        InetSocketAddress a = io.dmtree.mn.tcp.HostPort.parse("endpoint of compute node " + cn, address);
+        FrameChannel ch = FrameChannel.open(a, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis);
+        if (ch.peer().nodeId() != cn) {
+            ch.close();
+            throw new RemoteAccessException("the endpoint " + address + " belongs to compute node " + ch.peer().nodeId()
+                    + ", not " + cn);
         }
-        synchronized (peers) {
-            p = peers.get(cn);
-            if (p != null) {
-                return p;
-            }
-            Optional<String> endpoint = directory.lookup(cn, timeoutMillis);
-            if (endpoint.isEmpty()) {
-                throw new RemoteAccessException("compute node " + cn + " has no messaging endpoint in the directory (not joined "
-                        + "within " + timeoutMillis + " ms)");
-            }
-            String e = endpoint.get();
-            if (!e.startsWith(SCHEME)) {
-                throw new RemoteAccessException("compute node " + cn + " listens on '" + e + "', not a tcp endpoint: "
-                        + "every compute node of a cluster must use the same transport");
-            }
-            InetSocketAddress address = io.dmtree.mn.tcp.HostPort.parse("endpoint of compute node " + cn,
-                    e.substring(SCHEME.length()));
-            try {
-                FrameChannel ch = FrameChannel.open(address, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis);
-                if (ch.peer().nodeId() != cn) {
-                    ch.close();
-                    throw new RemoteAccessException("the endpoint " + e + " belongs to compute node " + ch.peer().nodeId()
-                            + ", not " + cn);
-                }
-                p = new Peer(ch);
-            } catch (IOException ex) {
-                throw new RemoteAccessException("cannot connect to compute node " + cn + " at " + e + ": " + ex.getMessage(), ex);
-            }
-            peers.put(cn, p);
-            return p;
-        }
+        return new Peer(ch);
     }
 
     @Override
@@ -183,7 +149,7 @@ public final class TcpMessaging implements CnMessaging {
         closed = true;
         dispatcher.close();
         server.close();
-        for (Peer p : peers.values()) {
+        for (Peer p : peers.all()) {
             p.channel.close();
         }
     }

@@ -26,4 +26,14 @@ public interface CnMessaging extends AutoCloseable {
 
     @Override
     void close();
+
+    /** The checks every endpoint makes before sending: open, and a length within bounds. */
+    static void checkSend(boolean closed, int self, int length) {
+        if (closed) {
+            throw new IllegalStateException("messaging endpoint of compute node " + self + " is closed");
+        }
+        if (length < 0 || length > MAX_MESSAGE_BYTES) {
+            throw new IllegalArgumentException("message length " + length + " outside [0, " + MAX_MESSAGE_BYTES + "]");
+        }
+    }
 }

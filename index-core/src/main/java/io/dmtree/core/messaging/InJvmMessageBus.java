@@ -52,12 +52,7 @@ public final class InJvmMessageBus {
 
         @Override
         public void send(int toCn, DirectBuffer message, int offset, int length) {
-            if (closed) {
-                throw new IllegalStateException("messaging endpoint of compute node " + id + " is closed");
-            }
-            if (length < 0 || length > MAX_MESSAGE_BYTES) {
-                throw new IllegalArgumentException("message length " + length + " outside [0, " + MAX_MESSAGE_BYTES + "]");
-            }
+            CnMessaging.checkSend(closed, id, length);
             byte[] copy = new byte[length];
             message.getBytes(offset, copy);
             sent.incrementAndGet();
