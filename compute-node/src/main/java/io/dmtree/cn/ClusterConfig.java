@@ -78,6 +78,14 @@ public record ClusterConfig(int memoryNodes, int computeNodes, TreeConfig tree, 
         return new ClusterConfig(memoryNodes, computeNodes, tree, lock, n, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads);
     }
 
+    public ClusterConfig withChunkBytes(long n) {
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, n, lockTableBytes, threadsPerComputeNode, tornReads);
+    }
+
+    public ClusterConfig withLockTableBytes(long n) {
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, n, threadsPerComputeNode, tornReads);
+    }
+
     public ClusterConfig withThreadsPerComputeNode(int n) {
         return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, n, tornReads);
     }

@@ -51,6 +51,9 @@ public interface DmIndex extends AutoCloseable {
     /** Entries of {@code long} keys and values with key &ge; {@code from}, in key order. */
     List<LongEntry> scan(long from, int limit);
 
+    /** Calls {@code visitor} for up to {@code limit} {@code long} entries with key &ge; {@code from}; returns how many. */
+    int scan(long from, int limit, LongEntryVisitor visitor);
+
     /** {@code long} entries with {@code from} &le; key &lt; {@code toExclusive}. */
     List<LongEntry> range(long from, long toExclusive);
 
@@ -80,6 +83,12 @@ public interface DmIndex extends AutoCloseable {
             long all = hits + misses;
             return all == 0 ? 0.0 : (double) hits / all;
         }
+    }
+
+    @FunctionalInterface
+    interface LongEntryVisitor {
+        /** Return false to stop. */
+        boolean visit(long key, long value);
     }
 
     @FunctionalInterface

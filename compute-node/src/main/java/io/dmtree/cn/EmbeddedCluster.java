@@ -1,7 +1,17 @@
 package io.dmtree.cn;
 
+import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.memory.VerbCounts;
+import io.dmtree.core.messaging.InJvmMessageBus;
 import io.dmtree.core.tree.TreeReport;
+import io.dmtree.lock.LockDesigns;
+import io.dmtree.mn.MemoryNode;
+import io.dmtree.mn.MemoryNodeConfig;
+import io.dmtree.mn.local.LocalControlPlane;
+import io.dmtree.mn.local.LocalVerbs;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Memory nodes and compute nodes in this JVM on the {@code local} carrier, sharing one index. Each
@@ -10,10 +20,30 @@ import io.dmtree.core.tree.TreeReport;
  */
 public final class EmbeddedCluster implements AutoCloseable {
     private final ClusterConfig config;
+    private final List<MemoryNode> memoryNodes = new ArrayList<>();
+    private final List<ComputeNode> computeNodes = new ArrayList<>();
+    private volatile boolean closed;
 
     private EmbeddedCluster(ClusterConfig config) {
         this.config = config;
-        throw new UnsupportedOperationException("the tree is not wired into the embedded cluster yet");
+        LockDesign design = LockDesigns.byName(config.lock());
+        MemoryNodeConfig mnConfig = new MemoryNodeConfig(config.regionBytes(), config.chunkBytes(), config.lockTableBytes());
+        try {
+            for (int i = 0; i < config.memoryNodes(); i++) {
+                MemoryNode mn = new MemoryNode(i, mnConfig);
+                mn.region().setTornReads(config.tornReads());
+                memoryNodes.add(mn);
+            }
+            LocalControlPlane controlPlane = new LocalControlPlane(memoryNodes);
+            InJvmMessageBus bus = new InJvmMessageBus();
+            for (int i = 0; i < config.computeNodes(); i++) {
+                computeNodes.add(new ComputeNode(i, config.computeNodes(), new LocalVerbs(memoryNodes), controlPlane,
+                        bus.join(), config.tree(), design, config.threadsPerComputeNode()));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     public static Builder builder() {
@@ -34,24 +64,58 @@ public final class EmbeddedCluster implements AutoCloseable {
 
     /** Compute node {@code cn}'s view of the index. */
     public DmIndex index(int cn) {
-        throw new UnsupportedOperationException();
+        return computeNode(cn).index();
+    }
+
+    /** Compute node {@code cn}'s runtime (tree, lock client, cache, verbs). */
+    public ComputeNode computeNode(int cn) {
+        if (closed) {
+            throw new IllegalStateException("the embedded cluster is closed");
+        }
+        if (cn < 0 || cn >= computeNodes.size()) {
+            throw new IllegalArgumentException("no compute node " + cn + "; the cluster has " + computeNodes.size());
+        }
+        return computeNodes.get(cn);
+    }
+
+    public MemoryNode memoryNode(int mn) {
+        return memoryNodes.get(mn);
     }
 
     /** Traffic of all compute nodes to all memory nodes. */
     public VerbCounts memoryNodeTraffic() {
-        throw new UnsupportedOperationException();
+        VerbCounts sum = VerbCounts.ZERO;
+        for (ComputeNode cn : computeNodes) {
+            sum = sum.plus(cn.verbs().totalCounts());
+        }
+        return sum;
     }
 
     public void resetCounters() {
-        throw new UnsupportedOperationException();
+        for (ComputeNode cn : computeNodes) {
+            for (int mn = 0; mn < cn.verbs().memoryNodeCount(); mn++) {
+                cn.verbs().counters(mn).reset();
+            }
+        }
     }
 
+    /** Runs the tree checker; quiescent use only. */
     public TreeReport check() {
-        throw new UnsupportedOperationException();
+        return computeNode(0).check();
     }
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ComputeNode cn : computeNodes) {
+            cn.close();
+        }
+        for (MemoryNode mn : memoryNodes) {
+            mn.close();
+        }
     }
 
     /** Options of an embedded cluster; every one has a default. */
@@ -93,6 +157,16 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
+        public Builder chunkBytes(long n) {
+            config = config.withChunkBytes(n);
+            return this;
+        }
+
+        public Builder lockTableBytes(long n) {
+            config = config.withLockTableBytes(n);
+            return this;
+        }
+
         public Builder cacheBytes(long n) {
             config = config.withCacheBytes(n);
             return this;
@@ -120,7 +194,10 @@ public final class EmbeddedCluster implements AutoCloseable {
 
         /** Starts a cluster and returns its first compute node's index; closing the index stops the cluster. */
         public DmIndex open() {
-            throw new UnsupportedOperationException();
+            EmbeddedCluster cluster = start();
+            CnIndex index = (CnIndex) cluster.index(0);
+            index.onClose(cluster::close);
+            return index;
         }
     }
 }

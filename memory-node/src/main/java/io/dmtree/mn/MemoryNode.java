@@ -15,12 +15,24 @@ public final class MemoryNode implements AutoCloseable {
     private final ChunkAllocator chunks;
 
     public MemoryNode(int id, MemoryNodeConfig config) {
+        this(id, config, new OffHeapRegion(config.regionBytes()));
+    }
+
+    /**
+     * A memory node over a region someone else provides (a shared-memory file mapping), of exactly
+     * {@code config.regionBytes()} bytes; it is formatted here.
+     */
+    public MemoryNode(int id, MemoryNodeConfig config, OffHeapRegion region) {
         if (id < 0 || id >= GlobalAddress.MAX_MEMORY_NODES) {
             throw new IllegalArgumentException("memory node id out of range: " + id);
         }
+        if (region.size() != config.regionBytes()) {
+            throw new IllegalArgumentException("region of " + region.size() + " bytes for a memory node configured with "
+                    + config.regionBytes());
+        }
         this.id = id;
         this.config = config;
-        this.region = new OffHeapRegion(config.regionBytes());
+        this.region = region;
         this.chunks = new ChunkAllocator(config.chunkAreaOffset(), config.chunkBytes(), config.chunkCount());
         format();
     }

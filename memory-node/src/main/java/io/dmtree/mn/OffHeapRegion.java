@@ -21,6 +21,11 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>The memory is freed when the region is closed and no longer reachable; a closed region
  * refuses every access.
+ *
+ * <p><b>Memory it does not own.</b> {@link #overSegments} makes a region over memory mapped by
+ * someone else (a shared-memory file, an RDMA registration): consecutive segments of
+ * {@code 2^segmentShift} bytes each at their own address, as a file over 2 GiB must be mapped in
+ * several pieces. Copies are split at segment boundaries; aligned words never straddle one.
  */
 public final class OffHeapRegion implements AutoCloseable {
     private static final Unsafe UNSAFE = UnsafeAccess.UNSAFE;
@@ -29,6 +34,12 @@ public final class OffHeapRegion implements AutoCloseable {
 
     private final long base;
     private final long size;
+    /** Segment start addresses, or null when the region is one contiguous block at {@link #base}. */
+    private final long[] segments;
+    private final int segmentShift;
+    private final long segmentMask;
+    /** Keeps external memory (mappings) reachable as long as the region is. */
+    private final Object keepAlive;
     private volatile boolean closed;
     private volatile boolean tornReads;
 
@@ -44,8 +55,103 @@ public final class OffHeapRegion implements AutoCloseable {
         }
         this.base = address;
         this.size = size;
+        this.segments = null;
+        this.segmentShift = 63;
+        this.segmentMask = -1L >>> 1;
+        this.keepAlive = null;
         long a = address;
         CLEANER.register(this, () -> UNSAFE.freeMemory(a));
+    }
+
+    private OffHeapRegion(long size, long[] segments, int segmentShift, Object keepAlive) {
+        this.base = segments[0];
+        this.size = size;
+        this.segments = segments.length == 1 ? null : segments.clone();
+        this.segmentShift = segments.length == 1 ? 63 : segmentShift;
+        this.segmentMask = segments.length == 1 ? -1L >>> 1 : (1L << segmentShift) - 1;
+        this.keepAlive = keepAlive;
+    }
+
+    /**
+     * A region over memory it does not allocate: segment {@code i} covers offsets
+     * {@code [i << segmentShift, min(size, (i + 1) << segmentShift))} and starts at address
+     * {@code segmentAddresses[i]}. {@code keepAlive} (for example the mapped buffers) stays reachable
+     * as long as the region is; the memory must stay valid until then.
+     */
+    public static OffHeapRegion overSegments(long size, long[] segmentAddresses, int segmentShift, Object keepAlive) {
+        if (size < 4096 || size % 8 != 0) {
+            throw new IllegalArgumentException("region size must be a multiple of 8 and at least 4096 bytes: " + size);
+        }
+        if (segmentShift < 12 || segmentShift > 62) {
+            throw new IllegalArgumentException("segment shift out of [12, 62]: " + segmentShift);
+        }
+        long expected = (size + (1L << segmentShift) - 1) >>> segmentShift;
+        if (segmentAddresses.length != expected) {
+            throw new IllegalArgumentException(size + " bytes in segments of 2^" + segmentShift + " need " + expected
+                    + " segment addresses, got " + segmentAddresses.length);
+        }
+        for (long a : segmentAddresses) {
+            if (a == 0 || (a & 7) != 0) {
+                throw new IllegalArgumentException("segment address must be non-null and 8-byte aligned: " + a);
+            }
+        }
+        return new OffHeapRegion(size, segmentAddresses, segmentShift, keepAlive);
+    }
+
+    /** Contiguous pieces of the region: 1 for a region this class allocated. */
+    public int segmentCount() {
+        return segments == null ? 1 : segments.length;
+    }
+
+    /** The native address of segment {@code i}'s first byte (to register it with an RDMA device). */
+    public long segmentAddress(int i) {
+        return segments == null ? checkSegment(i, base) : segments[i];
+    }
+
+    /** The bytes of segment {@code i}. */
+    public long segmentBytes(int i) {
+        if (segments == null) {
+            return checkSegment(i, size);
+        }
+        long start = (long) i << segmentShift;
+        return Math.min(size - start, 1L << segmentShift);
+    }
+
+    private static long checkSegment(int i, long value) {
+        if (i != 0) {
+            throw new IndexOutOfBoundsException("segment " + i + " of 1");
+        }
+        return value;
+    }
+
+    /** The native address of {@code offset}, which the caller has range-checked. */
+    private long address(long offset) {
+        return segments == null ? base + offset : segments[(int) (offset >>> segmentShift)] + (offset & segmentMask);
+    }
+
+    /** Bytes from {@code offset} to the end of its segment. */
+    private long segmentRemaining(long offset) {
+        return segments == null ? Long.MAX_VALUE : (1L << segmentShift) - (offset & segmentMask);
+    }
+
+    private void copyOutPieces(long offset, Object dstBase, long dstOffset, long length) {
+        while (length > 0) {
+            long n = Math.min(length, segmentRemaining(offset));
+            UNSAFE.copyMemory(null, address(offset), dstBase, dstOffset, n);
+            offset += n;
+            dstOffset += n;
+            length -= n;
+        }
+    }
+
+    private void copyInPieces(long offset, Object srcBase, long srcOffset, long length) {
+        while (length > 0) {
+            long n = Math.min(length, segmentRemaining(offset));
+            UNSAFE.copyMemory(srcBase, srcOffset, null, address(offset), n);
+            offset += n;
+            srcOffset += n;
+            length -= n;
+        }
     }
 
     public long size() {
@@ -84,7 +190,7 @@ public final class OffHeapRegion implements AutoCloseable {
         if (tornReads && length > CACHE_LINE) {
             copyOutShuffled(offset, dstBase, dstOffset, length);
         } else {
-            UNSAFE.copyMemory(null, base + offset, dstBase, dstOffset, length);
+            copyOutPieces(offset, dstBase, dstOffset, length);
         }
         UNSAFE.loadFence();
         Reference.reachabilityFence(this);
@@ -106,7 +212,7 @@ public final class OffHeapRegion implements AutoCloseable {
         for (int line : order) {
             int start = line * CACHE_LINE;
             int n = Math.min(CACHE_LINE, length - start);
-            UNSAFE.copyMemory(null, base + offset + start, dstBase, dstOffset + start, n);
+            copyOutPieces(offset + start, dstBase, dstOffset + start, n);
             Thread.yield();
         }
     }
@@ -114,14 +220,14 @@ public final class OffHeapRegion implements AutoCloseable {
     /** Copies {@code length} bytes from {@code srcBase/srcOffset} (Unsafe addressing) into the region. */
     public void copyIn(long offset, Object srcBase, long srcOffset, int length) {
         checkRange(offset, length);
-        UNSAFE.copyMemory(srcBase, srcOffset, null, base + offset, length);
+        copyInPieces(offset, srcBase, srcOffset, length);
         UNSAFE.storeFence();
         Reference.reachabilityFence(this);
     }
 
     public long compareAndSwap(long offset, long expected, long desired) {
         checkWord(offset);
-        long addr = base + offset;
+        long addr = address(offset);
         while (true) {
             long found = UNSAFE.getLongVolatile(null, addr);
             if (found != expected) {
@@ -137,28 +243,33 @@ public final class OffHeapRegion implements AutoCloseable {
 
     public long fetchAndAdd(long offset, long delta) {
         checkWord(offset);
-        long before = UNSAFE.getAndAddLong(null, base + offset, delta);
+        long before = UNSAFE.getAndAddLong(null, address(offset), delta);
         Reference.reachabilityFence(this);
         return before;
     }
 
     public long getLongVolatile(long offset) {
         checkWord(offset);
-        long v = UNSAFE.getLongVolatile(null, base + offset);
+        long v = UNSAFE.getLongVolatile(null, address(offset));
         Reference.reachabilityFence(this);
         return v;
     }
 
     public void putLongVolatile(long offset, long value) {
         checkWord(offset);
-        UNSAFE.putLongVolatile(null, base + offset, value);
+        UNSAFE.putLongVolatile(null, address(offset), value);
         Reference.reachabilityFence(this);
     }
 
     /** Zeroes {@code length} bytes at {@code offset}. */
     public void zero(long offset, long length) {
         checkRange(offset, length);
-        UNSAFE.setMemory(base + offset, length, (byte) 0);
+        while (length > 0) {
+            long n = Math.min(length, segmentRemaining(offset));
+            UNSAFE.setMemory(address(offset), n, (byte) 0);
+            offset += n;
+            length -= n;
+        }
         UNSAFE.storeFence();
         Reference.reachabilityFence(this);
     }

@@ -21,6 +21,22 @@ public final class LocalVerbs implements Verbs {
     private final OffHeapRegion[] regions;
     private final VerbCounters[] counters;
 
+    /**
+     * Verbs on regions this JVM can address directly, listed by memory-node id: the memory nodes'
+     * own regions in one JVM, or another process's regions mapped from shared memory.
+     */
+    public static LocalVerbs overRegions(List<OffHeapRegion> regions) {
+        return new LocalVerbs(regions.toArray(new OffHeapRegion[0]));
+    }
+
+    private LocalVerbs(OffHeapRegion[] regions) {
+        this.regions = regions.clone();
+        this.counters = new VerbCounters[regions.length];
+        for (int i = 0; i < regions.length; i++) {
+            counters[i] = new VerbCounters();
+        }
+    }
+
     public LocalVerbs(List<MemoryNode> memoryNodes) {
         this.regions = new OffHeapRegion[memoryNodes.size()];
         this.counters = new VerbCounters[memoryNodes.size()];

@@ -1,0 +1,142 @@
+package io.dmtree.cn;
+
+import io.dmtree.core.cn.CnThreads;
+import io.dmtree.core.lock.LockClient;
+import io.dmtree.core.lock.LockContext;
+import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.lock.LockTable;
+import io.dmtree.core.memory.ChunkSource;
+import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.messaging.CnMessaging;
+import io.dmtree.core.tree.BLinkTree;
+import io.dmtree.core.tree.IndexCache;
+import io.dmtree.core.tree.IndexSuperblock;
+import io.dmtree.core.tree.NodeAllocator;
+import io.dmtree.core.tree.TreeChecker;
+import io.dmtree.core.tree.TreeConfig;
+import io.dmtree.core.tree.TreeReport;
+
+/**
+ * The runtime of one compute node, whatever the carrier: its verbs to the memory nodes, its
+ * control-plane handle for chunks, its CN-to-CN messaging, its thread ids, lock client, node
+ * allocator and index cache, and its instance of the tree. Opening it creates the index on memory
+ * node 0 if nobody has yet, else checks that the stored index matches this configuration.
+ */
+public final class ComputeNode implements AutoCloseable {
+    private final int id;
+    private final Verbs verbs;
+    private final CnMessaging messaging;
+    private final CnThreads threads;
+    private final LockDesign lockDesign;
+    private final LockClient lockClient;
+    private final IndexCache cache;
+    private final BLinkTree tree;
+    private final TreeConfig treeConfig;
+    private final CnIndex index;
+
+    /**
+     * @param id              this compute node's id, {@code 0 .. computeNodes-1}
+     * @param computeNodes    upper bound of compute node ids
+     * @param verbs           the carrier's verbs to every memory node
+     * @param chunks          the memory nodes' control plane
+     * @param messaging       this node's CN-to-CN endpoint
+     * @param treeConfig      the index's shape
+     * @param lockDesign      the lock the tree uses
+     * @param threadCapacity  most threads that use this node at once
+     */
+    public ComputeNode(int id, int computeNodes, Verbs verbs, ChunkSource chunks, CnMessaging messaging,
+                       TreeConfig treeConfig, LockDesign lockDesign, int threadCapacity) {
+        this.id = id;
+        this.verbs = verbs;
+        this.messaging = messaging;
+        this.threads = new CnThreads(threadCapacity);
+        this.lockDesign = lockDesign;
+        this.treeConfig = treeConfig;
+        CnThreads t = threads;
+        this.lockClient = lockDesign.newClient(new LockContext() {
+            @Override
+            public int computeNode() {
+                return id;
+            }
+
+            @Override
+            public int computeNodeCount() {
+                return computeNodes;
+            }
+
+            @Override
+            public Verbs verbs() {
+                return verbs;
+            }
+
+            @Override
+            public CnMessaging messaging() {
+                return messaging;
+            }
+
+            @Override
+            public CnThreads threads() {
+                return t;
+            }
+        });
+        LockTable lockTable = new LockTable(chunks.lockTableOffset(), chunks.lockTableBytes(), lockDesign.lockBytes());
+        NodeAllocator allocator = new NodeAllocator(chunks, verbs.memoryNodeCount(), treeConfig.nodeBytes(), id);
+        this.cache = new IndexCache(treeConfig.layout(), treeConfig.cacheBytes());
+        long root = IndexSuperblock.createOrOpen(verbs, allocator, treeConfig, lockDesign.name(), lockTable.stride());
+        this.tree = new BLinkTree(treeConfig, verbs, lockClient, lockTable, allocator, cache, root);
+        this.index = new CnIndex(this);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public Verbs verbs() {
+        return verbs;
+    }
+
+    public CnMessaging messaging() {
+        return messaging;
+    }
+
+    public CnThreads threads() {
+        return threads;
+    }
+
+    public LockDesign lockDesign() {
+        return lockDesign;
+    }
+
+    public LockClient lockClient() {
+        return lockClient;
+    }
+
+    public BLinkTree tree() {
+        return tree;
+    }
+
+    public IndexCache cache() {
+        return cache;
+    }
+
+    public TreeConfig treeConfig() {
+        return treeConfig;
+    }
+
+    /** This node's view of the index. */
+    public DmIndex index() {
+        return index;
+    }
+
+    /** Runs the tree checker through this node's verbs; quiescent use only. */
+    public TreeReport check() {
+        return new TreeChecker(verbs, treeConfig).check();
+    }
+
+    @Override
+    public void close() {
+        index.markClosed();
+        lockClient.close();
+        messaging.close();
+    }
+}

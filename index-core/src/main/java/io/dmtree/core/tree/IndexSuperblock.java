@@ -1,0 +1,97 @@
+package io.dmtree.core.tree;
+
+import io.dmtree.core.layout.RegionLayout;
+import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.memory.Verbs;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The index's home on memory node 0 ({@link RegionLayout}'s superblock): its shape, its lock
+ * design and the root pointer. The first compute node to open the index creates it (claiming the
+ * state word by CAS, writing an empty root leaf, then the fields, then READY); every other one
+ * waits for READY and checks that its configuration matches what is stored.
+ */
+public final class IndexSuperblock {
+    public static final long ROOT_POINTER = GlobalAddress.of(0, RegionLayout.ROOT_POINTER_OFFSET);
+    public static final long STATE = GlobalAddress.of(0, RegionLayout.INDEX_STATE_OFFSET);
+    private static final long BASE = GlobalAddress.of(0, RegionLayout.SUPERBLOCK_OFFSET);
+    private static final long CREATE_TIMEOUT_NANOS = 30_000_000_000L;
+
+    private IndexSuperblock() {
+    }
+
+    /** Creates the index or checks the existing one against {@code config}; returns the root address. */
+    public static long createOrOpen(Verbs verbs, NodeAllocator allocator, TreeConfig config, String lockDesign,
+                                    int lockStride) {
+        byte[] name = lockDesign.getBytes(StandardCharsets.US_ASCII);
+        if (name.length > RegionLayout.LOCK_DESIGN_BYTES) {
+            throw new IllegalArgumentException("lock design name longer than " + RegionLayout.LOCK_DESIGN_BYTES + " bytes");
+        }
+        if (verbs.cas(STATE, RegionLayout.INDEX_ABSENT, RegionLayout.INDEX_CREATING) == RegionLayout.INDEX_ABSENT) {
+            create(verbs, allocator, config, name, lockStride);
+        }
+        awaitReady(verbs);
+        return check(verbs, config, lockDesign, lockStride);
+    }
+
+    private static void create(Verbs verbs, NodeAllocator allocator, TreeConfig config, byte[] name, int lockStride) {
+        NodeLayout layout = config.layout();
+        NodeImage root = new NodeImage(layout);
+        UnsafeBuffer zeros = new UnsafeBuffer(new byte[layout.keyBytes()]);
+        root.init(0, zeros, 0, null, 0, GlobalAddress.NULL, 0);
+        root.seal();
+        long rootAddress = allocator.allocate();
+        verbs.write(rootAddress, root.buffer(), 0, layout.nodeBytes());
+
+        UnsafeBuffer sb = new UnsafeBuffer(new byte[RegionLayout.SUPERBLOCK_BYTES]);
+        sb.putLong(0, rootAddress);
+        sb.putInt(RegionLayout.KEY_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, config.keyBytes());
+        sb.putInt(RegionLayout.VALUE_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, config.valueBytes());
+        sb.putInt(RegionLayout.NODE_SIZE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, config.nodeBytes());
+        sb.putInt(RegionLayout.LOCK_STRIDE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, lockStride);
+        sb.putLong(RegionLayout.INDEX_STATE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, RegionLayout.INDEX_CREATING);
+        sb.putBytes(RegionLayout.LOCK_DESIGN_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, name);
+        verbs.write(BASE, sb, 0, RegionLayout.SUPERBLOCK_BYTES);
+        verbs.cas(STATE, RegionLayout.INDEX_CREATING, RegionLayout.INDEX_READY);
+    }
+
+    private static void awaitReady(Verbs verbs) {
+        long deadline = System.nanoTime() + CREATE_TIMEOUT_NANOS;
+        while (true) {
+            long state = verbs.faa(STATE, 0);
+            if (state == RegionLayout.INDEX_READY) {
+                return;
+            }
+            if (state != RegionLayout.INDEX_CREATING) {
+                throw new IllegalStateException("memory node 0 holds no index and an unknown index state " + state);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the index on memory node 0 stayed half-created for 30 s: its creator died;"
+                        + " restart the memory nodes");
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    private static long check(Verbs verbs, TreeConfig config, String lockDesign, int lockStride) {
+        UnsafeBuffer sb = new UnsafeBuffer(new byte[RegionLayout.SUPERBLOCK_BYTES]);
+        verbs.read(BASE, sb, 0, RegionLayout.SUPERBLOCK_BYTES);
+        int keyBytes = sb.getInt(RegionLayout.KEY_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
+        int valueBytes = sb.getInt(RegionLayout.VALUE_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
+        int nodeBytes = sb.getInt(RegionLayout.NODE_SIZE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
+        int stride = sb.getInt(RegionLayout.LOCK_STRIDE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
+        byte[] name = new byte[RegionLayout.LOCK_DESIGN_BYTES];
+        sb.getBytes(RegionLayout.LOCK_DESIGN_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, name);
+        String storedLock = new String(name, StandardCharsets.US_ASCII).replace("\0", "");
+        if (keyBytes != config.keyBytes() || valueBytes != config.valueBytes() || nodeBytes != config.nodeBytes()
+                || stride != lockStride || !storedLock.equals(lockDesign)) {
+            throw new IllegalArgumentException("the index on memory node 0 has " + keyBytes + "-byte keys, " + valueBytes
+                    + "-byte values, " + nodeBytes + "-byte nodes and lock '" + storedLock + "'; this compute node asks for "
+                    + config.keyBytes() + ", " + config.valueBytes() + ", " + config.nodeBytes() + " and '" + lockDesign + "'");
+        }
+        return sb.getLong(0);
+    }
+}

@@ -1,0 +1,162 @@
+package io.dmtree.mn.control;
+
+import io.dmtree.mn.tcp.FrameHeader;
+import io.dmtree.mn.tcp.FrameReader;
+import io.dmtree.mn.tcp.FrameService;
+import io.dmtree.mn.tcp.FrameWriter;
+import io.dmtree.mn.tcp.HelloFrame;
+import io.dmtree.mn.tcp.MalformedFrameException;
+
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Decodes control-plane frames ({@link ControlFrame}) and answers them from the
+ * {@link ControlPlane}. Each session remembers the compute node that joined on it; when the
+ * session ends that compute node leaves, so a compute node killed without saying goodbye frees its
+ * id and directory entry.
+ */
+public final class ControlService implements FrameService {
+    private final ControlPlane plane;
+
+    public ControlService(ControlPlane plane) {
+        this.plane = plane;
+    }
+
+    @Override
+    public int serviceId() {
+        return HelloFrame.SERVICE_CONTROL;
+    }
+
+    @Override
+    public Session open(SocketAddress peer) {
+        return new ControlSession();
+    }
+
+    private final class ControlSession implements Session {
+        private int joined = -1;
+
+        @Override
+        public void handle(FrameReader r, FrameWriter w) throws MalformedFrameException, InterruptedException {
+            int type = r.type();
+            long id = r.correlationId();
+            try {
+                switch (type) {
+                    case FrameHeader.TYPE_JOIN -> {
+                        int wanted = r.u16("compute node id");
+                        r.skip(6, "padding");
+                        r.end();
+                        if (joined >= 0) {
+                            throw new ControlPlane.Refusal(FrameHeader.ERROR_STATE, "this connection already joined as compute node " + joined);
+                        }
+                        joined = plane.join(wanted);
+                        reply(w, type, id).u16(joined).u16(plane.memoryNodeId()).i32(0).finish();
+                    }
+                    case FrameHeader.TYPE_LEAVE -> {
+                        r.end();
+                        plane.leave(joined);
+                        joined = -1;
+                        reply(w, type, id).finish();
+                    }
+                    case FrameHeader.TYPE_DESCRIBE -> {
+                        r.end();
+                        plane.description().encode(reply(w, type, id));
+                        w.finish();
+                    }
+                    case FrameHeader.TYPE_ALLOCATE_CHUNK -> {
+                        r.end();
+                        requireJoined();
+                        reply(w, type, id).i64(plane.allocateChunk()).finish();
+                    }
+                    case FrameHeader.TYPE_ROOT_HOME -> {
+                        r.end();
+                        reply(w, type, id).i64(plane.rootHome()).finish();
+                    }
+                    case FrameHeader.TYPE_REGISTER_ENDPOINT -> {
+                        String endpoint = r.string(ControlFrame.MAX_ENDPOINT_BYTES, "endpoint");
+                        r.end();
+                        requireJoined();
+                        plane.registerEndpoint(joined, endpoint);
+                        reply(w, type, id).finish();
+                    }
+                    case FrameHeader.TYPE_LOOKUP_ENDPOINT -> {
+                        int cn = r.u16("compute node id");
+                        r.skip(2, "padding");
+                        int wait = r.i32("wait millis");
+                        r.end();
+                        if (wait < 0 || wait > ControlFrame.MAX_WAIT_MILLIS) {
+                            throw new ControlPlane.Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "wait of " + wait + " ms outside [0, "
+                                    + ControlFrame.MAX_WAIT_MILLIS + "]");
+                        }
+                        String e = plane.lookupEndpoint(cn, wait);
+                        reply(w, type, id).u8(e == null ? 0 : 1).string(e == null ? "" : e, ControlFrame.MAX_ENDPOINT_BYTES).finish();
+                    }
+                    case FrameHeader.TYPE_BARRIER -> {
+                        String name = r.string(ControlFrame.MAX_BARRIER_NAME_BYTES, "barrier name");
+                        int parties = r.u16("parties");
+                        int timeout = r.i32("timeout millis");
+                        int n = r.i32("payload bytes");
+                        if (n < 0 || n > ControlFrame.MAX_BARRIER_PAYLOAD_BYTES) {
+                            throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "barrier payload of " + n
+                                    + " bytes outside [0, " + ControlFrame.MAX_BARRIER_PAYLOAD_BYTES + "]");
+                        }
+                        byte[] payload = r.bytes(n, "barrier payload");
+                        int m = r.u16("members");
+                        if (m > ControlFrame.MAX_COMPUTE_NODES) {
+                            throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "barrier of " + m + " members");
+                        }
+                        Set<Integer> members = new TreeSet<>();
+                        for (int i = 0; i < m; i++) {
+                            members.add(r.u16("member"));
+                        }
+                        r.end();
+                        if (members.size() != m) {
+                            throw new ControlPlane.Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "' names a member twice");
+                        }
+                        if (timeout < 0 || timeout > ControlFrame.MAX_WAIT_MILLIS) {
+                            throw new ControlPlane.Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "barrier timeout of " + timeout + " ms");
+                        }
+                        requireJoined();
+                        ControlPlane.BarrierRelease release = plane.barrier(name, joined, parties, members, timeout, payload);
+                        reply(w, type, id).u16(release.arrivals().size());
+                        for (Map.Entry<Integer, byte[]> e : release.arrivals().entrySet()) {
+                            w.u16(e.getKey()).i32(e.getValue().length).bytes(e.getValue());
+                        }
+                        w.u16(release.departed().size());
+                        for (int d : release.departed()) {
+                            w.u16(d);
+                        }
+                        w.finish();
+                    }
+                    case FrameHeader.TYPE_WATCH -> {
+                        r.end();
+                        plane.awaitShutdown();
+                        throw new ControlPlane.Refusal(FrameHeader.ERROR_SHUTTING_DOWN, "memory node "
+                                + plane.memoryNodeId() + " is stopping");
+                    }
+                    default -> throw new MalformedFrameException(FrameHeader.ERROR_UNKNOWN_TYPE, "the control service does not take "
+                            + FrameHeader.typeName(type) + " frames");
+                }
+            } catch (ControlPlane.Refusal e) {
+                throw new MalformedFrameException(e.code(), e.getMessage());
+            }
+        }
+
+        private void requireJoined() throws ControlPlane.Refusal {
+            if (joined < 0) {
+                throw new ControlPlane.Refusal(FrameHeader.ERROR_STATE, "join first");
+            }
+        }
+
+        @Override
+        public void closed() {
+            plane.leave(joined);
+        }
+    }
+
+    private static FrameWriter reply(FrameWriter w, int type, long correlationId) {
+        return w.begin(type | FrameHeader.REPLY_BIT, 0, correlationId);
+    }
+}

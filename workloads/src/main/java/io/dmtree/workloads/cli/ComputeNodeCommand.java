@@ -1,0 +1,402 @@
+package io.dmtree.workloads.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dmtree.cn.ClusterConfig;
+import io.dmtree.cn.control.BarrierRelease;
+import io.dmtree.cn.control.ClusterClient;
+import io.dmtree.cn.control.ControlException;
+import io.dmtree.cn.control.RemoteComputeNode;
+import io.dmtree.core.tree.TreeConfig;
+import io.dmtree.core.tree.TreeReport;
+import io.dmtree.lock.LockDesigns;
+import io.dmtree.mn.control.ControlFrame;
+import io.dmtree.mn.tcp.FrameHeader;
+import io.dmtree.mn.tcp.HostPort;
+import io.dmtree.workloads.cn.IndexShell;
+import io.dmtree.workloads.cn.RemoteDmtreeSystem;
+import io.dmtree.workloads.cn.RunAggregate;
+import io.dmtree.workloads.cn.ShareReport;
+import io.dmtree.workloads.kv.KvShape;
+import io.dmtree.workloads.report.JsonReport;
+import io.dmtree.workloads.report.ResultTable;
+import io.dmtree.workloads.run.PhaseProgress;
+import io.dmtree.workloads.ycsb.Contestant;
+import io.dmtree.workloads.ycsb.KeySpace;
+import io.dmtree.workloads.ycsb.OperationStream;
+import io.dmtree.workloads.ycsb.StreamShare;
+import io.dmtree.workloads.ycsb.SystemResult;
+import io.dmtree.workloads.ycsb.ValueSource;
+import io.dmtree.workloads.ycsb.YcsbReport;
+import io.dmtree.workloads.ycsb.YcsbSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code dmtree cn}: a compute-node process. It joins the memory nodes named by {@code --mn} and
+ * either runs its share of a YCSB workload together with the other compute-node processes of the
+ * run, or serves as a long-lived client ({@code --serve}).
+ *
+ * <p>A run of {@code --cns N} processes meets at control-plane barriers on memory node 0, named
+ * after {@code --run}: {@code start} (a counting barrier of N: fixes the members and checks that
+ * all run the same settings), {@code loaded} and {@code results} (member barriers: a member that
+ * dies is excused and named, so it never holds up the others). Process of rank {@code r} (by
+ * compute-node id among the members) loads and runs {@link StreamShare} {@code r of N}, so with the
+ * same total threads operation {@code j} goes to compute node {@code j mod N} exactly as in
+ * {@code dmtree ycsb --cns N}. At {@code results} each process hands over its result (counters and
+ * compressed latency histograms, {@link ShareReport}); the member with the lowest id prints the
+ * aggregate with the columns of {@code dmtree ycsb}, the others one line each.
+ */
+@Command(name = "cn", sortOptions = false, mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {
+                "Runs a compute-node process: joins the memory nodes (--mn) and runs its share of a YCSB workload with the"
+                        + " other compute-node processes of the run (--cns), or serves as a long-lived client (--serve).",
+                "The load phase is split across the compute nodes (--load). At the end every compute node reports"
+                        + " through the control plane's barrier and the lowest-numbered one prints the aggregate"
+                        + " (throughput, latency percentiles per operation type, memory node traffic per operation).",
+                "--serve reads commands from stdin (put KEY VALUE, get KEY, delete KEY, scan KEY COUNT, check, stats,"
+                        + " quit) and stays joined until SIGTERM or quit."})
+public final class ComputeNodeCommand implements Callable<Integer> {
+    /** Longest single barrier call; longer waits are made of several calls. */
+    private static final int BARRIER_CALL_MILLIS = 60_000;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--mn", required = true, paramLabel = "HOST:PORT,...",
+            description = "control addresses of memory nodes 0..M-1, memory node 0 first")
+    String memoryNodes;
+
+    @Option(names = "--cns", defaultValue = "1", description = "compute-node processes taking part in the run, this one included")
+    int computeNodes;
+
+    @Mixin
+    WorkloadOptions options = new WorkloadOptions();
+
+    @Mixin
+    WorkloadOptions.WidthOptions widths = new WorkloadOptions.WidthOptions();
+
+    @Option(names = "--lock", paramLabel = "NAME", description = "lock design (default: ${DEFAULT-VALUE})")
+    String lock = LockDesigns.defaultName();
+
+    @Option(names = "--load", defaultValue = "split", paramLabel = "HOW",
+            description = "load phase: split (each compute node loads its share), one (the first compute node loads all),"
+                    + " none (the records are loaded already)")
+    String load;
+
+    @Option(names = "--run", defaultValue = "ycsb", paramLabel = "NAME",
+            description = "name of the run: compute nodes with the same name meet at its barriers")
+    String runName;
+
+    @Option(names = "--check", description = "after the run, the reporting compute node runs the tree checker")
+    boolean check;
+
+    @Option(names = "--serve", description = "serve as a long-lived client instead of running a workload")
+    boolean serve;
+
+    @Option(names = "--id", paramLabel = "N", description = "compute-node id wanted (default: memory node 0 assigns one)")
+    Integer id;
+
+    @Option(names = "--timeout", defaultValue = "30000", paramLabel = "MS",
+            description = "control calls, connections and verbs give up after this")
+    int timeoutMillis;
+
+    @Option(names = "--wait", defaultValue = "1800", paramLabel = "SECONDS",
+            description = "longest wait at a barrier for the other compute nodes")
+    int waitSeconds;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "the reporting compute node also writes the results to FILE")
+    Path json;
+
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private List<InetSocketAddress> addresses() {
+        List<InetSocketAddress> list = new ArrayList<>();
+        for (String s : memoryNodes.split(",")) {
+            if (s.isBlank()) {
+                continue;
+            }
+            try {
+                list.add(HostPort.parse("--mn", s.trim()));
+            } catch (IllegalArgumentException e) {
+                throw OptionChecks.usage(spec, e.getMessage());
+            }
+        }
+        if (list.isEmpty()) {
+            throw OptionChecks.usage(spec, "--mn names no memory node");
+        }
+        OptionChecks.inRange(spec, "memory nodes in --mn", list.size(), 1, 64);
+        return list;
+    }
+
+    private ClusterClient.Options clusterOptions(List<InetSocketAddress> mns) {
+        OptionChecks.inRange(spec, "--timeout", timeoutMillis, 100, ControlFrame.MAX_WAIT_MILLIS);
+        ClusterClient.Options o = ClusterClient.Options.of(mns).withTimeoutMillis(timeoutMillis);
+        if (id != null) {
+            OptionChecks.inRange(spec, "--id", id, 0, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES - 1);
+            o = o.withComputeNodeId(id);
+        }
+        return o;
+    }
+
+    private String checkedLock() {
+        String name = lock == null ? "" : lock.trim();
+        if (!LockDesigns.names().contains(name)) {
+            throw OptionChecks.usage(spec, "unknown lock design '" + lock + "'; known: " + String.join(", ", LockDesigns.names()));
+        }
+        return name;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<InetSocketAddress> mns = addresses();
+        ClusterClient.Options cluster = clusterOptions(mns);
+        String lockName = checkedLock();
+        return serve ? serve(cluster, lockName) : runWorkload(cluster, mns.size(), lockName);
+    }
+
+    /** Joins, and closes the compute node (leaving the cluster) on SIGTERM or SIGINT too. */
+    private RemoteComputeNode join(ClusterClient.Options cluster, TreeConfig tree, String lockName, int threads) {
+        RemoteComputeNode node = RemoteComputeNode.join(cluster, tree, lockName, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES,
+                Math.max(ClusterConfig.defaults().threadsPerComputeNode(), threads + 1));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            close(node);
+            stopped.countDown();
+        }, "dmtree-cn-shutdown"));
+        return node;
+    }
+
+    private void close(RemoteComputeNode node) {
+        if (closed.compareAndSet(false, true)) {
+            node.close();
+        }
+    }
+
+    private int serve(ClusterClient.Options cluster, String lockName) throws Exception {
+        OptionChecks.inRange(spec, "--key-size", widths.keySize, 1, TreeConfig.MAX_KEY_BYTES);
+        OptionChecks.inRange(spec, "--value-size", widths.valueSize, 1, TreeConfig.MAX_VALUE_BYTES);
+        TreeConfig tree = TreeConfig.defaults().withKeyBytes(widths.keySize).withValueBytes(widths.valueSize);
+        PrintWriter out = spec.commandLine().getOut();
+        RemoteComputeNode node = join(cluster, tree, lockName, 1);
+        try {
+            out.println("cn " + node.id() + " serving: " + node.cluster().transport().cliName() + " carrier, "
+                    + node.cluster().regions().size() + " memory node(s), " + widths.keySize + "-byte keys, "
+                    + widths.valueSize + "-byte values, lock " + lockName + "; commands on stdin (help)");
+            out.flush();
+            boolean quit = new IndexShell(node.index(), out).serve(
+                    new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+            if (!quit) {
+                stopped.await(); // end of input: stay joined until SIGTERM or SIGINT
+            }
+        } finally {
+            close(node);
+        }
+        return 0;
+    }
+
+    private int runWorkload(ClusterClient.Options cluster, int memoryNodeCount, String lockName) throws Exception {
+        OptionChecks.inRange(spec, "--cns", computeNodes, 1, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES);
+        OptionChecks.inRange(spec, "--wait", waitSeconds, 1, 7 * 24 * 3600);
+        if (!List.of("split", "one", "none").contains(load)) {
+            throw OptionChecks.usage(spec, "--load must be split, one or none: " + load);
+        }
+        if (runName.isBlank() || runName.getBytes(StandardCharsets.UTF_8).length > ControlFrame.MAX_BARRIER_NAME_BYTES - 8) {
+            throw OptionChecks.usage(spec, "--run must be 1.." + (ControlFrame.MAX_BARRIER_NAME_BYTES - 8) + " bytes: " + runName);
+        }
+        YcsbSettings settings = options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(lockName), List.of(), 1);
+        OperationStream stream = WorkloadOptions.stream(spec, settings);
+        KeySpace keys = new KeySpace(settings.keyBytes(), settings.seed());
+        ValueSource values = new ValueSource(settings.valueBytes(), settings.seed());
+        KvShape shape = new KvShape(settings.keyBytes(), settings.valueBytes(), settings.records() + stream.inserts(),
+                settings.threads());
+        TreeConfig tree = TreeConfig.defaults().withKeyBytes(settings.keyBytes()).withValueBytes(settings.valueBytes());
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+
+        RemoteComputeNode node = join(cluster, tree, lockName, settings.threads());
+        Contestant contestant = null;
+        try {
+            int me = node.id();
+            String fingerprint = fingerprint(settings);
+            note(err, "cn " + me + ": waiting for " + computeNodes + " compute node(s) at '" + runName + "/start'");
+            Map<Integer, byte[]> start = awaitBarrier(wait -> node.cluster().barrier(runName + "/start", computeNodes, wait,
+                    fingerprint.getBytes(StandardCharsets.UTF_8)));
+            for (Map.Entry<Integer, byte[]> e : start.entrySet()) {
+                String theirs = new String(e.getValue(), StandardCharsets.UTF_8);
+                if (!theirs.equals(fingerprint)) {
+                    throw new IllegalStateException("compute node " + e.getKey() + " runs '" + theirs + "' but compute node " + me
+                            + " runs '" + fingerprint + "': start every compute node of run '" + runName + "' with the same options");
+                }
+            }
+            Set<Integer> members = new TreeSet<>(start.keySet());
+            int rank = new ArrayList<>(members).indexOf(me);
+            StreamShare share = new StreamShare(rank, computeNodes);
+            contestant = new Contestant(new RemoteDmtreeSystem(node, shape, lockName, computeNodes), lockName,
+                    settings.threads(), share);
+
+            StreamShare loadPart = switch (load) {
+                case "split" -> share;
+                case "one" -> rank == 0 ? StreamShare.WHOLE : null;
+                default -> null;
+            };
+            if (loadPart != null) {
+                note(err, "cn " + me + ": loading records " + loadPart.firstRecord(settings.records()) + ".."
+                        + (loadPart.endRecord(settings.records()) - 1));
+                contestant.load(loadPart, settings.records(), shape, keys, values);
+            }
+            BarrierRelease loaded = awaitMembers(node, "loaded", members, new byte[0]);
+            if (!loaded.departed().isEmpty()) {
+                throw new IllegalStateException("compute node(s) " + loaded.departed() + " left during the load phase, so the"
+                        + " loaded records are incomplete; start the run again");
+            }
+            System.gc();
+            note(err, "cn " + me + ": running " + share.operations(stream.size()) + " of " + stream.size()
+                    + " operations on " + settings.threads() + " threads");
+            contestant.beforeRun();
+            try (PhaseProgress progress = PhaseProgress.start("run " + settings.workload() + " cn " + me,
+                    share.operations(stream.size()))) {
+                contestant.runSlice(stream, 0, stream.size(), shape, keys, values, progress::stepTo);
+            }
+            SystemResult mine = contestant.result(stream);
+            BarrierRelease results = awaitMembers(node, "results", members, ShareReport.encode(mine));
+            out.printf(Locale.ROOT, "cn %d: %,d operations in %.3f s, %,.0f ops/s (share %d of %d)%n", me, mine.operations(),
+                    mine.runNanos() / 1e9, mine.throughputOpsPerSec(), rank, computeNodes);
+            int reporter = results.arrivals().keySet().stream().min(Integer::compare).orElse(me);
+            int code = 0;
+            if (reporter == me) {
+                code = report(node, settings, stream, members, results, out);
+            }
+            out.flush();
+            return code;
+        } finally {
+            if (contestant != null) {
+                contestant.close();
+            }
+            close(node);
+        }
+    }
+
+    /** Waits at member barrier {@code step} of this run (see {@link #awaitBarrier}). */
+    private BarrierRelease awaitMembers(RemoteComputeNode node, String step, Set<Integer> members, byte[] payload) {
+        return awaitBarrier(wait -> node.cluster().barrierOf(runName + "/" + step, members, wait, payload));
+    }
+
+    /**
+     * Calls {@code arrive} with waits of at most a minute until the barrier releases or
+     * {@code --wait} is over: a timed-out arrival is withdrawn by the memory node, so arriving again
+     * is safe, and the control connection never sits in one call for long.
+     */
+    private <T> T awaitBarrier(java.util.function.IntFunction<T> arrive) {
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            int wait = (int) Math.max(1, Math.min(BARRIER_CALL_MILLIS, left));
+            try {
+                return arrive.apply(wait);
+            } catch (ControlException e) {
+                if (e.code() != FrameHeader.ERROR_TIMEOUT || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private int report(RemoteComputeNode node, YcsbSettings settings, OperationStream stream, Set<Integer> members,
+                       BarrierRelease results, PrintWriter out) throws Exception {
+        RunAggregate aggregate = RunAggregate.of(results.arrivals(), results.departed());
+        int n = aggregate.byComputeNode().size();
+        SystemResult first = aggregate.byComputeNode().values().iterator().next();
+        String setup = first.setup() + " x " + settings.threads() + " threads each; aggregate of " + n + " compute node"
+                + (n == 1 ? "" : "s") + " " + aggregate.byComputeNode().keySet();
+        SystemResult merged = aggregate.merged(setup);
+        YcsbSettings total = new YcsbSettings(settings.workload(), settings.distribution(), settings.records(),
+                settings.operations(), settings.threads() * computeNodes, computeNodes, settings.memoryNodes(),
+                settings.keyBytes(), settings.valueBytes(), settings.seed(), settings.locks(), List.of(), 1);
+        YcsbReport report = new YcsbReport(total, stream, List.of(merged));
+        out.println();
+        out.printf(Locale.ROOT, "%d compute-node processes x %d threads (%d in all), run '%s'%n", computeNodes,
+                settings.threads(), settings.threads() * computeNodes, runName);
+        ResultTable.print(report, out);
+        out.println();
+        out.printf(Locale.ROOT, "%-6s  %12s  %12s  %10s  %10s%n", "cn", "operations", "run ops/s", "run s", "verbs/op");
+        for (Map.Entry<Integer, SystemResult> e : aggregate.byComputeNode().entrySet()) {
+            SystemResult r = e.getValue();
+            out.printf(Locale.ROOT, "%-6d  %,12d  %,12.0f  %10.3f  %10.3f%n", e.getKey(), r.operations(),
+                    r.throughputOpsPerSec(), r.runNanos() / 1e9, r.memoryNodes().verbsPerOp());
+        }
+        out.println("(aggregate run ops/s: all operations over the slowest compute node's run time; all started at one barrier)");
+        int code = 0;
+        if (!aggregate.departed().isEmpty()) {
+            out.println("compute node(s) " + aggregate.departed() + " left before reporting: their operations are not"
+                    + " in the aggregate");
+        }
+        if (check) {
+            TreeReport tree = node.computeNode().check();
+            out.println("tree checker: " + tree);
+            if (!tree.ok()) {
+                code = 1;
+            }
+        }
+        if (json != null) {
+            Map<String, Object> root = new LinkedHashMap<>(JsonReport.toTree(report));
+            root.put("run", runName);
+            root.put("transport", node.cluster().transport().cliName());
+            root.put("threads_per_compute_node", settings.threads());
+            List<Object> perCn = new ArrayList<>();
+            for (Map.Entry<Integer, SystemResult> e : aggregate.byComputeNode().entrySet()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("compute_node", e.getKey());
+                m.put("operations", e.getValue().operations());
+                m.put("throughput_ops_s", e.getValue().throughputOpsPerSec());
+                m.put("run_seconds", e.getValue().runNanos() / 1e9);
+                m.put("verbs_per_op", e.getValue().memoryNodes().verbsPerOp());
+                perCn.add(m);
+            }
+            root.put("compute_node_processes", perCn);
+            root.put("departed", new ArrayList<>(aggregate.departed()));
+            Path parent = json.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
+            out.println("results written to " + json);
+        }
+        return code;
+    }
+
+    /** What every compute node of a run must agree on. */
+    private String fingerprint(YcsbSettings s) {
+        return String.format(Locale.ROOT, "workload %s %s, %d records, %d operations, %d threads, %d-byte keys, %d-byte values,"
+                        + " seed %d, lock %s, load %s, %d compute nodes", s.workload(), s.distribution().label(), s.records(),
+                s.operations(), s.threads(), s.keyBytes(), s.valueBytes(), s.seed(), s.locks().get(0), load, computeNodes);
+    }
+
+    /** A progress line on stderr (stdout carries the results). */
+    private static void note(PrintWriter err, String line) {
+        err.println(line);
+        err.flush();
+    }
+}

@@ -1,0 +1,190 @@
+package io.dmtree.ycsb;
+
+import io.dmtree.cn.DmIndex;
+import io.dmtree.cn.control.ClusterClient;
+import io.dmtree.cn.control.RemoteComputeNode;
+import io.dmtree.core.tree.TreeConfig;
+import io.dmtree.mn.tcp.HostPort;
+import site.ycsb.ByteArrayByteIterator;
+import site.ycsb.ByteIterator;
+import site.ycsb.DB;
+import site.ycsb.DBException;
+import site.ycsb.Status;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.Vector;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The binding of the official YCSB client ({@code site.ycsb:core}): every YCSB client process is
+ * one dmtree compute node that joins running memory nodes; its client threads share it.
+ *
+ * <p>Properties: {@code dmtree.mn} (required) {@code HOST:PORT,...} of memory nodes 0..n-1;
+ * {@code dmtree.keybytes} (default 32) and {@code dmtree.valuebytes} (default 256, at most 256) the
+ * index's fixed widths; {@code dmtree.lock} (default cas-spin); {@code dmtree.timeout} ms (default
+ * 30000).
+ *
+ * <p>Mapping: the YCSB table is ignored (one index). A key is its UTF-8 bytes zero-padded to the
+ * key width, so keys keep their string order for scans; a longer key is refused. A record is its
+ * fields encoded by {@link RecordCodec} into one inline value; <b>a record larger than the value
+ * width is refused with an error</b> (the index keeps values inline in its leaves): run YCSB with
+ * {@code -p fieldcount=1 -p fieldlength=200} or similar. {@code update} reads the record, merges
+ * the fields and writes it back; two concurrent updates of different fields of one key may lose
+ * one (with {@code fieldcount=1}, the supported setting, an update replaces the record).
+ */
+public final class DmTreeYcsbClient extends DB {
+    private static final Object SHARED_LOCK = new Object();
+    private static RemoteComputeNode shared;
+    private static int users;
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    private DmIndex index;
+    private int keyBytes;
+    private int valueBytes;
+
+    @Override
+    public void init() throws DBException {
+        Properties p = getProperties();
+        String mns = p.getProperty("dmtree.mn");
+        if (mns == null || mns.isBlank()) {
+            throw new DBException("set -p dmtree.mn=HOST:PORT[,HOST:PORT...] to the memory nodes, memory node 0 first");
+        }
+        try {
+            keyBytes = Integer.parseInt(p.getProperty("dmtree.keybytes", "32"));
+            valueBytes = Integer.parseInt(p.getProperty("dmtree.valuebytes", String.valueOf(TreeConfig.MAX_VALUE_BYTES)));
+            int timeout = Integer.parseInt(p.getProperty("dmtree.timeout", "30000"));
+            synchronized (SHARED_LOCK) {
+                if (shared == null) {
+                    List<InetSocketAddress> addresses = new ArrayList<>();
+                    for (String s : mns.split(",")) {
+                        addresses.add(HostPort.parse("dmtree.mn", s.trim()));
+                    }
+                    TreeConfig tree = TreeConfig.defaults().withKeyBytes(keyBytes).withValueBytes(valueBytes);
+                    shared = RemoteComputeNode.join(ClusterClient.Options.of(addresses).withTimeoutMillis(timeout), tree,
+                            p.getProperty("dmtree.lock", "cas-spin"), RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 1024);
+                }
+                users++;
+                index = shared.index();
+            }
+        } catch (RuntimeException e) {
+            throw new DBException("dmtree: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void cleanup() throws DBException {
+        synchronized (SHARED_LOCK) {
+            if (--users == 0 && shared != null) {
+                shared.close();
+                shared = null;
+            }
+        }
+    }
+
+    private byte[] key(String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        if (k.length > keyBytes) {
+            return null;
+        }
+        return Arrays.copyOf(k, keyBytes);
+    }
+
+    private static String keyString(byte[] k) {
+        int n = k.length;
+        while (n > 0 && k[n - 1] == 0) {
+            n--;
+        }
+        return new String(k, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private Status refuse(String why) {
+        if (WARNED.compareAndSet(false, true)) {
+            System.err.println("dmtree: " + why);
+        }
+        return new Status("REFUSED", why);
+    }
+
+    @Override
+    public Status read(String table, String key, Set<String> fields, Map<String, ByteIterator> result) {
+        byte[] k = key(key);
+        if (k == null) {
+            return refuse("key '" + key + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
+        }
+        byte[] v = index.get(k);
+        if (v == null) {
+            return Status.NOT_FOUND;
+        }
+        RecordCodec.decode(v, fields).forEach((f, b) -> result.put(f, new ByteArrayByteIterator(b)));
+        return Status.OK;
+    }
+
+    @Override
+    public Status scan(String table, String startkey, int recordcount, Set<String> fields,
+                       Vector<HashMap<String, ByteIterator>> result) {
+        byte[] k = key(startkey);
+        if (k == null) {
+            return refuse("key '" + startkey + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
+        }
+        for (DmIndex.Entry e : index.scan(k, recordcount)) {
+            HashMap<String, ByteIterator> row = new HashMap<>();
+            RecordCodec.decode(e.value(), fields).forEach((f, b) -> row.put(f, new ByteArrayByteIterator(b)));
+            row.putIfAbsent("_key", new ByteArrayByteIterator(keyString(e.key()).getBytes(StandardCharsets.UTF_8)));
+            result.add(row);
+        }
+        return Status.OK;
+    }
+
+    @Override
+    public Status update(String table, String key, Map<String, ByteIterator> values) {
+        byte[] k = key(key);
+        if (k == null) {
+            return refuse("key '" + key + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
+        }
+        byte[] old = index.get(k);
+        if (old == null) {
+            return Status.NOT_FOUND;
+        }
+        Map<String, byte[]> fields = RecordCodec.decode(old, null);
+        values.forEach((f, it) -> fields.put(f, it.toArray()));
+        return write(k, fields);
+    }
+
+    @Override
+    public Status insert(String table, String key, Map<String, ByteIterator> values) {
+        byte[] k = key(key);
+        if (k == null) {
+            return refuse("key '" + key + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
+        }
+        Map<String, byte[]> fields = new java.util.LinkedHashMap<>();
+        values.forEach((f, it) -> fields.put(f, it.toArray()));
+        return write(k, fields);
+    }
+
+    private Status write(byte[] k, Map<String, byte[]> fields) {
+        byte[] v = RecordCodec.encode(fields, valueBytes);
+        if (v == null) {
+            return refuse("a record of " + RecordCodec.encodedBytes(fields) + " bytes does not fit the index's inline value width of "
+                    + valueBytes + " bytes; run YCSB with smaller records, e.g. -p fieldcount=1 -p fieldlength="
+                    + Math.max(1, valueBytes - 16));
+        }
+        index.put(k, v);
+        return Status.OK;
+    }
+
+    @Override
+    public Status delete(String table, String key) {
+        byte[] k = key(key);
+        if (k == null) {
+            return refuse("key '" + key + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
+        }
+        return index.delete(k) ? Status.OK : Status.NOT_FOUND;
+    }
+}

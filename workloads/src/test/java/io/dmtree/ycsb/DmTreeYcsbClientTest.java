@@ -1,0 +1,81 @@
+package io.dmtree.ycsb;
+
+import io.dmtree.mn.MemoryNodeConfig;
+import io.dmtree.mn.control.MemoryNodeOptions;
+import io.dmtree.mn.control.MemoryNodeServer;
+import io.dmtree.mn.control.Transport;
+import io.dmtree.mn.tcp.HostPort;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import site.ycsb.ByteIterator;
+import site.ycsb.DBException;
+import site.ycsb.Status;
+import site.ycsb.StringByteIterator;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.Vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The YCSB binding against a memory-node server: the DB operations, and the refusals it promises. */
+class DmTreeYcsbClientTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void readsWritesScansAndRefusesOversizeRecords() throws Exception {
+        try (MemoryNodeServer mn = MemoryNodeServer.start(new MemoryNodeOptions(0, new InetSocketAddress("127.0.0.1", 0),
+                new MemoryNodeConfig(32L << 20, 1L << 20, 64L << 10), Transport.TCP, dir, 1 << 20, null))) {
+            Properties p = new Properties();
+            p.setProperty("dmtree.mn", HostPort.format(mn.address()));
+            DmTreeYcsbClient db = new DmTreeYcsbClient();
+            db.setProperties(p);
+            db.init();
+            DmTreeYcsbClient second = new DmTreeYcsbClient();
+            second.setProperties(p);
+            second.init();
+            try {
+                for (int i = 0; i < 300; i++) {
+                    assertEquals(Status.OK, db.insert("usertable", "user" + i, StringByteIterator.getByteIteratorMap(
+                            Map.of("field0", "v" + i))));
+                }
+                Map<String, ByteIterator> r = new HashMap<>();
+                assertEquals(Status.OK, second.read("usertable", "user42", null, r));
+                assertEquals("v42", r.get("field0").toString());
+                assertEquals(Status.OK, db.update("usertable", "user42", StringByteIterator.getByteIteratorMap(Map.of("field0", "w"))));
+                r.clear();
+                assertEquals(Status.OK, db.read("usertable", "user42", Set.of("field0"), r));
+                assertEquals("w", r.get("field0").toString());
+                Vector<HashMap<String, ByteIterator>> rows = new Vector<>();
+                assertEquals(Status.OK, db.scan("usertable", "user10", 3, null, rows));
+                assertEquals(3, rows.size());
+                assertEquals("v10", rows.get(0).get("field0").toString());
+                assertEquals("v100", rows.get(1).get("field0").toString(), "string order: user10 < user100 < user101");
+                assertEquals(Status.OK, db.delete("usertable", "user7"));
+                assertEquals(Status.NOT_FOUND, db.read("usertable", "user7", null, new HashMap<>()));
+
+                Map<String, String> big = new HashMap<>();
+                for (int f = 0; f < 10; f++) {
+                    big.put("field" + f, "x".repeat(100));
+                }
+                Status s = db.insert("usertable", "userbig", StringByteIterator.getByteIteratorMap(big));
+                assertEquals("REFUSED", s.getName());
+                assertTrue(s.getDescription().contains("inline value width"), s.getDescription());
+                assertEquals("REFUSED", db.read("usertable", "k".repeat(40), null, new HashMap<>()).getName());
+            } finally {
+                second.cleanup();
+                db.cleanup();
+            }
+        }
+        DmTreeYcsbClient none = new DmTreeYcsbClient();
+        none.setProperties(new Properties());
+        assertThrows(DBException.class, none::init);
+    }
+}
