@@ -124,7 +124,7 @@ class ModularLockModelCheckTest {
     @CsvSource({
             "-DNCN=2 -DNT=1",
             "-DNCN=2 -DNT=1 -DNL=2",
-            "-DNCN=2 -DNT=2 -DONE_REMOTE",
+            "-DNCN=2 -DNT=2 -DONE_REMOTE -DITER=1",
     })
     void liveness(String defines) throws Exception {
         Outcome o = verify(defines, true);
