@@ -61,6 +61,7 @@ public final class ModularLockClient implements LockClient {
 
     @Override
     public void acquire(long lock, LockMode mode) {
+        context.threads().current(); // claims the thread's id now: a capacity error must not strand the cohort
         Cohort c = cohort(lock);
         if (mode == LockMode.SHARED && c.mode.tryJoinShared(config.maxLocalGrants(), remoteAgeExceeded(c))) {
             c.holders.add(1);
