@@ -16,14 +16,16 @@
  *    and, non-deterministically, by the age of a known remote waiter.
  *  - Shared and exclusive modes, shared batches at the MN and in the cohort.
  *
- * Defines: NCN compute nodes, NT threads per CN, NL locks, Q ring slots (>= NCN), MAXG.
+ * Defines: NCN compute nodes, NT threads per CN (ONE_REMOTE: NT on CN 0, one on each other CN),
+ *   NL locks, Q ring slots (>= NCN), MAXG grants per tenure.
  *   NO_GRANT_COUNT   seeded bug: the last holder does not compare the grant counts
  *   SHARED_PROBE     asserts that shared holders never overlap (expected to FAIL: shows they do)
  *
+ * Each thread makes ITER acquisitions, each of a lock and mode chosen freely, then ends.
  * Properties: assertions in the critical section (mutual exclusion, shared/exclusive
- * compatibility), invalid end states (deadlock: threads loop forever, so any global block is an
- * error), and per-thread liveness as LTL `live` under weak fairness: every thread that starts
- * an acquire eventually holds.
+ * compatibility), invalid end states (deadlock: a thread that never finishes), and the LTL
+ * property `all_granted` under weak fairness: every thread finishes, so every waiter is
+ * eventually granted (no deadlock, no livelock, no starvation within the bound).
  */
 
 #ifndef NCN
@@ -41,11 +43,18 @@
 #ifndef MAXG
 #define MAXG 2
 #endif
-#ifndef WATCH
-#define WATCH 0
+#ifndef ITER
+#define ITER 2
 #endif
 
+/* ONE_REMOTE: CN 0 runs NT threads, every other CN one thread (smaller state space) */
+#ifdef ONE_REMOTE
+#define NTH (NT + NCN - 1)
+#define CNOF(t) ((t) < NT -> 0 : (t) - NT + 1)
+#else
 #define NTH (NCN * NT)
+#define CNOF(t) ((t) / NT)
+#endif
 #define PMOD (4 * Q)
 #define NONE 255
 
@@ -90,9 +99,8 @@ byte pend[NCN * NL];
 bit mnGranted[NCN * NL];
 byte mnBehind[NCN * NL];
 byte ownEnt[NCN * NL];   /* the entry this cohort's MN request wrote, 0 if granted at once */
-/* FIFO mutex: ticket and now serving, mod 4 (at most NT <= 3 threads per cohort) */
-byte mtick[NCN * NL];
-byte mserve[NCN * NL];
+/* the cohort mutex: 0 free, else holder + 1 */
+byte mtx[NCN * NL];
 /* local FIFO of thread ids */
 byte lq[NCN * NL * NT];
 byte lqh[NCN * NL];
@@ -104,6 +112,8 @@ bit tmode[NTH];
 bit trying[NTH];
 bit incs[NTH];
 
+byte finished;   /* threads that completed their ITER acquisitions */
+
 /* ---------------- monitor ---------------- */
 byte inX[NL];
 byte inS[NL];
@@ -111,13 +121,11 @@ byte inS[NL];
 chan grantch[NCN] = [NCN * NL] of { byte, byte, byte };
 
 inline lockMutex(c) {
-    atomic { mt = mtick[c]; mtick[c] = (mtick[c] + 1) % 4 };
-    (mserve[c] == mt);
-    mt = 0
+    atomic { mtx[c] == 0 -> mtx[c] = me + 1 }
 }
 
 inline unlockMutex(c) {
-    mserve[c] = (mserve[c] + 1) % 4
+    mtx[c] = 0
 }
 
 /* join shared local holders: the CAS on the mode word (age: remote waiter too old, chosen freely) */
@@ -150,13 +158,11 @@ inline enterCS(l) {
 }
 
 inline exitCS(l) {
-    atomic {
-        incs[me] = 0;
-        if
-        :: tmode[me] == EX -> inX[l]--
-        :: else -> inS[l]--
-        fi
-    }
+    incs[me] = 0;
+    if
+    :: tmode[me] == EX -> inX[l]--
+    :: else -> inS[l]--
+    fi
 }
 
 /* select local waiters from the head of c's FIFO (caller holds the mutex): the head if the
@@ -181,14 +187,6 @@ inline selectLocal(c, mnEx, budget) {
     w = 0
 }
 
-/* aborted grant: the k selected waiters go back to the head, in order (no enqueue happened
-   meanwhile: the mutex is held) */
-inline restoreLocal(c) {
-    lqh[c] = (lqh[c] + NT - k) % NT;
-    lqn[c] = lqn[c] + k;
-    selm = 0; k = 0; sel0 = 0
-}
-
 inline wakeSelected() {
     w = 0;
     do
@@ -201,16 +199,19 @@ inline wakeSelected() {
 }
 
 proctype Thread(byte me) {
-    byte cn = me / NT;
-    byte l, c, mt, pos, k, w, sel0, gr, absorbed, budget, p, last, hb, sb, eb, behind, ent;
-    bit joined, lead, granted;
+    byte cn = CNOF(me);
+    byte l, c, pos, k, w, sel0, gr, absorbed, budget, p, last, hb, sb, eb, behind, ent, round;
+    bit joined, lead, granted, gone;
     short selm;      /* bit set of selected local waiters */
     byte selp[NCN];  /* positions selected at the MN */
     byte ring[Q];    /* the releaser's copy of the ring */
 
-idle:
+    /* Each atomic block below is one atomic operation of the implementation, or a section under
+       the cohort mutex that touches at most one location shared without the mutex. */
     do
-    :: true ->
+    :: round == ITER -> break
+    :: round < ITER ->
+        round++;
         /* ---------------- acquire ---------------- */
         atomic {
             if
@@ -222,44 +223,50 @@ idle:
             trying[me] = 1;
             joined = 0; lead = 0;
             if
-            :: tmode[me] == SH -> tryJoin(c)
+            :: tmode[me] == SH -> tryJoin(c)     /* CAS on the mode word, no mutex */
             :: else
             fi
         };
         if
-        :: joined -> atomic { hcount[c]++; habs[c]++ }; goto cs
-        :: else
-        fi;
-        lockMutex(c);
-        if
-        :: tmode[me] == SH -> tryJoin(c)
-        :: else
-        fi;
-        if
-        :: joined -> atomic { hcount[c]++; habs[c]++ }; unlockMutex(c); goto cs
+        :: joined -> atomic { hcount[c]++; habs[c]++ }; goto cs   /* join the holders */
         :: else
         fi;
         atomic {
+            lockMutex(c);
             if
-            :: phase[c] == FREE && lqn[c] == 0 ->
-                phase[c] = ACQUIRING; mnX[c] = tmode[me]; locX[c] = 0; queued[c] = 0; grants[c] = 0; lead = 1
+            :: tmode[me] == SH -> tryJoin(c)
+            :: else
+            fi;
+            if
+            :: joined -> skip
+            :: !joined && phase[c] == FREE && lqn[c] == 0 ->
+                phase[c] = ACQUIRING; mnX[c] = tmode[me]; locX[c] = 0; queued[c] = 0; grants[c] = 0; lead = 1;
+                unlockMutex(c)
             :: else ->
                 lq[c * NT + ((lqh[c] + lqn[c]) % NT)] = me; lqn[c]++;
-                wstate[me] = WAITING; queued[c] = 1
+                wstate[me] = WAITING; queued[c] = 1;
+                unlockMutex(c)
             fi
         };
-        unlockMutex(c);
+        if
+        :: joined -> atomic { hcount[c]++; habs[c]++; unlockMutex(c) }; goto cs
+        :: else
+        fi;
         if
         :: !lead ->
-            (wstate[me] != WAITING);
-            if
-            :: wstate[me] == GRANTED -> wstate[me] = 0; goto cs
-            :: else -> wstate[me] = 0
-            fi
+            atomic {
+                wstate[me] != WAITING ->
+                if
+                :: wstate[me] == GRANTED -> lead = 0
+                :: else -> lead = 1
+                fi;
+                wstate[me] = 0
+            };
+            if :: !lead -> goto cs :: else fi
         :: else
         fi;
 
-        /* ---------------- leader: MN acquire ---------------- */
+        /* ---------------- leader: MN acquire (FAA) ---------------- */
         atomic {
             /* grants are delivered before positions wrap (modelled: none in flight to this CN) */
             empty(grantch[cn]);
@@ -270,17 +277,16 @@ idle:
             if :: tmode[me] == EX -> E[l]++ :: else fi;
             assert(S[l] <= Q);
             if
-            :: !granted -> mnGranted[c] = 0; pend[c] = pos
-            :: else
+            :: !granted -> mnGranted[c] = 0; pend[c] = pos; ownEnt[c] = ENT(pos, cn, tmode[me])
+            :: else -> ownEnt[c] = 0
             fi
         };
         if
-        :: granted -> atomic { ownEnt[c] = 0; pos = 0; granted = 0 }
+        :: granted -> atomic { pos = 0; granted = 0 }
         :: else ->
-            ownEnt[c] = ENT(pos, cn, tmode[me]);
             /* enqueue: WRITE the entry; an exclusive request READs the word behind it (same batch,
                applied in order, other verbs may land between) and holds if it is at the head */
-            slot[l * Q + pos % Q] = ENT(pos, cn, tmode[me]);
+            slot[l * Q + pos % Q] = ownEnt[c];
             atomic {
                 if
                 :: tmode[me] == EX && H[l] == pos && pend[c] == pos ->
@@ -291,9 +297,9 @@ idle:
             };
             atomic { mnGranted[c] == 1 -> behind = mnBehind[c]; mnGranted[c] = 0; mnBehind[c] = 0 }
         fi;
-        /* start the tenure */
-        lockMutex(c);
+        /* start the tenure (under the mutex) */
         atomic {
+            lockMutex(c);
             selm = 0;
             if
             :: tmode[me] == SH -> selectLocal(c, 0, MAXG - 1)
@@ -303,16 +309,16 @@ idle:
             phase[c] = HELD; mnX[c] = tmode[me]; locX[c] = tmode[me];
             queued[c] = (lqn[c] > 0); remote[c] = (behind > 0); grants[c] = 1 + k;
             behind = 0;
-            wakeSelected()
+            wakeSelected();
+            unlockMutex(c)
         };
-        unlockMutex(c);
 
 cs:
         enterCS(l);
-        exitCS(l);
 
         /* ---------------- release ---------------- */
         atomic {
+            exitCS(l);
             joined = 0;
             if
             :: tmode[me] == SH -> if :: hcount[c] > 1 -> hcount[c]--; joined = 1 :: else fi
@@ -320,26 +326,26 @@ cs:
             fi
         };
         if :: joined -> goto done :: else fi;
-        lockMutex(c);
         /* holder manager: one atomic removal that tells whether others still hold */
         atomic {
+            lockMutex(c);
             assert(phase[c] == HELD && hcount[c] >= 1 && locX[c] == tmode[me]);
             if
-            :: hcount[c] > 1 -> hcount[c]--; joined = 1
+            :: hcount[c] > 1 -> hcount[c]--; joined = 1; unlockMutex(c)
             :: else -> hcount[c] = 0; absorbed = habs[c]
             fi
         };
-        if :: joined -> unlockMutex(c); goto done :: else fi;
-        /* the mode manager's word as read for validation and the CAS */
-        gr = grants[c];
-#ifndef NO_GRANT_COUNT
-        if
-        :: gr != absorbed -> unlockMutex(c); goto done
-        :: else
-        fi;
-#endif
-        /* waiter manager selects local waiters the tenure may still serve */
+        if :: joined -> goto done :: else fi;
+        /* mode manager: read the word, validate the grant count; waiter manager selects; the
+           mode word is updated by CAS against the word read (still under the mutex) */
         atomic {
+            gr = grants[c];
+#ifndef NO_GRANT_COUNT
+            if
+            :: gr != absorbed -> unlockMutex(c); goto done
+            :: else
+            fi;
+#endif
             budget = 0;
             if
             :: gr < MAXG ->
@@ -351,37 +357,25 @@ cs:
             fi;
             selm = 0;
             selectLocal(c, mnX[c], budget);
-            budget = 0
-        };
-        if
-        :: k > 0 ->
-            atomic {
-                if
-                :: grants[c] == gr ->   /* CAS on the mode word */
-                    locX[c] = tmode[sel0]; grants[c] = gr + k; queued[c] = (lqn[c] > 0);
-                    joined = 1
-                :: else -> restoreLocal(c)
-                fi
-            };
+            budget = 0;
             if
-            :: joined ->
-                atomic { hcount[c] = hcount[c] + k; habs[c] = habs[c] + k; wakeSelected() }
-            :: else
-            fi;
-            unlockMutex(c);
-            goto done
-        :: else
-        fi;
-        atomic {
-            if
-            :: grants[c] == gr -> phase[c] = RELEASING; joined = 1
-            :: else
+            :: k > 0 ->
+                /* local handover */
+                locX[c] = tmode[sel0]; grants[c] = gr + k; queued[c] = (lqn[c] > 0);
+                hcount[c] = hcount[c] + k; habs[c] = habs[c] + k; wakeSelected();
+                unlockMutex(c);
+                goto done
+            :: else ->
+                phase[c] = RELEASING;
+                unlockMutex(c)
             fi
         };
-        unlockMutex(c);
-        if :: !joined -> goto done :: else -> joined = 0 fi;
+#ifdef NO_GRANT_COUNT
+        /* without the count check the CAS still compares the word read above (here: nothing
+           changed in between, as the block is atomic) */
+#endif
 
-        /* MN release: CAS clearing its own entry, FAA, READ of the ring (one batch, applied in order) */
+        /* MN release: CAS clearing its own entry, FAA, READ of the ring (one batch, in order) */
         atomic {
             if
             :: ownEnt[c] != 0 && slot[l * Q + EPOS(ownEnt[c]) % Q] == ownEnt[c] -> slot[l * Q + EPOS(ownEnt[c]) % Q] = 0
@@ -401,23 +395,33 @@ cs:
             :: p < Q -> ring[p] = slot[l * Q + p]; p++
             :: else -> break
             od;
-            p = 0
+            k = 0; behind = 0;
+            p = (hb + 1) % PMOD;
+            last = (hb + sb - 1) % PMOD
         };
         /* waiter manager on the MN: select */
-        k = 0; behind = 0;
         if
-        :: sb > 1 ->
-            p = (hb + 1) % PMOD;
-            last = (hb + sb - 1) % PMOD;
-            if
-            :: mnX[c] ->
+        :: sb > 1 && mnX[c] ->
+            do
+            :: true ->
                 do
-                :: true ->
-                    do
-                    :: ISFOR(ring[p % Q], p) -> break
-                    :: !ISFOR(ring[p % Q], p) ->
-                        ring[p % Q] = slot[l * Q + p % Q]   /* re-read one entry */
-                    od;
+                :: ISFOR(ring[p % Q], p) -> break
+                :: !ISFOR(ring[p % Q], p) ->
+                    ring[p % Q] = slot[l * Q + p % Q];   /* re-read the entry ... */
+                    if
+                    :: k == 0 && p == (hb + 1) % PMOD && eb >= 2 ->
+                        atomic {                         /* ... and, at H+1 with E >= 2, the word */
+                            if
+                            :: !ISFOR(ring[p % Q], p) && H[l] != p -> gone = 1
+                            :: else
+                            fi
+                        }
+                    :: else
+                    fi;
+                    if :: gone -> break :: else fi
+                od;
+                if :: gone -> break :: else fi;
+                atomic {
                     if
                     :: EEX(ring[p % Q]) ->
                         if :: k == 0 -> selp[k] = p; k++; p = (p + 1) % PMOD :: else fi;
@@ -429,37 +433,35 @@ cs:
                         :: else -> p = (p + 1) % PMOD
                         fi
                     fi
-                od;
-                behind = (last + PMOD + 1 - p) % PMOD
-            :: else ->
-                if
-                :: eb > 0 && ISFOR(ring[p % Q], p) && EEX(ring[p % Q]) ->
-                    selp[0] = p; k = 1; behind = (last + PMOD - p) % PMOD
-                :: else
-                fi
-            fi
+                }
+            od;
+            behind = (last + PMOD + 1 - p) % PMOD;
+            gone = 0
+        :: sb > 1 && !mnX[c] && eb > 0 && ISFOR(ring[p % Q], p) && EEX(ring[p % Q]) ->
+            selp[0] = p; k = 1; behind = (last + PMOD - p) % PMOD
         :: else
         fi;
         /* grant manager on this CN: one message per selected waiter */
         do
         :: k > 0 ->
-            k--;
-            ent = ring[selp[k] % Q];
-            grantch[ECN(ent)] ! l, selp[k], behind + k;
-            selp[k] = 0
+            atomic {
+                k--;
+                ent = ring[selp[k] % Q];
+                grantch[ECN(ent)] ! l, selp[k], behind + k;
+                selp[k] = 0
+            }
         :: else -> break
         od;
+        /* hand the cohort to the next local waiter as leader, or free it */
         atomic {
+            lockMutex(c);
             ent = 0; p = 0; last = 0; hb = 0; sb = 0; eb = 0; behind = 0;
+            k = 0;
             do
-            :: p < Q -> ring[p] = 0; p++
+            :: k < Q -> ring[k] = 0; k++
             :: else -> break
             od;
-            p = 0
-        };
-        /* hand the cohort to the next local waiter as leader, or free it */
-        lockMutex(c);
-        atomic {
+            k = 0;
             if
             :: lqn[c] == 0 -> phase[c] = FREE; mnX[c] = 0; locX[c] = 0; queued[c] = 0; remote[c] = 0; grants[c] = 0
             :: else ->
@@ -467,12 +469,13 @@ cs:
                 phase[c] = ACQUIRING; mnX[c] = tmode[w]; locX[c] = 0; queued[c] = (lqn[c] > 0);
                 remote[c] = 0; grants[c] = 0;
                 wstate[w] = LEAD; w = 0
-            fi
+            fi;
+            unlockMutex(c)
         };
-        unlockMutex(c);
 done:
-        atomic { joined = 0; gr = 0; absorbed = 0; c = 0; l = 0 }
-    od
+        atomic { joined = 0; gr = 0; absorbed = 0; c = 0; l = 0; trying[me] = 0 }
+    od;
+    finished++
 }
 
 /* the grant manager's receiving side on compute node `cn` */
@@ -480,13 +483,13 @@ proctype GrantReceiver(byte cn) {
     byte l, pos, behind;
 end:
     do
-    :: grantch[cn] ? l, pos, behind ->
-        atomic {
-            /* grant counting at the CN boundary: only the request the cohort waits on */
+    :: atomic {
+        grantch[cn] ? l, pos, behind ->
+            /* grant counting at the CN boundary: only the request the cohort waits on, once */
             if
             :: pend[C(cn, l)] == pos ->
                 pend[C(cn, l)] = NONE; mnBehind[C(cn, l)] = behind; mnGranted[C(cn, l)] = 1
-            :: else     /* dropped: this request already holds (a duplicate of its own grant) */
+            :: else     /* dropped: that request already holds (a duplicate of its own grant) */
             fi;
             l = 0; pos = 0; behind = 0
         }
@@ -514,7 +517,6 @@ init {
     }
 }
 
-/* every thread that tries eventually holds (checked per thread: -N live0 ...) */
-ltl live0 { [] (trying[0] -> <> incs[0]) }
-ltl live1 { [] (trying[1] -> <> incs[1]) }
-ltl live2 { [] (trying[NTH - 1] -> <> incs[NTH - 1]) }
+/* every thread completes its ITER acquisitions: every waiter is eventually granted (under weak
+   fairness; a thread that waits forever, deadlocked or in a re-read loop, violates it) */
+ltl all_granted { <> (finished == NTH) }

@@ -48,8 +48,8 @@ public final class LockDesigns {
         return List.copyOf(DESIGNS.keySet());
     }
 
-    /** The design the tree uses when none is named. */
+    /** The design the tree uses when none is named: the modular lock. */
     public static String defaultName() {
-        return CasSpinLock.NAME;
+        return "modular";
     }
 }

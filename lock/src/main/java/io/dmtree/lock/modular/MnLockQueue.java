@@ -43,7 +43,9 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  *     <li>otherwise nobody waits on this release.</li>
  *   </ul>
  *   After an exclusive release every position from H+1 on is a waiter: an entry not yet written
- *   for its position (its owner's WRITE is still in flight) is re-read alone until it is.</li>
+ *   for its position (its owner's WRITE is still in flight) is re-read until it is; at H+1 the
+ *   re-read also reads the word, since an exclusive waiter there may have granted itself and left
+ *   (see {@code awaitWrittenOrGone}).</li>
  * </ul>
  *
  * <p>Invariants: S and E count the queued requests and their exclusive ones; H counts releases,
@@ -183,8 +185,17 @@ public final class MnLockQueue {
             return sel;
         }
         int p = next;
+        boolean firstMayBeGone = exclusive(wordBefore) >= 2;
         while (true) {
-            long e = awaitWritten(lock, p, s);
+            long e;
+            if (p == next && firstMayBeGone) {
+                e = awaitWrittenOrGone(lock, p, s);
+                if (e == 0) {
+                    return sel; // an exclusive waiter that granted itself has held and left
+                }
+            } else {
+                e = awaitWritten(lock, p, s);
+            }
             if (entryExclusive(e)) {
                 if (sel.count() == 0) {
                     sel.add(e, p);
@@ -214,6 +225,36 @@ public final class MnLockQueue {
                 return e;
             }
             reread(lock, position, s); // anything else is an older lap: the owner's WRITE is in flight
+        }
+    }
+
+    /**
+     * The first position after an exclusive release, when another exclusive request was queued:
+     * if it is an exclusive waiter whose WRITE landed after our READ, it grants itself (its READ
+     * of the word sees it at the head) and may even release, clearing its entry, before we look
+     * again. So each re-read also READs the word: once the head has moved past the position, its
+     * request has held and left (a shared request there could not have: it waits for our grant,
+     * and with another exclusive request queued no shared request is granted at once, so the
+     * head cannot pass it). Returns the entry, or 0 when the request is gone.
+     */
+    private long awaitWrittenOrGone(long lock, int position, Scratch s) {
+        while (true) {
+            long e = slot(lock, position, s);
+            if (isFor(e, position)) {
+                return e;
+            }
+            s.rereads++;
+            Thread.onSpinWait();
+            int off = (position & (queueSlots - 1)) * ENTRY_BYTES;
+            VerbBatch b = s.batch;
+            b.clear();
+            b.read(GlobalAddress.plus(lock, QUEUE_OFFSET + off), s.ring, off, ENTRY_BYTES);
+            b.read(lock, s.word, 0, Long.BYTES);
+            verbs.post(b);
+            b.clear();
+            if (!isFor(slot(lock, position, s), position) && head(s.word.getLong(0)) != position) {
+                return 0;
+            }
         }
     }
 

@@ -61,6 +61,7 @@ public final class ModularLockClient implements LockClient {
 
     @Override
     public void acquire(long lock, LockMode mode) {
+        context.threads().current(); // claims the thread's id now: a capacity error must not strand the cohort
         Cohort c = cohort(lock);
         if (mode == LockMode.SHARED && c.mode.tryJoinShared(config.maxLocalGrants(), remoteAgeExceeded(c))) {
             c.holders.add(1);
@@ -97,13 +98,14 @@ public final class ModularLockClient implements LockClient {
     /** The leader's MN acquire, then the start of the cohort's tenure. */
     private void lead(Cohort c, long lock, LockMode mode) {
         MnLockQueue.Scratch s = scratch.get();
+        int thread = context.threads().current(); // before the FAA: nothing may fail between it and the entry
         mnAcquires.increment();
         MnLockQueue.Admission a = queue.admit(lock, mode);
         int behind = 0;
         long own = 0;
         if (!a.granted()) {
             c.expectGrant(a.position());
-            own = queue.entryFor(a.position(), context.threads().current(), mode);
+            own = queue.entryFor(a.position(), thread, mode);
             long word = queue.enqueue(lock, a.position(), own, mode, s);
             if (word != -1 && ModularLockLayout.atHead(word, a.position())) {
                 c.deliverGrant(a.position(), ModularLockLayout.size(word) - 1); // nobody ahead: holds now

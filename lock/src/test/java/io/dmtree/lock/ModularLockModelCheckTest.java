@@ -1,0 +1,150 @@
+package io.dmtree.lock;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Exhaustive model checking of the {@code modular} protocol with spin (model:
+ * {@code lock/src/test/spin/modular_lock.pml}). Each case generates the verifier with
+ * {@code spin -a}, compiles it with gcc and runs the full state-space search; a case passes only if
+ * the search completes with no error. Needs the Debian package {@code spin} and gcc.
+ */
+class ModularLockModelCheckTest {
+    static final Path MODEL = Path.of("src/test/spin/modular_lock.pml");
+    static final long TIMEOUT_SECONDS = Long.getLong("dmtree.spin.timeoutSeconds", 900);
+    static final String MEMORY_MB = System.getProperty("dmtree.spin.memoryMb", "5000");
+
+    @BeforeAll
+    static void toolsPresent() {
+        assertTrue(onPath("spin"), "the spin model checker is not installed: install the Debian package 'spin'"
+                + " (apt-get install -y spin); this test runs it on " + MODEL);
+        assertTrue(onPath("gcc"), "gcc is not installed: spin's verifiers are C programs (apt-get install -y gcc)");
+        assertTrue(Files.isRegularFile(MODEL), "model not found at " + MODEL.toAbsolutePath());
+    }
+
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    record Outcome(int errors, boolean complete, String output) {
+    }
+
+    /** Builds and runs the verifier; {@code liveness} checks the LTL property under weak fairness. */
+    static Outcome verify(String defines, boolean liveness) throws Exception {
+        Path dir = Files.createTempDirectory("modular-lock-spin");
+        Files.copy(MODEL, dir.resolve("modular_lock.pml"), StandardCopyOption.REPLACE_EXISTING);
+        List<String> spin = new ArrayList<>(List.of("spin", "-a"));
+        if (!defines.isBlank()) {
+            spin.addAll(Arrays.asList(defines.trim().split("\\s+")));
+        }
+        spin.add("modular_lock.pml");
+        run(dir, spin);
+        List<String> cc = new ArrayList<>(List.of("gcc", "-O2", "-DCOLLAPSE", "-DVECTORSZ=4096", "-DMEMLIM=" + MEMORY_MB));
+        cc.add(liveness ? "-DNFAIR=3" : "-DNOCLAIM");
+        cc.addAll(List.of("-o", "pan", "pan.c"));
+        run(dir, cc);
+        List<String> pan = new ArrayList<>(List.of("./pan", "-m10000000", "-w24"));
+        if (liveness) {
+            pan.addAll(List.of("-a", "-f", "-N", "all_granted"));
+        }
+        String out = run(dir, pan);
+        int errors = -1;
+        for (String line : out.split("\n")) {
+            int i = line.indexOf("errors: ");
+            if (i >= 0) {
+                errors = Integer.parseInt(line.substring(i + 8).trim().split("\\s")[0]);
+            }
+        }
+        boolean complete = !out.contains("Search not completed") && !out.contains("reached -DMEMLIM bound")
+                && !out.contains("max search depth too small");
+        System.out.println("spin " + defines + (liveness ? " [liveness]" : " [safety]") + ": errors=" + errors
+                + ", " + firstLine(out, "states, stored"));
+        return new Outcome(errors, complete, out);
+    }
+
+    private static String firstLine(String out, String needle) {
+        for (String line : out.split("\n")) {
+            if (line.contains(needle)) {
+                return line.trim();
+            }
+        }
+        return "";
+    }
+
+    private static String run(Path dir, List<String> command) throws IOException, InterruptedException {
+        Path log = dir.resolve("out-" + command.get(0).replace("./", "") + ".txt");
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(String.join(" ", command) + " did not finish in " + TIMEOUT_SECONDS + " s");
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0 && !command.get(0).equals("./pan")) {
+            fail(String.join(" ", command) + " failed (exit " + p.exitValue() + "):\n" + out);
+        }
+        return out;
+    }
+
+    /** Mutual exclusion, shared/exclusive compatibility (assertions) and no deadlock (end states). */
+    @ParameterizedTest(name = "safety {0}")
+    @CsvSource({
+            "-DNCN=2 -DNT=1",
+            "-DNCN=2 -DNT=1 -DNL=2",
+            "-DNCN=2 -DNT=2 -DONE_REMOTE",
+            "-DNCN=3 -DNT=1 -DQ=4 -DITER=1",
+    })
+    void safety(String defines) throws Exception {
+        Outcome o = verify(defines, false);
+        assertTrue(o.complete(), "search incomplete for " + defines + ":\n" + o.output());
+        assertEquals(0, o.errors(), "spin found an error for " + defines + ":\n" + o.output());
+    }
+
+    /** Every waiter is eventually granted: LTL {@code <> finished == NTH} under weak fairness. */
+    @ParameterizedTest(name = "liveness {0}")
+    @CsvSource({
+            "-DNCN=2 -DNT=1",
+            "-DNCN=2 -DNT=1 -DNL=2",
+            "-DNCN=2 -DNT=2 -DONE_REMOTE -DITER=1",
+    })
+    void liveness(String defines) throws Exception {
+        Outcome o = verify(defines, true);
+        assertTrue(o.complete(), "search incomplete for " + defines + ":\n" + o.output());
+        assertEquals(0, o.errors(), "spin found a liveness violation for " + defines + ":\n" + o.output());
+    }
+
+    /** The checker catches the seeded bug: the last holder no longer compares the grant counts. */
+    @Test
+    void removingGrantCountingIsCaught() throws Exception {
+        Outcome o = verify("-DNCN=2 -DNT=2 -DONE_REMOTE -DNO_GRANT_COUNT", false);
+        assertTrue(o.errors() > 0, "spin did not catch the model without grant counting:\n" + o.output());
+        assertTrue(o.output().contains("assertion violated"), o.output());
+    }
+
+    /** Shared holders do overlap: asserting that they never do is refuted by the checker. */
+    @Test
+    void sharedHoldersOverlap() throws Exception {
+        Outcome o = verify("-DNCN=2 -DNT=1 -DSHARED_PROBE", false);
+        assertTrue(o.errors() > 0, "no execution with two shared holders at once:\n" + o.output());
+        assertTrue(o.output().contains("inS[l]<2"), o.output());
+    }
+}

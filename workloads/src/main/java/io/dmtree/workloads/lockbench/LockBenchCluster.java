@@ -1,0 +1,119 @@
+package io.dmtree.workloads.lockbench;
+
+import io.dmtree.core.cn.CnThreads;
+import io.dmtree.core.layout.RegionLayout;
+import io.dmtree.core.lock.LockClient;
+import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.lock.LockTable;
+import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.memory.VerbCounts;
+import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.messaging.CnMessaging;
+import io.dmtree.core.messaging.InJvmMessageBus;
+import io.dmtree.lock.baseline.HostMemory;
+import io.dmtree.lock.baseline.HostMemoryContext;
+import io.dmtree.mn.MemoryNode;
+import io.dmtree.mn.MemoryNodeConfig;
+import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.local.LocalVerbs;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One memory node and logical compute nodes in this JVM for the lock bench: the {@code local}
+ * carrier (optionally with a modelled round trip), in-JVM CN messaging, and CN 0 on the MN's host
+ * (so {@code alock} has a local cohort). Locks sit in the MN's lock table; a node buffer for the
+ * critical section's READ and write-back sits in the chunk area. Thread ids leave room for the
+ * warm-up's threads, whose ids return to the pool only once those threads are collected.
+ */
+final class LockBenchCluster implements AutoCloseable {
+    private static final long LOCK_TABLE_BYTES = 1 << 20;
+    private final MemoryNode mn;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<LockClient> clients = new ArrayList<>();
+    private final LockTable table;
+    private final long dataArea;
+
+    record Node(int computeNode, int computeNodeCount, Verbs verbs, LocalVerbs counted, CnMessaging messaging,
+                CnThreads threads, int hostMemoryNode, HostMemory hostMemory) implements HostMemoryContext {
+    }
+
+    private record RegionHostMemory(OffHeapRegion region) implements HostMemory {
+        @Override
+        public long getVolatile(long address) {
+            return region.getLongVolatile(GlobalAddress.offset(address));
+        }
+
+        @Override
+        public void putVolatile(long address, long value) {
+            region.putLongVolatile(GlobalAddress.offset(address), value);
+        }
+
+        @Override
+        public long compareAndSwap(long address, long expected, long desired) {
+            return region.compareAndSwap(GlobalAddress.offset(address), expected, desired);
+        }
+    }
+
+    LockBenchCluster(LockDesign design, int cns, int threadsPerCn, long modelledRttNanos, int nodeBytes, int locks) {
+        long dataBytes = (long) locks * Math.max(nodeBytes, 64);
+        long chunk = Math.max(1 << 20, RegionLayout.alignUp(dataBytes, 4096));
+        MemoryNodeConfig cfg = new MemoryNodeConfig(RegionLayout.chunkAreaOffset(LOCK_TABLE_BYTES) + chunk,
+                chunk, LOCK_TABLE_BYTES);
+        mn = new MemoryNode(0, cfg);
+        dataArea = mn.allocateChunk();
+        table = new LockTable(RegionLayout.LOCK_TABLE_START, LOCK_TABLE_BYTES, design.lockBytes());
+        if (locks > table.slots()) {
+            throw new IllegalArgumentException(locks + " locks of design " + design.name() + " do not fit the bench's "
+                    + LOCK_TABLE_BYTES + "-byte lock table (" + table.slots() + " slots)");
+        }
+        InJvmMessageBus bus = new InJvmMessageBus();
+        for (int cn = 0; cn < cns; cn++) {
+            LocalVerbs counted = new LocalVerbs(List.of(mn));
+            Verbs v = modelledRttNanos > 0 ? new ModelledNetworkVerbs(counted, modelledRttNanos) : counted;
+            nodes.add(new Node(cn, cns, v, counted, bus.join(), new CnThreads(2 * threadsPerCn + 4),
+                    cn == 0 ? 0 : -1, cn == 0 ? new RegionHostMemory(mn.region()) : null));
+        }
+        for (Node n : nodes) {
+            clients.add(design.newClient(n));
+        }
+    }
+
+    LockClient client(int cn) {
+        return clients.get(cn);
+    }
+
+    Verbs verbs(int cn) {
+        return nodes.get(cn).verbs();
+    }
+
+    long lock(int i) {
+        return table.lockAt(0, i);
+    }
+
+    /** The node the critical section of lock {@code i} reads and writes back. */
+    long data(int i, int nodeBytes) {
+        return GlobalAddress.plus(dataArea, (long) i * Math.max(nodeBytes, 64));
+    }
+
+    long peek(long address) {
+        return mn.region().getLongVolatile(GlobalAddress.offset(address));
+    }
+
+    VerbCounts traffic() {
+        VerbCounts sum = VerbCounts.ZERO;
+        for (Node n : nodes) {
+            sum = sum.plus(n.counted().totalCounts());
+        }
+        return sum;
+    }
+
+    @Override
+    public void close() {
+        for (LockClient c : clients) {
+            c.close();
+        }
+        mn.close();
+    }
+}

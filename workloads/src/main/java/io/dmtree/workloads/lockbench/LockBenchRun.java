@@ -1,0 +1,155 @@
+package io.dmtree.workloads.lockbench;
+
+import io.dmtree.core.lock.LockClient;
+import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.lock.LockMode;
+import io.dmtree.core.memory.VerbBatch;
+import io.dmtree.core.memory.VerbCounts;
+import io.dmtree.core.memory.Verbs;
+import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One measured run of one design at one contention level. Every thread loops: pick a lock and a
+ * mode (seeded), acquire (timed), READ the lock's node, and for an exclusive hold bump a counter
+ * in it and write 64 bytes back in the release batch. A warm-up phase runs first on the same
+ * cluster; verb counters are read around the measured phase only, after all threads joined, so
+ * per-operation figures are exact. After the run every node counter must equal the exclusive
+ * holds of its lock, or the run fails (mutual exclusion check).
+ */
+final class LockBenchRun {
+    private LockBenchRun() {
+    }
+
+    record Settings(int cns, int threads, int locks, double sharedRatio, long warmupNanos, long durationNanos,
+                    long modelledRttNanos, int nodeBytes, long seed) {
+    }
+
+    static LockBenchResult run(LockDesign design, Settings s) throws InterruptedException {
+        try (LockBenchCluster cluster = new LockBenchCluster(design, s.cns(), s.threads(), s.modelledRttNanos(),
+                s.nodeBytes(), s.locks())) {
+            long[] exclusive = new long[s.locks()];
+            phase(design, cluster, s, s.warmupNanos(), s.seed() ^ 0x5EED, null, exclusive);
+            VerbCounts before = cluster.traffic();
+            Histogram latency = new Histogram(60_000_000_000L, 3);
+            long[] counts = new long[3]; // operations, node reads, node writes
+            long start = System.nanoTime();
+            phase(design, cluster, s, s.durationNanos(), s.seed(), latency, exclusive, counts);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            VerbCounts lockTraffic = cluster.traffic().minus(before);
+            for (int i = 0; i < s.locks(); i++) {
+                long found = cluster.peek(cluster.data(i, s.nodeBytes()));
+                if (found != exclusive[i]) {
+                    throw new IllegalStateException(design.name() + ": node of lock " + i + " counts " + found
+                            + " exclusive holds, expected " + exclusive[i] + ": mutual exclusion broken");
+                }
+            }
+            long ops = counts[0];
+            double verbs = ops == 0 ? 0 : (double) (lockTraffic.verbs() - counts[1] - counts[2]) / ops;
+            double trips = ops == 0 ? 0 : (double) (lockTraffic.roundTrips() - counts[1]) / ops;
+            return new LockBenchResult(design.name(), s.cns(), s.threads(), s.locks(),
+                    (double) s.cns() * s.threads() / s.locks(), ops, seconds, ops / seconds,
+                    latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
+                    latency.getValueAtPercentile(99.9) / 1e3, verbs, trips);
+        }
+    }
+
+    private static void phase(LockDesign design, LockBenchCluster cluster, Settings s, long nanos, long seed,
+                              Histogram latency, long[] exclusive) throws InterruptedException {
+        phase(design, cluster, s, nanos, seed, latency, exclusive, new long[3]);
+    }
+
+    private static void phase(LockDesign design, LockBenchCluster cluster, Settings s, long nanos, long seed,
+                              Histogram latency, long[] exclusive, long[] counts) throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        List<Histogram> histograms = new ArrayList<>();
+        List<long[]> perThread = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        SplittableRandom root = new SplittableRandom(seed);
+        long[][] exclusivePerThread = new long[s.cns() * s.threads()][s.locks()];
+        long deadline = System.nanoTime() + nanos;
+        int index = 0;
+        for (int cn = 0; cn < s.cns(); cn++) {
+            LockClient client = cluster.client(cn);
+            Verbs verbs = cluster.verbs(cn);
+            for (int t = 0; t < s.threads(); t++) {
+                SplittableRandom rnd = root.split();
+                Histogram h = new Histogram(60_000_000_000L, 3);
+                long[] c = new long[3];
+                long[] mine = exclusivePerThread[index++];
+                histograms.add(h);
+                perThread.add(c);
+                Thread th = new Thread(() -> {
+                    try {
+                        UnsafeBuffer node = new UnsafeBuffer(new byte[Math.max(s.nodeBytes(), 64)]);
+                        VerbBatch writeBack = new VerbBatch();
+                        while (System.nanoTime() < deadline && failure.get() == null) {
+                            int li = rnd.nextInt(s.locks());
+                            LockMode mode = rnd.nextDouble() < s.sharedRatio() ? LockMode.SHARED : LockMode.EXCLUSIVE;
+                            long lock = cluster.lock(li);
+                            long data = cluster.data(li, s.nodeBytes());
+                            long t0 = System.nanoTime();
+                            client.acquire(lock, mode);
+                            h.recordValue(Math.max(1, System.nanoTime() - t0));
+                            verbs.read(data, node, 0, node.capacity());
+                            c[1]++;
+                            writeBack.clear();
+                            if (mode == LockMode.EXCLUSIVE) {
+                                node.putLong(0, node.getLong(0) + 1);
+                                writeBack.write(data, node, 0, 64);
+                                c[2]++;
+                                mine[li]++;
+                            }
+                            client.release(lock, mode, writeBack);
+                            c[0]++;
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }, "lockbench-cn" + cn + "-t" + t);
+                th.setDaemon(true);
+                threads.add(th);
+            }
+        }
+        for (Thread th : threads) {
+            th.start();
+        }
+        for (Thread th : threads) {
+            th.join(nanos / 1_000_000 + Long.getLong("dmtree.lockbench.hangMillis", 120_000));
+            if (th.isAlive()) {
+                StringBuilder dump = new StringBuilder();
+                for (Thread other : threads) {
+                    if (other.isAlive()) {
+                        dump.append("\n").append(other.getName()).append(":");
+                        for (StackTraceElement e : other.getStackTrace()) {
+                            dump.append("\n    at ").append(e);
+                        }
+                    }
+                }
+                throw new IllegalStateException(design.name() + ": " + th.getName()
+                        + " still running 2 minutes after the deadline (deadlock or lost grant)" + dump);
+            }
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException(design.name() + " failed: " + failure.get(), failure.get());
+        }
+        for (int i = 0; i < histograms.size(); i++) {
+            if (latency != null) {
+                latency.add(histograms.get(i));
+            }
+            for (int k = 0; k < 3; k++) {
+                counts[k] += perThread.get(i)[k];
+            }
+        }
+        for (long[] mine : exclusivePerThread) {
+            for (int i = 0; i < mine.length; i++) {
+                exclusive[i] += mine[i];
+            }
+        }
+    }
+}
