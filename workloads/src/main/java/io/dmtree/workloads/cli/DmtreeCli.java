@@ -23,6 +23,7 @@ import java.io.PrintWriter;
                 CheckCommand.class,
                 io.dmtree.mn.MemoryNodeCommand.class,
                 ComputeNodeCommand.class,
+                io.dmtree.workloads.lockbench.LockBenchCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
