@@ -103,9 +103,12 @@ class FifoOrderTest {
             AtomicLong overtakes = new AtomicLong(-1);
             AtomicInteger worst = new AtomicInteger();
             for (int round = 0; round < 20; round++) {
+                queuedAt.set(-1);
                 Thread remote = new Thread(() -> {
                     c.client(1).acquire(lock, LockMode.EXCLUSIVE);
-                    overtakes.set(cn0Entries.get() - queuedAt.get());
+                    // granted before the main thread saw it queued: nobody overtook it
+                    long at = queuedAt.get();
+                    overtakes.set(at < 0 ? 0 : cn0Entries.get() - at);
                     c.client(1).release(lock, LockMode.EXCLUSIVE, null);
                 });
                 long sizeBefore = io.dmtree.lock.modular.ModularLockLayout.size(c.peek(lock));
