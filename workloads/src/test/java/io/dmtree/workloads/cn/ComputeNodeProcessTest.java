@@ -151,7 +151,7 @@ class ComputeNodeProcessTest {
         String report = reports.get(0);
         assertTrue(report.contains("2 compute-node processes x 2 threads (4 in all)"), report);
         assertTrue(report.contains("6,000 operations"), report);
-        assertTrue(report.contains("dmtree cas-spin"), report);
+        assertTrue(report.contains("dmtree " + io.dmtree.lock.LockDesigns.defaultName()), report);
         assertTrue(report.contains("p99.9"), report);
         assertTrue(report.contains("round trips"), report);
         assertTrue(report.contains(transport + " carrier"), report);
@@ -207,7 +207,7 @@ class ComputeNodeProcessTest {
         assertTrue(out.contains("tree checker: tree ok"), out);
         assertTrue(out.contains(" 4000 keys"), "every loaded record, the victim's share too, is in the tree:\n" + out);
         System.out.print(out);
-        String throughput = out.lines().filter(l -> l.startsWith("dmtree cas-spin") && l.contains(",")).findFirst().orElseThrow();
+        String throughput = out.lines().filter(l -> l.startsWith("dmtree " + io.dmtree.lock.LockDesigns.defaultName()) && l.contains(",")).findFirst().orElseThrow();
         String[] columns = throughput.trim().split("\\s+"); // label (2 words), run ops/s, load ops/s, not found, scanned
         assertEquals("0", columns[4], "workload C reads only loaded records: none is missing\n" + out);
         // the killed compute node could not remove its shm inbox; the memory node did when its session ended
