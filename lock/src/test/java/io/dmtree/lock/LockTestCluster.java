@@ -1,5 +1,6 @@
 package io.dmtree.lock;
 
+import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.cn.CnThreads;
 import io.dmtree.core.layout.RegionLayout;
 import io.dmtree.core.lock.LockClient;

@@ -1,5 +1,6 @@
 package io.dmtree.lock;
 
+import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockMode;

@@ -1,5 +1,6 @@
 package io.dmtree.workloads.lockbench;
 
+import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.cn.CnThreads;
 import io.dmtree.core.layout.RegionLayout;
 import io.dmtree.core.lock.LockClient;
@@ -71,7 +72,7 @@ final class LockBenchCluster implements AutoCloseable {
         InJvmMessageBus bus = new InJvmMessageBus();
         for (int cn = 0; cn < cns; cn++) {
             LocalVerbs counted = new LocalVerbs(List.of(mn));
-            Verbs v = modelledRttNanos > 0 ? new ModelledNetworkVerbs(counted, modelledRttNanos) : counted;
+            Verbs v = modelledRttNanos > 0 ? new ModelledLatencyVerbs(counted, modelledRttNanos) : counted;
             nodes.add(new Node(cn, cns, v, counted, bus.join(), new CnThreads(2 * threadsPerCn + 4),
                     cn == 0 ? 0 : -1, cn == 0 ? new RegionHostMemory(mn.region()) : null));
         }
