@@ -74,8 +74,7 @@ class ConcurrentStressTest {
                                 int dice = r.nextInt(10);
                                 long t0 = System.nanoTime();
                                 if (dice < 4) {
-                                    OptionalLong got = index.get(key);
-                                    ops.add(new Op(key, Kind.GET, got.isPresent() ? got.getAsLong() : RegisterHistory.ABSENT, t0, System.nanoTime()));
+                                    ops.add(timedGet(index, key, t0));
                                 } else if (dice < 9) {
                                     long value = v++;
                                     index.put(key, value);
@@ -90,14 +89,7 @@ class ConcurrentStressTest {
                         }
                     }));
                 }
-                threads.forEach(Thread::start);
-                start.countDown();
-                for (Thread t : threads) {
-                    t.join();
-                }
-                if (failure.get() != null) {
-                    throw new AssertionError("seed " + seed + ": operation failed", failure.get());
-                }
+                runTogether(threads, start, failure, seed);
                 perThread.forEach(history::add);
                 List<String> violations = history.linearizabilityViolations();
                 assertTrue(violations.isEmpty(), "seed " + seed + " round " + round + ": " + violations);
@@ -162,8 +154,7 @@ class ConcurrentStressTest {
                             int dice = r.nextInt(100);
                             long t0 = System.nanoTime();
                             if (dice < 45) {
-                                OptionalLong got = index.get(key);
-                                ops.add(new Op(key, Kind.GET, got.isPresent() ? got.getAsLong() : RegisterHistory.ABSENT, t0, System.nanoTime()));
+                                ops.add(timedGet(index, key, t0));
                             } else if (dice < 85) {
                                 long value = v++;
                                 index.put(key, value);
@@ -186,14 +177,7 @@ class ConcurrentStressTest {
                     history.add(ops);
                 }));
             }
-            threads.forEach(Thread::start);
-            start.countDown();
-            for (Thread t : threads) {
-                t.join();
-            }
-            if (failure.get() != null) {
-                throw new AssertionError("seed " + seed + ": operation failed", failure.get());
-            }
+            runTogether(threads, start, failure, seed);
             Map<Long, Long> finalValues = new HashMap<>();
             for (DmIndex.LongEntry e : cluster.index(1).scan(Long.MIN_VALUE, Integer.MAX_VALUE)) {
                 finalValues.put(e.key(), e.value());
@@ -205,6 +189,25 @@ class ConcurrentStressTest {
             assertTrue(report.ok(), "seed " + seed + ": " + report);
             assertEquals(finalValues.size(), report.keys());
         }
+    }
+
+    /** Starts the workers at once, waits for all, and rethrows the first failure with the seed. */
+    private static void runTogether(List<Thread> threads, CountDownLatch start, AtomicReference<Throwable> failure,
+                                    long seed) throws InterruptedException {
+        threads.forEach(Thread::start);
+        start.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("seed " + seed + ": operation failed", failure.get());
+        }
+    }
+
+    /** A get, recorded with its invocation time {@code t0} and its response time. */
+    private static Op timedGet(DmIndex index, long key, long t0) {
+        OptionalLong got = index.get(key);
+        return new Op(key, Kind.GET, got.isPresent() ? got.getAsLong() : RegisterHistory.ABSENT, t0, System.nanoTime());
     }
 
     /** Workers are daemons, so a hung one cannot keep the test JVM alive after a timeout. */
