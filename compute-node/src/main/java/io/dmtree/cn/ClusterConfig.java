@@ -2,6 +2,7 @@ package io.dmtree.cn;
 
 import io.dmtree.core.layout.RegionLayout;
 import io.dmtree.core.tree.TreeConfig;
+import io.dmtree.lock.LockDesigns;
 
 /**
  * The options of a cluster, validated on construction with a message naming the bad option.
@@ -15,9 +16,13 @@ import io.dmtree.core.tree.TreeConfig;
  * @param lockTableBytes       bytes of each memory node's lock table
  * @param threadsPerComputeNode most threads one compute node serves at once
  * @param tornReads            test aid: the local carrier tears wide reads
+ * @param colocated            compute node i shares a host with memory node i (for i below both
+ *                             counts) and reaches its memory by CPU access; designs with a local
+ *                             path ({@code alock}) use it
  */
 public record ClusterConfig(int memoryNodes, int computeNodes, TreeConfig tree, String lock, long regionBytes,
-                            long chunkBytes, long lockTableBytes, int threadsPerComputeNode, boolean tornReads) {
+                            long chunkBytes, long lockTableBytes, int threadsPerComputeNode, boolean tornReads,
+                            boolean colocated) {
     public static final int MAX_NODES = 64;
 
     public ClusterConfig {
@@ -39,19 +44,20 @@ public record ClusterConfig(int memoryNodes, int computeNodes, TreeConfig tree, 
     }
 
     public static ClusterConfig defaults() {
-        return new ClusterConfig(1, 1, TreeConfig.defaults(), "cas-spin", 1L << 30, 8L << 20, 4L << 20, 256, false);
+        return new ClusterConfig(1, 1, TreeConfig.defaults(), LockDesigns.defaultName(), 1L << 30, 8L << 20, 4L << 20, 256, false,
+                false);
     }
 
     public ClusterConfig withMemoryNodes(int n) {
-        return new ClusterConfig(n, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads);
+        return new ClusterConfig(n, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads, colocated);
     }
 
     public ClusterConfig withComputeNodes(int n) {
-        return new ClusterConfig(memoryNodes, n, tree, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads);
+        return new ClusterConfig(memoryNodes, n, tree, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads, colocated);
     }
 
     public ClusterConfig withTree(TreeConfig t) {
-        return new ClusterConfig(memoryNodes, computeNodes, t, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads);
+        return new ClusterConfig(memoryNodes, computeNodes, t, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads, colocated);
     }
 
     public ClusterConfig withKeyBytes(int n) {
@@ -71,26 +77,30 @@ public record ClusterConfig(int memoryNodes, int computeNodes, TreeConfig tree, 
     }
 
     public ClusterConfig withLock(String design) {
-        return new ClusterConfig(memoryNodes, computeNodes, tree, design, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads);
+        return new ClusterConfig(memoryNodes, computeNodes, tree, design, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads, colocated);
     }
 
     public ClusterConfig withRegionBytes(long n) {
-        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, n, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads);
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, n, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads, colocated);
     }
 
     public ClusterConfig withChunkBytes(long n) {
-        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, n, lockTableBytes, threadsPerComputeNode, tornReads);
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, n, lockTableBytes, threadsPerComputeNode, tornReads, colocated);
     }
 
     public ClusterConfig withLockTableBytes(long n) {
-        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, n, threadsPerComputeNode, tornReads);
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, n, threadsPerComputeNode, tornReads, colocated);
     }
 
     public ClusterConfig withThreadsPerComputeNode(int n) {
-        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, n, tornReads);
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, n, tornReads, colocated);
+    }
+
+    public ClusterConfig withColocated(boolean on) {
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, tornReads, on);
     }
 
     public ClusterConfig withTornReads(boolean on) {
-        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, on);
+        return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes, threadsPerComputeNode, on, colocated);
     }
 }

@@ -1,8 +1,9 @@
 package io.dmtree.cn;
 
 import io.dmtree.core.cn.CnThreads;
+import io.dmtree.core.lock.HostMemory;
+import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.core.lock.LockClient;
-import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockTable;
 import io.dmtree.core.memory.ChunkSource;
@@ -46,45 +47,39 @@ public final class ComputeNode implements AutoCloseable {
      */
     public ComputeNode(int id, int computeNodes, Verbs verbs, ChunkSource chunks, CnMessaging messaging,
                        TreeConfig treeConfig, LockDesign lockDesign, int threadCapacity) {
+        this(id, computeNodes, verbs, chunks, messaging, treeConfig, lockDesign, threadCapacity, -1, null);
+    }
+
+    /**
+     * A compute node that shares a host with memory node {@code hostMemoryNode} and reaches its
+     * memory through {@code hostMemory} (CPU access, not verbs); lock designs with a local path,
+     * such as {@code alock}, use it. {@code -1} and null: remote to every memory node.
+     */
+    public ComputeNode(int id, int computeNodes, Verbs verbs, ChunkSource chunks, CnMessaging messaging,
+                       TreeConfig treeConfig, LockDesign lockDesign, int threadCapacity, int hostMemoryNode,
+                       HostMemory hostMemory) {
+        if ((hostMemoryNode < 0) != (hostMemory == null)) {
+            throw new IllegalArgumentException("a host memory node needs its host memory, and the other way round");
+        }
         this.id = id;
         this.verbs = verbs;
         this.messaging = messaging;
         this.threads = new CnThreads(threadCapacity);
         this.lockDesign = lockDesign;
         this.treeConfig = treeConfig;
-        CnThreads t = threads;
-        this.lockClient = lockDesign.newClient(new LockContext() {
-            @Override
-            public int computeNode() {
-                return id;
-            }
-
-            @Override
-            public int computeNodeCount() {
-                return computeNodes;
-            }
-
-            @Override
-            public Verbs verbs() {
-                return verbs;
-            }
-
-            @Override
-            public CnMessaging messaging() {
-                return messaging;
-            }
-
-            @Override
-            public CnThreads threads() {
-                return t;
-            }
-        });
+        this.lockClient = lockDesign.newClient(new Context(id, computeNodes, verbs, messaging, threads, hostMemoryNode,
+                hostMemory));
         LockTable lockTable = new LockTable(chunks.lockTableOffset(), chunks.lockTableBytes(), lockDesign.lockBytes());
         NodeAllocator allocator = new NodeAllocator(chunks, verbs.memoryNodeCount(), treeConfig.nodeBytes(), id);
         this.cache = new IndexCache(treeConfig.layout(), treeConfig.cacheBytes());
         long root = IndexSuperblock.createOrOpen(verbs, allocator, treeConfig, lockDesign.name(), lockTable.stride());
         this.tree = new BLinkTree(treeConfig, verbs, lockClient, lockTable, allocator, cache, root);
         this.index = new CnIndex(this);
+    }
+
+    /** What this node's lock client may use; remote to every memory node when hostMemoryNode is -1. */
+    private record Context(int computeNode, int computeNodeCount, Verbs verbs, CnMessaging messaging, CnThreads threads,
+                           int hostMemoryNode, HostMemory hostMemory) implements HostMemoryContext {
     }
 
     public int id() {

@@ -9,6 +9,7 @@ import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.local.LocalControlPlane;
 import io.dmtree.mn.local.LocalVerbs;
+import io.dmtree.mn.local.RegionHostMemory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +38,10 @@ public final class EmbeddedCluster implements AutoCloseable {
             LocalControlPlane controlPlane = new LocalControlPlane(memoryNodes);
             InJvmMessageBus bus = new InJvmMessageBus();
             for (int i = 0; i < config.computeNodes(); i++) {
+                boolean onHost = config.colocated() && i < memoryNodes.size();
                 computeNodes.add(new ComputeNode(i, config.computeNodes(), new LocalVerbs(memoryNodes), controlPlane,
-                        bus.join(), config.tree(), design, config.threadsPerComputeNode()));
+                        bus.join(), config.tree(), design, config.threadsPerComputeNode(), onHost ? i : -1,
+                        onHost ? new RegionHostMemory(memoryNodes.get(i).region()) : null));
             }
         } catch (RuntimeException e) {
             close();
@@ -174,6 +177,15 @@ public final class EmbeddedCluster implements AutoCloseable {
 
         public Builder threadsPerComputeNode(int n) {
             config = config.withThreadsPerComputeNode(n);
+            return this;
+        }
+
+        /**
+         * Compute node i shares a host with memory node i (for i below both counts) and reaches its
+         * memory by CPU access; lock designs with a local path ({@code alock}) use it.
+         */
+        public Builder colocated(boolean on) {
+            config = config.withColocated(on);
             return this;
         }
 

@@ -1,5 +1,7 @@
 package io.dmtree.lock.baseline;
 
+import io.dmtree.core.lock.HostMemory;
+import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.LockDesign;

@@ -1,5 +1,6 @@
 package io.dmtree.workloads.lockbench;
 
+import io.dmtree.mn.local.RegionHostMemory;
 import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.cn.CnThreads;
 import io.dmtree.core.layout.RegionLayout;
@@ -11,8 +12,8 @@ import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.InJvmMessageBus;
-import io.dmtree.lock.baseline.HostMemory;
-import io.dmtree.lock.baseline.HostMemoryContext;
+import io.dmtree.core.lock.HostMemory;
+import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.OffHeapRegion;
@@ -40,22 +41,6 @@ final class LockBenchCluster implements AutoCloseable {
                 CnThreads threads, int hostMemoryNode, HostMemory hostMemory) implements HostMemoryContext {
     }
 
-    private record RegionHostMemory(OffHeapRegion region) implements HostMemory {
-        @Override
-        public long getVolatile(long address) {
-            return region.getLongVolatile(GlobalAddress.offset(address));
-        }
-
-        @Override
-        public void putVolatile(long address, long value) {
-            region.putLongVolatile(GlobalAddress.offset(address), value);
-        }
-
-        @Override
-        public long compareAndSwap(long address, long expected, long desired) {
-            return region.compareAndSwap(GlobalAddress.offset(address), expected, desired);
-        }
-    }
 
     LockBenchCluster(LockDesign design, int cns, int threadsPerCn, long modelledRttNanos, int nodeBytes, int locks) {
         long dataBytes = (long) locks * Math.max(nodeBytes, 64);

@@ -1,6 +1,5 @@
-package io.dmtree.lock.baseline;
+package io.dmtree.core.lock;
 
-import io.dmtree.core.lock.LockContext;
 
 /**
  * A lock context of a compute node that runs on the host of a memory node ({@code alock}'s local

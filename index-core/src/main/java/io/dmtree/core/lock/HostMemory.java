@@ -1,4 +1,4 @@
-package io.dmtree.lock.baseline;
+package io.dmtree.core.lock;
 
 /**
  * CPU access, from a compute node that shares a host with a memory node, to that memory node's
