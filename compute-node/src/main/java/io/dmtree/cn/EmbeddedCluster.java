@@ -3,6 +3,7 @@ package io.dmtree.cn;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.messaging.InJvmMessageBus;
+import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.lock.LockDesigns;
 import io.dmtree.mn.MemoryNode;
@@ -121,63 +122,81 @@ public final class EmbeddedCluster implements AutoCloseable {
         }
     }
 
-    /** Options of an embedded cluster; every one has a default. */
+    /**
+     * Options of an embedded cluster; every one has a default. Each setter checks the whole
+     * configuration at once, so a bad option fails where it is given.
+     */
     public static final class Builder {
-        private ClusterConfig config = ClusterConfig.defaults();
+        private static final ClusterConfig DEFAULTS = ClusterConfig.defaults();
+        private int memoryNodes = DEFAULTS.memoryNodes();
+        private int computeNodes = DEFAULTS.computeNodes();
+        private TreeConfig tree = DEFAULTS.tree();
+        private String lock = DEFAULTS.lock();
+        private long regionBytes = DEFAULTS.regionBytes();
+        private long chunkBytes = DEFAULTS.chunkBytes();
+        private long lockTableBytes = DEFAULTS.lockTableBytes();
+        private int threadsPerComputeNode = DEFAULTS.threadsPerComputeNode();
+        private boolean tornReads = DEFAULTS.tornReads();
+        private boolean colocated = DEFAULTS.colocated();
+
+        private Builder checked() {
+            config();
+            return this;
+        }
 
         public Builder memoryNodes(int n) {
-            config = config.withMemoryNodes(n);
-            return this;
+            memoryNodes = n;
+            return checked();
         }
 
         public Builder computeNodes(int n) {
-            config = config.withComputeNodes(n);
-            return this;
+            computeNodes = n;
+            return checked();
         }
 
         public Builder keyBytes(int n) {
-            config = config.withKeyBytes(n);
-            return this;
+            tree = tree.withKeyBytes(n);
+            return checked();
         }
 
         public Builder valueBytes(int n) {
-            config = config.withValueBytes(n);
-            return this;
+            tree = tree.withValueBytes(n);
+            return checked();
         }
 
         public Builder nodeBytes(int n) {
-            config = config.withNodeBytes(n);
-            return this;
+            tree = tree.withNodeBytes(n);
+            return checked();
         }
 
         public Builder lock(String design) {
-            config = config.withLock(design);
-            return this;
+            lock = design;
+            return checked();
         }
 
         public Builder regionBytes(long n) {
-            config = config.withRegionBytes(n);
-            return this;
+            regionBytes = n;
+            return checked();
         }
 
         public Builder chunkBytes(long n) {
-            config = config.withChunkBytes(n);
-            return this;
+            chunkBytes = n;
+            return checked();
         }
 
         public Builder lockTableBytes(long n) {
-            config = config.withLockTableBytes(n);
-            return this;
+            lockTableBytes = n;
+            return checked();
         }
 
         public Builder cacheBytes(long n) {
-            config = config.withCacheBytes(n);
-            return this;
+            tree = tree.withCacheBytes(n);
+            return checked();
         }
 
         public Builder threadsPerComputeNode(int n) {
-            config = config.withThreadsPerComputeNode(n);
-            return this;
+            threadsPerComputeNode = n;
+            return checked();
         }
 
         /**
@@ -185,23 +204,24 @@ public final class EmbeddedCluster implements AutoCloseable {
          * memory by CPU access; lock designs with a local path ({@code alock}) use it.
          */
         public Builder colocated(boolean on) {
-            config = config.withColocated(on);
+            colocated = on;
             return this;
         }
 
         /** Test aid: the local carrier tears wide reads, shuffling their cache lines. */
         public Builder tornReads(boolean on) {
-            config = config.withTornReads(on);
+            tornReads = on;
             return this;
         }
 
         public ClusterConfig config() {
-            return config;
+            return new ClusterConfig(memoryNodes, computeNodes, tree, lock, regionBytes, chunkBytes, lockTableBytes,
+                    threadsPerComputeNode, tornReads, colocated);
         }
 
         /** Starts the cluster. */
         public EmbeddedCluster start() {
-            return new EmbeddedCluster(config);
+            return new EmbeddedCluster(config());
         }
 
         /** Starts a cluster and returns its first compute node's index; closing the index stops the cluster. */
