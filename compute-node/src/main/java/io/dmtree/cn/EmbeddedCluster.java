@@ -8,9 +8,9 @@ import io.dmtree.core.tree.TreeReport;
 import io.dmtree.lock.LockDesigns;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.MemoryNodeConfig;
+import io.dmtree.mn.carrier.local.LocalVerbs;
+import io.dmtree.mn.carrier.local.RegionHostMemory;
 import io.dmtree.mn.local.LocalControlPlane;
-import io.dmtree.mn.local.LocalVerbs;
-import io.dmtree.mn.local.RegionHostMemory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +40,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             InJvmMessageBus bus = new InJvmMessageBus();
             for (int i = 0; i < config.computeNodes(); i++) {
                 boolean onHost = config.colocated() && i < memoryNodes.size();
-                computeNodes.add(new ComputeNode(i, config.computeNodes(), new LocalVerbs(memoryNodes), controlPlane,
+                computeNodes.add(new ComputeNode(i, config.computeNodes(), LocalVerbs.counted(memoryNodes), controlPlane,
                         bus.join(), config.tree(), design, config.threadsPerComputeNode(), onHost ? i : -1,
                         onHost ? new RegionHostMemory(memoryNodes.get(i).region()) : null));
             }

@@ -1,23 +1,23 @@
 package io.dmtree.lock;
 
-import io.dmtree.mn.local.RegionHostMemory;
-import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.cn.CnThreads;
 import io.dmtree.core.layout.RegionLayout;
+import io.dmtree.core.lock.HostMemory;
+import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockTable;
 import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.InJvmMessageBus;
-import io.dmtree.core.lock.HostMemory;
-import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.mn.MemoryNode;
-import io.dmtree.mn.OffHeapRegion;
 import io.dmtree.mn.MemoryNodeConfig;
-import io.dmtree.mn.local.LocalVerbs;
+import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.carrier.local.LocalVerbs;
+import io.dmtree.mn.carrier.local.RegionHostMemory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +50,7 @@ final class LockTestCluster implements AutoCloseable {
         }
         InJvmMessageBus bus = new InJvmMessageBus();
         for (int cn = 0; cn < computeNodeCount; cn++) {
-            Verbs v = new LocalVerbs(memoryNodes);
+            Verbs v = LocalVerbs.counted(memoryNodes);
             if (modelledRttNanos > 0) {
                 v = new ModelledLatencyVerbs(v, modelledRttNanos);
             }

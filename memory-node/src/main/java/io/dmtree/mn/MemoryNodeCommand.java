@@ -1,12 +1,14 @@
 package io.dmtree.mn;
 
+import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.wire.HostPort;
+import io.dmtree.mn.carrier.rdma.RdmaCarrierServer;
+import io.dmtree.mn.carrier.shm.RegionFiles;
 import io.dmtree.mn.control.MemoryNodeOptions;
 import io.dmtree.mn.control.MemoryNodeServer;
-import io.dmtree.mn.control.Transport;
-import io.dmtree.mn.tcp.HostPort;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -25,8 +27,13 @@ public final class MemoryNodeCommand implements Callable<Integer> {
     int id;
 
     @Option(names = "--listen", defaultValue = "127.0.0.1:7000",
-            description = "Control-plane (and tcp verb) address HOST:PORT; port 0 picks a free one (default ${DEFAULT-VALUE}).")
+            description = "Control-plane (and tcp verb) address to bind, HOST:PORT; 0.0.0.0 binds every interface, port 0 "
+                    + "picks a free one (default ${DEFAULT-VALUE}).")
     String listen;
+
+    @Option(names = "--advertise", description = "The host compute nodes reach this memory node by (default: the --listen "
+            + "host; for 0.0.0.0, the address each compute node used to reach it).")
+    String advertise;
 
     @Option(names = "--memory", defaultValue = "1G", description = "Region size, e.g. 512M, 4G (default ${DEFAULT-VALUE}).")
     String memory;
@@ -50,6 +57,14 @@ public final class MemoryNodeCommand implements Callable<Integer> {
     @Option(names = "--max-frame", defaultValue = "16M", description = "Largest frame accepted (default ${DEFAULT-VALUE}).")
     String maxFrame;
 
+    @Option(names = "--carrier-option", paramLabel = "KEY=VALUE",
+            description = "A carrier setting, repeatable (e.g. shm.segment-shift=30).")
+    java.util.List<String> carrierOptions = new java.util.ArrayList<>();
+
+    @Option(names = "--clean", description = "Remove what crashed memory nodes and compute nodes left in --dir (region files, "
+            + "locks, inboxes of processes that are gone), print each, and exit; files of live processes stay.")
+    boolean clean;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     public static void main(String[] args) {
@@ -59,6 +74,9 @@ public final class MemoryNodeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = new PrintWriter(System.err, true);
+        if (clean) {
+            return clean(err);
+        }
         MemoryNodeOptions options;
         try {
             long frame = ByteSize.parse(maxFrame);
@@ -66,8 +84,13 @@ public final class MemoryNodeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--max-frame must be below 2G: " + maxFrame);
             }
             MemoryNodeConfig config = new MemoryNodeConfig(ByteSize.parse(memory), ByteSize.parse(chunk), ByteSize.parse(lockTable));
-            options = new MemoryNodeOptions(id, HostPort.parse("--listen", listen), config, Transport.parse(transport), dir,
-                    (int) frame, rdmaListen == null ? null : HostPort.parse("--rdma-listen", rdmaListen));
+            CarrierOptions carrier = CarrierOptions.parse(carrierOptions);
+            if (rdmaListen != null) {
+                HostPort.parse("--rdma-listen", rdmaListen);
+                carrier = carrier.with(RdmaCarrierServer.LISTEN, rdmaListen);
+            }
+            options = new MemoryNodeOptions(id, HostPort.parse("--listen", listen), advertise, config, transport, dir,
+                    (int) frame, carrier);
         } catch (IllegalArgumentException e) {
             err.println("dmtree mn: " + e.getMessage());
             return 2;
@@ -93,5 +116,19 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             server.close();
         }
         return 0;
+    }
+
+    private int clean(PrintWriter err) {
+        try {
+            java.util.List<Path> removed = RegionFiles.removeLeftovers(dir);
+            for (Path p : removed) {
+                System.out.println("removed " + p);
+            }
+            System.out.println("dmtree mn --clean: " + removed.size() + " file(s) removed from " + dir);
+            return 0;
+        } catch (java.io.IOException e) {
+            err.println("dmtree mn --clean: cannot clean " + dir + ": " + e.getMessage());
+            return 1;
+        }
     }
 }

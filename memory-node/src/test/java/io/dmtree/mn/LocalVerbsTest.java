@@ -4,7 +4,8 @@ import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.VerbCounts;
-import io.dmtree.mn.local.LocalVerbs;
+import io.dmtree.core.memory.Verbs;
+import io.dmtree.mn.carrier.local.LocalVerbs;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +30,7 @@ class LocalVerbsTest {
     @Test
     void readWriteCasFaaAndCounters() {
         List<MemoryNode> mns = nodes(2);
-        LocalVerbs verbs = new LocalVerbs(mns);
+        Verbs verbs = LocalVerbs.counted(mns);
         long chunk = mns.get(1).allocateChunk();
         UnsafeBuffer src = new UnsafeBuffer(new byte[256]);
         for (int i = 0; i < 256; i++) {
@@ -54,7 +55,7 @@ class LocalVerbsTest {
     @Test
     void batchAppliesInOrderInOneRoundTripPerMemoryNode() {
         List<MemoryNode> mns = nodes(2);
-        LocalVerbs verbs = new LocalVerbs(mns);
+        Verbs verbs = LocalVerbs.counted(mns);
         long a = mns.get(0).allocateChunk();
         long b = mns.get(1).allocateChunk();
         UnsafeBuffer one = new UnsafeBuffer(new byte[8]);
@@ -77,7 +78,7 @@ class LocalVerbsTest {
     @Test
     void badAddressesFailBeforeAnythingIsWritten() {
         List<MemoryNode> mns = nodes(1);
-        LocalVerbs verbs = new LocalVerbs(mns);
+        Verbs verbs = LocalVerbs.counted(mns);
         long chunk = mns.get(0).allocateChunk();
         UnsafeBuffer eight = new UnsafeBuffer(new byte[8]);
         eight.putLong(0, 99);
@@ -97,7 +98,7 @@ class LocalVerbsTest {
         long word = mns.get(0).allocateChunk();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
-            LocalVerbs verbs = new LocalVerbs(mns); // separate compute nodes
+            Verbs verbs = LocalVerbs.counted(mns); // separate compute nodes
             threads.add(new Thread(() -> {
                 for (int i = 0; i < 100_000; i++) {
                     verbs.faa(word, 1);
@@ -139,7 +140,7 @@ class LocalVerbsTest {
     @Test
     void closedRegionRefusesAccess() {
         List<MemoryNode> mns = nodes(1);
-        LocalVerbs verbs = new LocalVerbs(mns);
+        Verbs verbs = LocalVerbs.counted(mns);
         mns.get(0).close();
         RemoteAccessException e = assertThrows(RemoteAccessException.class, () -> verbs.faa(GlobalAddress.of(0, 4096), 1));
         assertTrue(e.getMessage().contains("closed"));

@@ -4,7 +4,7 @@ import io.dmtree.cn.DmIndex;
 import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.tree.TreeConfig;
-import io.dmtree.mn.tcp.HostPort;
+import io.dmtree.core.wire.HostPort;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;

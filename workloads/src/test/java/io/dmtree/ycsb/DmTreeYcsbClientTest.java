@@ -1,10 +1,9 @@
 package io.dmtree.ycsb;
 
+import io.dmtree.core.wire.HostPort;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.control.MemoryNodeOptions;
 import io.dmtree.mn.control.MemoryNodeServer;
-import io.dmtree.mn.control.Transport;
-import io.dmtree.mn.tcp.HostPort;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import site.ycsb.ByteIterator;
@@ -31,8 +30,8 @@ class DmTreeYcsbClientTest {
 
     @Test
     void readsWritesScansAndRefusesOversizeRecords() throws Exception {
-        try (MemoryNodeServer mn = MemoryNodeServer.start(new MemoryNodeOptions(0, new InetSocketAddress("127.0.0.1", 0),
-                new MemoryNodeConfig(32L << 20, 1L << 20, 64L << 10), Transport.TCP, dir, 1 << 20, null))) {
+        try (MemoryNodeServer mn = MemoryNodeServer.start(MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0),
+                new MemoryNodeConfig(32L << 20, 1L << 20, 64L << 10), "tcp", dir).withMaxFrameBytes(1 << 20))) {
             Properties p = new Properties();
             p.setProperty("dmtree.mn", HostPort.format(mn.address()));
             DmTreeYcsbClient db = new DmTreeYcsbClient();

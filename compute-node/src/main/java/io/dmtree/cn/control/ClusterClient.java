@@ -1,22 +1,18 @@
 package io.dmtree.cn.control;
 
-import io.dmtree.cn.rdma.RdmaMessaging;
-import io.dmtree.cn.rdma.RdmaVerbs;
-import io.dmtree.cn.shm.ShmMessaging;
-import io.dmtree.cn.shm.ShmVerbs;
-import io.dmtree.cn.tcp.TcpMessaging;
-import io.dmtree.cn.tcp.TcpVerbs;
-import io.dmtree.cn.tcp.TcpVerbsConfig;
+import io.dmtree.cn.carrier.CarrierClient;
+import io.dmtree.cn.carrier.CarrierLink;
+import io.dmtree.cn.carrier.ConnectContext;
+import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.carrier.CarrierRegistry;
 import io.dmtree.core.memory.ChunkSource;
+import io.dmtree.core.memory.CountingVerbs;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
-import io.dmtree.mn.control.ControlFrame;
-import io.dmtree.mn.control.RegionDescription;
-import io.dmtree.mn.control.Transport;
-import io.dmtree.mn.rdma.RdmaSupport;
+import io.dmtree.core.wire.ControlFrame;
+import io.dmtree.core.wire.RegionDescription;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,63 +21,81 @@ import java.util.Optional;
 /**
  * A compute node's membership in a cluster of memory-node processes: joins every memory node
  * (memory node 0 assigns the compute-node id), reads each region description, checks they agree
- * (one transport, one chunk size), and builds what the compute-node runtime needs: the
- * {@link Verbs} of the memory nodes' transport, a {@link ChunkSource}, the {@link CnMessaging}
- * endpoint (registered in memory node 0's directory), the root pointer's address, and barriers.
- * It watches every memory node; when one stops, its verbs fail with a message saying so.
- * {@link #close()} leaves the cluster.
+ * (one transport), finds the carrier's client half by the transport's name in the
+ * {@link CarrierRegistry}, and builds what the compute-node runtime needs: counted
+ * {@link Verbs} ({@link CountingVerbs} over the carrier's), a {@link ChunkSource}, the
+ * {@link CnMessaging} endpoint (registered in memory node 0's directory), the root pointer's
+ * address, and barriers. It watches every memory node; when one stops, the carrier is told and its
+ * verbs fail with a message saying so. {@link #close()} leaves the cluster.
  */
 public final class ClusterClient implements AutoCloseable {
     private final int computeNode;
-    private final Transport transport;
+    private final String transport;
     private final List<ControlClient> control;
     private final ControlClient directoryConnection;
     private final List<RegionDescription> regions;
-    private final Verbs verbs;
-    private final CnMessaging messaging;
+    private final CarrierLink link;
+    private final CountingVerbs verbs;
     private final ChunkSource chunks;
     private final long rootPointer;
 
     /**
      * Options of a compute node joining memory-node processes.
      *
-     * @param memoryNodes    control addresses of memory nodes 0..n-1, in id order
-     * @param computeNodeId  the id wanted, or {@link ControlFrame#ANY_COMPUTE_NODE}
-     * @param timeoutMillis  control calls, connections, verbs and messaging give up after this
-     * @param messagingHost  the host a tcp messaging endpoint listens on (loopback by default)
-     * @param tcp            options of the tcp carrier
+     * @param memoryNodes        control addresses of memory nodes 0..n-1, in id order
+     * @param computeNodeId      the id wanted, or {@link ControlFrame#ANY_COMPUTE_NODE}
+     * @param timeoutMillis      control calls, connections, verbs and messaging give up after this
+     * @param messagingListen    where this compute node's messaging endpoint binds (port 0: any free port;
+     *                           default every interface)
+     * @param messagingAdvertise the host other compute nodes reach it by; null: the listen host, or for
+     *                           a wildcard listen address the local address by which this host reaches
+     *                           memory node 0
+     * @param carrierOptions     options of the carrier ({@code tcp.connections=2}, ...)
      */
-    public record Options(List<InetSocketAddress> memoryNodes, int computeNodeId, int timeoutMillis, String messagingHost,
-                          TcpVerbsConfig tcp) {
+    public record Options(List<InetSocketAddress> memoryNodes, int computeNodeId, int timeoutMillis,
+                          InetSocketAddress messagingListen, String messagingAdvertise, CarrierOptions carrierOptions) {
         public Options {
             memoryNodes = List.copyOf(memoryNodes);
             if (memoryNodes.isEmpty()) {
                 throw new IllegalArgumentException("name at least one memory node (--mn HOST:PORT,...)");
             }
+            if (timeoutMillis < 1) {
+                throw new IllegalArgumentException("timeout must be positive: " + timeoutMillis);
+            }
+            carrierOptions = carrierOptions == null ? CarrierOptions.NONE : carrierOptions;
+            messagingListen = messagingListen == null ? new InetSocketAddress("0.0.0.0", 0) : messagingListen;
         }
 
         public static Options of(List<InetSocketAddress> memoryNodes) {
-            return new Options(memoryNodes, ControlFrame.ANY_COMPUTE_NODE, 30_000, "127.0.0.1", TcpVerbsConfig.defaults());
+            return new Options(memoryNodes, ControlFrame.ANY_COMPUTE_NODE, 30_000, null, null, CarrierOptions.NONE);
         }
 
         public Options withTimeoutMillis(int ms) {
-            return new Options(memoryNodes, computeNodeId, ms, messagingHost, tcp.withTimeoutMillis(ms));
+            return new Options(memoryNodes, computeNodeId, ms, messagingListen, messagingAdvertise, carrierOptions);
         }
 
         public Options withComputeNodeId(int id) {
-            return new Options(memoryNodes, id, timeoutMillis, messagingHost, tcp);
+            return new Options(memoryNodes, id, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions);
+        }
+
+        public Options withMessaging(InetSocketAddress listen, String advertise) {
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, listen, advertise, carrierOptions);
+        }
+
+        public Options withCarrierOptions(CarrierOptions o) {
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, o);
         }
     }
 
-    private ClusterClient(int computeNode, Transport transport, List<ControlClient> control, ControlClient directoryConnection,
-                          List<RegionDescription> regions, Verbs verbs, CnMessaging messaging, long rootPointer) {
+    private ClusterClient(int computeNode, String transport, List<ControlClient> control, ControlClient directoryConnection,
+                          List<RegionDescription> regions, CarrierLink link, long rootPointer) {
         this.computeNode = computeNode;
         this.transport = transport;
         this.control = control;
         this.directoryConnection = directoryConnection;
         this.regions = regions;
-        this.verbs = verbs;
-        this.messaging = messaging;
+        this.link = link;
+        this.verbs = CountingVerbs.over(link.verbs());
         this.chunks = new RemoteChunkSource(control, regions);
         this.rootPointer = rootPointer;
     }
@@ -90,8 +104,7 @@ public final class ClusterClient implements AutoCloseable {
     public static ClusterClient join(Options o) {
         List<ControlClient> control = new ArrayList<>();
         ControlClient directory = null;
-        Verbs verbs = null;
-        CnMessaging messaging = null;
+        CarrierLink link = null;
         try {
             for (int i = 0; i < o.memoryNodes().size(); i++) {
                 ControlClient c = ControlClient.connect(o.memoryNodes().get(i), o.timeoutMillis());
@@ -109,74 +122,40 @@ public final class ClusterClient implements AutoCloseable {
                 }
                 regions.add(control.get(i).describe());
             }
-            Transport t = regions.get(0).transport();
+            String t = regions.get(0).transport();
             for (RegionDescription d : regions) {
-                if (d.transport() != t) {
-                    throw new ControlException("memory node " + d.memoryNode() + " serves " + d.transport().cliName()
-                            + " but memory node 0 serves " + t.cliName() + ": start every memory node with the same --transport");
+                if (!d.transport().equals(t)) {
+                    throw new ControlException("memory node " + d.memoryNode() + " serves " + d.transport()
+                            + " but memory node 0 serves " + t + ": start every memory node with the same --transport");
                 }
+            }
+            CarrierClient carrier;
+            try {
+                carrier = CarrierRegistry.find(CarrierClient.class, t);
+            } catch (IllegalArgumentException e) {
+                throw new ControlException("memory node 0 serves the " + t + " transport, which this compute node does not have: "
+                        + e.getMessage());
+            }
+            String missing = carrier.unavailableReason();
+            if (missing != null) {
+                throw new ControlException(missing);
             }
             directory = ControlClient.connect(o.memoryNodes().get(0), o.timeoutMillis());
             ControlClient dir = directory;
             io.dmtree.cn.messaging.PeerDirectory peers = (peer, wait) -> lookup(dir, peer, wait);
-            String endpoint;
-            switch (t) {
-                case LOCAL -> throw new ControlException("memory node 0 runs the local transport, which serves only compute "
-                        + "nodes in its own JVM; start memory nodes with --transport shm (one host) or tcp");
-                case SHM -> {
-                    List<Path> files = new ArrayList<>();
-                    List<Long> sizes = new ArrayList<>();
-                    for (RegionDescription d : regions) {
-                        files.add(Path.of(d.shmPath()));
-                        sizes.add(d.regionBytes());
-                    }
-                    verbs = ShmVerbs.map(files, sizes);
-                    ShmMessaging m = ShmMessaging.create(cn, Path.of(regions.get(0).shmPath()).getParent(),
-                            ShmMessaging.DEFAULT_CAPACITY, peers, o.timeoutMillis());
-                    messaging = m;
-                    endpoint = m.endpoint();
-                }
-                case TCP -> {
-                    List<InetSocketAddress> addresses = new ArrayList<>();
-                    for (int i = 0; i < regions.size(); i++) {
-                        RegionDescription d = regions.get(i);
-                        String host = d.host();
-                        if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0")) {
-                            host = o.memoryNodes().get(i).getHostString(); // listening on every interface: use the one we reached
-                        }
-                        addresses.add(new InetSocketAddress(host, d.port()));
-                    }
-                    verbs = TcpVerbs.connect(addresses, o.tcp());
-                    TcpMessaging m = TcpMessaging.start(cn, new InetSocketAddress(o.messagingHost(), 0), peers, o.timeoutMillis());
-                    messaging = m;
-                    endpoint = m.endpoint();
-                }
-                case RDMA -> {
-                    String missing = RdmaSupport.missing();
-                    if (missing != null) {
-                        throw new ControlException(missing);
-                    }
-                    verbs = RdmaVerbs.connect(regions, o.timeoutMillis());
-                    RdmaMessaging m = RdmaMessaging.start(cn, new InetSocketAddress(o.messagingHost(), 0), peers, o.timeoutMillis());
-                    messaging = m;
-                    endpoint = m.endpoint();
-                }
-                default -> throw new IllegalStateException("unknown transport " + t);
-            }
-            control.get(0).registerEndpoint(endpoint);
+            link = carrier.connect(new ConnectContext(cn, regions, o.memoryNodes(), peers, o.messagingListen(),
+                    advertisedHost(o, control.get(0)), o.timeoutMillis(), o.carrierOptions()));
+            control.get(0).registerEndpoint(link.endpoint());
             long root = control.get(0).rootHome();
-            ClusterClient client = new ClusterClient(cn, t, control, directory, regions, verbs, messaging, root);
+            ClusterClient client = new ClusterClient(cn, t, control, directory, regions, link, root);
             for (ControlClient c : control) {
                 int mn = c.memoryNodeId();
                 c.watch(reason -> client.memoryNodeLost(mn, reason));
             }
             return client;
         } catch (RuntimeException e) {
-            if (messaging != null) {
-                messaging.close();
-            }
-            if (verbs instanceof AutoCloseable ac) {
-                closeQuietly(ac);
+            if (link != null) {
+                link.close();
             }
             if (directory != null) {
                 directory.close();
@@ -186,35 +165,46 @@ public final class ClusterClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The host other compute nodes reach this one's messaging endpoint by: as given; else the
+     * listen host when it is a specific address; else the local address of this host's
+     * connection to memory node 0, which every member of the cluster can reach.
+     */
+    private static String advertisedHost(Options o, ControlClient memoryNode0) {
+        if (o.messagingAdvertise() != null && !o.messagingAdvertise().isBlank()) {
+            return o.messagingAdvertise();
+        }
+        InetSocketAddress listen = o.messagingListen();
+        if (listen.getAddress() != null && !listen.getAddress().isAnyLocalAddress()) {
+            return listen.getHostString();
+        }
+        return memoryNode0.localAddress().getAddress().getHostAddress();
+    }
+
     private static Optional<String> lookup(ControlClient directory, int cn, int waitMillis) {
         return directory.lookupEndpoint(cn, waitMillis);
     }
 
     private void memoryNodeLost(int mn, String reason) {
         System.err.println("dmtree: " + reason);
-        if (verbs instanceof ShmVerbs s) {
-            s.memoryNodeLost(mn, reason);
-        } else if (verbs instanceof TcpVerbs) {
-            // its verb connection breaks by itself; nothing to mark
-        } else if (verbs instanceof RdmaVerbs r) {
-            r.memoryNodeLost(mn, reason);
-        }
+        link.memoryNodeLost(mn, reason);
     }
 
     public int computeNodeId() {
         return computeNode;
     }
 
-    public Transport transport() {
+    /** The carrier's name: local, shm, tcp or rdma. */
+    public String transport() {
         return transport;
     }
 
-    public Verbs verbs() {
+    public CountingVerbs verbs() {
         return verbs;
     }
 
     public CnMessaging messaging() {
-        return messaging;
+        return link.messaging();
     }
 
     public ChunkSource chunkSource() {
@@ -247,7 +237,7 @@ public final class ClusterClient implements AutoCloseable {
     /** Leaves every memory node and closes the carrier. */
     @Override
     public void close() {
-        messaging.close();
+        link.messaging().close();
         for (ControlClient c : control) {
             try {
                 c.leave();
@@ -257,16 +247,6 @@ public final class ClusterClient implements AutoCloseable {
             c.close();
         }
         directoryConnection.close();
-        if (verbs instanceof AutoCloseable ac) {
-            closeQuietly(ac);
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception ignored) {
-            // closing anyway
-        }
+        link.close();
     }
 }

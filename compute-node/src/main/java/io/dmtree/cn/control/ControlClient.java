@@ -1,14 +1,14 @@
 package io.dmtree.cn.control;
 
-import io.dmtree.mn.control.ControlFrame;
-import io.dmtree.mn.control.RegionDescription;
-import io.dmtree.mn.tcp.ErrorReply;
-import io.dmtree.mn.tcp.FrameChannel;
-import io.dmtree.mn.tcp.FrameHeader;
-import io.dmtree.mn.tcp.FrameReader;
-import io.dmtree.mn.tcp.FrameWriter;
-import io.dmtree.mn.tcp.HelloFrame;
-import io.dmtree.mn.tcp.MalformedFrameException;
+import io.dmtree.core.wire.ControlFrame;
+import io.dmtree.core.wire.ErrorReply;
+import io.dmtree.core.wire.FrameChannel;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.FrameReader;
+import io.dmtree.core.wire.FrameWriter;
+import io.dmtree.core.wire.HelloFrame;
+import io.dmtree.core.wire.MalformedFrameException;
+import io.dmtree.core.wire.RegionDescription;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -59,6 +59,15 @@ public final class ControlClient implements AutoCloseable {
 
     public InetSocketAddress address() {
         return address;
+    }
+
+    /** The local address of this connection: the interface by which this host reaches the memory node. */
+    public InetSocketAddress localAddress() {
+        InetSocketAddress a = channel.localAddress();
+        if (a == null) {
+            throw new ControlException("the connection to the memory node at " + describe(address) + " is closed");
+        }
+        return a;
     }
 
     /** Joins; {@code wanted} is {@link ControlFrame#ANY_COMPUTE_NODE} on memory node 0. Returns the id. */

@@ -2,8 +2,8 @@ package io.dmtree.cn.control;
 
 import io.dmtree.core.memory.ChunkSource;
 import io.dmtree.core.memory.RemoteAccessException;
-import io.dmtree.mn.control.RegionDescription;
-import io.dmtree.mn.tcp.FrameHeader;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.RegionDescription;
 
 import java.util.List;
 

@@ -6,11 +6,10 @@ import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.control.MemoryNodeOptions;
 import io.dmtree.mn.control.MemoryNodeServer;
-import io.dmtree.mn.control.Transport;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -43,11 +42,11 @@ class ClusterClientTest {
     @TempDir
     Path dir;
 
-    private List<MemoryNodeServer> start(Transport t) {
+    private List<MemoryNodeServer> start(String t) {
         List<MemoryNodeServer> mns = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            mns.add(MemoryNodeServer.start(new MemoryNodeOptions(i, new InetSocketAddress("127.0.0.1", 0), REGION, t, dir,
-                    1 << 20, null)));
+            mns.add(MemoryNodeServer.start(MemoryNodeOptions.of(i, new InetSocketAddress("127.0.0.1", 0), REGION, t, dir)
+                    .withMaxFrameBytes(1 << 20)));
         }
         return mns;
     }
@@ -59,8 +58,8 @@ class ClusterClientTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Transport.class, names = {"SHM", "TCP"})
-    void computeNodesJoinShareMemoryMessageEachOtherAndMeetAtBarriers(Transport t) throws Exception {
+    @ValueSource(strings = {"shm", "tcp"})
+    void computeNodesJoinShareMemoryMessageEachOtherAndMeetAtBarriers(String t) throws Exception {
         List<MemoryNodeServer> mns = start(t);
         try (ClusterClient a = ClusterClient.join(options(mns)); ClusterClient b = ClusterClient.join(options(mns))) {
             assertEquals(Set.of(0, 1), Set.of(a.computeNodeId(), b.computeNodeId()));
@@ -135,8 +134,8 @@ class ClusterClientTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Transport.class, names = {"SHM", "TCP"})
-    void aComputeNodeThatLeavesFreesItsIdAndAStoppedMemoryNodeFailsVerbsClearly(Transport t) throws Exception {
+    @ValueSource(strings = {"shm", "tcp"})
+    void aComputeNodeThatLeavesFreesItsIdAndAStoppedMemoryNodeFailsVerbsClearly(String t) throws Exception {
         List<MemoryNodeServer> mns = start(t);
         try {
             ClusterClient a = ClusterClient.join(options(mns));

@@ -9,7 +9,7 @@ import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
-import io.dmtree.mn.tcp.HostPort;
+import io.dmtree.core.wire.HostPort;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.ByteArrayInputStream;

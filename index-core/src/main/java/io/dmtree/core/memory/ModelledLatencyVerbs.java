@@ -71,4 +71,9 @@ public final class ModelledLatencyVerbs implements Verbs {
     public VerbCounters counters(int mn) {
         return inner.counters(mn);
     }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
 }

@@ -156,16 +156,26 @@ public final class VerbBatch {
     public int memoryNodesTouched() {
         int count = 0;
         for (int i = 0; i < size; i++) {
-            int mn = GlobalAddress.memoryNode(addresses[i]);
-            boolean seen = false;
-            for (int j = 0; j < i && !seen; j++) {
-                seen = GlobalAddress.memoryNode(addresses[j]) == mn;
-            }
-            if (!seen) {
+            if (firstToMemoryNode(i)) {
                 count++;
             }
         }
         return count;
+    }
+
+    /**
+     * True when request {@code i} is the first of the batch to its memory node: where a carrier
+     * starts that node's frame, and where a round trip is counted.
+     */
+    public boolean firstToMemoryNode(int i) {
+        check(i);
+        int mn = GlobalAddress.memoryNode(addresses[i]);
+        for (int j = 0; j < i; j++) {
+            if (GlobalAddress.memoryNode(addresses[j]) == mn) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void check(int i) {

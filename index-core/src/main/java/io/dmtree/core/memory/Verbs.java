@@ -16,8 +16,12 @@ import org.agrona.MutableDirectBuffer;
  * </ul>
  * Every call is thread-safe. Bad addresses (unknown node, out of the region, misaligned atomics)
  * raise {@link RemoteAccessException} before anything is written.
+ *
+ * <p>A carrier's own verbs count nothing; {@link CountingVerbs} over them keeps the counters that
+ * benchmarks print, the same way for every carrier. {@link #close()} releases the carrier's
+ * connections or mappings; verbs used after it fail.
  */
-public interface Verbs {
+public interface Verbs extends AutoCloseable {
     void read(long address, MutableDirectBuffer dst, int dstOffset, int length);
 
     void write(long address, DirectBuffer src, int srcOffset, int length);
@@ -34,8 +38,13 @@ public interface Verbs {
     /** Number of memory nodes reachable, with ids {@code 0 .. n-1}. */
     int memoryNodeCount();
 
-    /** The live counters of this compute node's traffic to memory node {@code mn}. */
-    VerbCounters counters(int mn);
+    /**
+     * The live counters of this compute node's traffic to memory node {@code mn}; only verbs that
+     * count (a {@link CountingVerbs}, or a decorator over one) have them.
+     */
+    default VerbCounters counters(int mn) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " counts nothing; wrap it in CountingVerbs");
+    }
 
     /** Sum of the counters over all memory nodes. */
     default VerbCounts totalCounts() {
@@ -44,5 +53,10 @@ public interface Verbs {
             sum = sum.plus(counters(mn).snapshot());
         }
         return sum;
+    }
+
+    /** Releases what the carrier holds for these verbs; by default nothing. */
+    @Override
+    default void close() {
     }
 }

@@ -2,9 +2,11 @@ package io.dmtree.mn.control;
 
 import io.dmtree.core.layout.RegionLayout;
 import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.wire.ControlFrame;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.RegionDescription;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.OutOfMemoryNodeSpaceException;
-import io.dmtree.mn.tcp.FrameHeader;
 
 import java.util.ArrayList;
 import java.util.BitSet;

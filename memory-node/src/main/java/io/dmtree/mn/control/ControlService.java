@@ -1,11 +1,12 @@
 package io.dmtree.mn.control;
 
-import io.dmtree.mn.tcp.FrameHeader;
-import io.dmtree.mn.tcp.FrameReader;
-import io.dmtree.mn.tcp.FrameService;
-import io.dmtree.mn.tcp.FrameWriter;
-import io.dmtree.mn.tcp.HelloFrame;
-import io.dmtree.mn.tcp.MalformedFrameException;
+import io.dmtree.core.wire.ControlFrame;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.FrameReader;
+import io.dmtree.core.wire.FrameService;
+import io.dmtree.core.wire.FrameWriter;
+import io.dmtree.core.wire.HelloFrame;
+import io.dmtree.core.wire.MalformedFrameException;
 
 import java.net.SocketAddress;
 import java.util.Map;

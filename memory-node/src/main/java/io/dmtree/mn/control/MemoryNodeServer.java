@@ -1,13 +1,17 @@
 package io.dmtree.mn.control;
 
+import io.dmtree.core.carrier.CarrierRegistry;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.FrameServer;
+import io.dmtree.core.wire.FrameService;
+import io.dmtree.core.wire.HelloFrame;
+import io.dmtree.core.wire.MalformedFrameException;
+import io.dmtree.core.wire.RegionDescription;
 import io.dmtree.mn.MemoryNode;
-import io.dmtree.mn.OffHeapRegion;
-import io.dmtree.mn.rdma.RdmaRegionServer;
-import io.dmtree.mn.shm.SharedRegionFile;
-import io.dmtree.mn.tcp.FrameServer;
-import io.dmtree.mn.tcp.FrameService;
-import io.dmtree.mn.tcp.HelloFrame;
-import io.dmtree.mn.tcp.VerbService;
+import io.dmtree.mn.carrier.CarrierServer;
+import io.dmtree.mn.carrier.DataEndpoint;
+import io.dmtree.mn.carrier.ServeContext;
+import io.dmtree.mn.carrier.ServedRegion;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -20,57 +24,53 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * A running memory node: its id lock, its region (process memory, or a shared-memory file for
- * {@code shm}), the control plane and, per transport, the data path's server (tcp verb service,
- * RDMA registration; none for shm, whose data path needs no memory-node thread). One instance is
- * one {@code dmtree mn} process; tests run several in one JVM.
+ * A running memory node: its id lock, its region as its carrier serves it ({@link ServedRegion}:
+ * process memory, or a shared-memory file for {@code shm}), the control plane and the front door
+ * (a {@link FrameServer} with the control service and whatever services the carrier adds, such
+ * as tcp verbs). The carrier is found by name in the {@link CarrierRegistry}. One instance is one
+ * {@code dmtree mn} process; tests run several in one JVM.
  *
  * <p>Start-up refuses, with a message saying what to do: a second memory node with the same id
- * in the same directory (the id lock is held), an address in use, a region that does not fit, an
- * rdma carrier without libdisni or an RDMA device. {@link #close()} stops the servers, wakes every
- * waiting compute node with a shutting-down reply, and deletes the region file and the lock.
+ * in the same directory (the id lock is held), an address in use, a region that does not fit, a
+ * carrier that cannot run on this host (rdma without libdisni or a device). {@link #close()}
+ * stops the servers, wakes every waiting compute node with a shutting-down reply, and deletes
+ * the region file and the lock.
  */
 public final class MemoryNodeServer implements AutoCloseable {
     private final MemoryNodeOptions options;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final SharedRegionFile regionFile;
+    private final ServedRegion served;
     private final MemoryNode node;
     private final ControlPlane plane;
     private final FrameServer server;
-    private final RdmaRegionServer rdma;
     private volatile boolean closed;
 
-    private MemoryNodeServer(MemoryNodeOptions options, FileChannel lockChannel, FileLock lock, SharedRegionFile regionFile,
-                             MemoryNode node, ControlPlane plane, FrameServer server, RdmaRegionServer rdma) {
+    private MemoryNodeServer(MemoryNodeOptions options, FileChannel lockChannel, FileLock lock, ServedRegion served,
+                             MemoryNode node, ControlPlane plane, FrameServer server) {
         this.options = options;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.regionFile = regionFile;
+        this.served = served;
         this.node = node;
         this.plane = plane;
         this.server = server;
-        this.rdma = rdma;
     }
 
     /** Starts a memory node; an {@link IllegalStateException} says why it cannot. */
     public static MemoryNodeServer start(MemoryNodeOptions o) {
-        if (o.transport() == Transport.RDMA) {
-            String missing = io.dmtree.mn.rdma.RdmaSupport.missing();
-            if (missing != null) {
-                throw new IllegalStateException(missing);
-            }
+        CarrierServer carrier = CarrierRegistry.find(CarrierServer.class, o.transport());
+        String missing = carrier.unavailableReason();
+        if (missing != null) {
+            throw new IllegalStateException(missing);
         }
         FileChannel lockChannel = null;
         FileLock lock = null;
-        SharedRegionFile regionFile = null;
-        MemoryNode node = null;
+        ServedRegion served = null;
         FrameServer server = null;
-        RdmaRegionServer rdma = null;
         try {
             Files.createDirectories(o.dir());
             lockChannel = FileChannel.open(o.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -83,58 +83,32 @@ public final class MemoryNodeServer implements AutoCloseable {
                 throw new IllegalStateException("memory node " + o.id() + " is already running with directory " + o.dir()
                         + " (its lock " + o.lockFile() + " is held); give this one another --id or --dir");
             }
-            OffHeapRegion region;
-            if (o.transport() == Transport.SHM) {
-                Path file = o.regionFile();
-                if (Files.exists(file)) {
-                    // we hold the id lock, so no live memory node owns it: a crashed one left it behind
-                    System.err.println("dmtree: removing stale region file " + file + " left by a memory node that did not stop cleanly");
-                    Files.delete(file);
-                }
-                regionFile = SharedRegionFile.create(file, o.region().regionBytes(), MemoryNodeOptions.SEGMENT_SHIFT);
-                region = regionFile.region();
-            } else {
-                region = new OffHeapRegion(o.region().regionBytes());
-            }
-            node = new MemoryNode(o.id(), o.region(), region);
+            served = carrier.open(new ServeContext(o.id(), o.region().regionBytes(), o.dir(), o.maxFrameBytes(),
+                    o.carrierOptions()));
+            MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
             Map<Integer, FrameService> services = new HashMap<>();
             services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder));
-            if (o.transport() == Transport.TCP) {
-                services.put(HelloFrame.SERVICE_VERBS, new VerbService(region, o.maxFrameBytes()));
+            for (FrameService s : served.frameServices()) {
+                services.put(s.serviceId(), s);
             }
             server = new FrameServer(o.listen(), o.id(), o.maxFrameBytes(), services, "dmtree-mn" + o.id());
             InetSocketAddress bound = server.address();
-            String host = bound.getHostString();
-            List<RdmaSegment> segments = List.of();
-            int dataPort = bound.getPort();
-            if (o.transport() == Transport.RDMA) {
-                InetSocketAddress rl = o.rdmaListen() != null ? o.rdmaListen()
-                        : new InetSocketAddress(o.listen().getHostString(), bound.getPort() + 1);
-                rdma = RdmaRegionServer.start(region, rl);
-                segments = rdma.segments();
-                host = rl.getHostString();
-                dataPort = rl.getPort();
-            }
-            RegionDescription d = new RegionDescription(o.id(), o.transport(), o.region().regionBytes(), o.region().chunkBytes(),
+            String advertised = o.advertise() != null ? o.advertise() : bound.getHostString();
+            DataEndpoint data = served.start(bound, advertised);
+            RegionDescription d = new RegionDescription(o.id(), carrier.name(), o.region().regionBytes(), o.region().chunkBytes(),
                     io.dmtree.core.layout.RegionLayout.LOCK_TABLE_START, o.region().lockTableBytes(), o.region().chunkAreaOffset(),
-                    regionFile == null ? "" : regionFile.path().toAbsolutePath().toString(), host, dataPort, segments);
+                    data.shmPath(), data.host(), data.port(), data.rdmaSegments());
             ControlPlane plane = new ControlPlane(node, d);
             planeHolder[0] = plane;
             writeLockInfo(lockChannel, o, bound);
-            return new MemoryNodeServer(o, lockChannel, lock, regionFile, node, plane, server, rdma);
+            return new MemoryNodeServer(o, lockChannel, lock, served, node, plane, server);
         } catch (IOException | RuntimeException e) {
-            if (rdma != null) {
-                rdma.close();
-            }
             if (server != null) {
                 server.close();
             }
-            if (node != null) {
-                node.close();
-            }
-            if (regionFile != null) {
-                regionFile.close();
+            if (served != null) {
+                served.close();
             }
             if (lock != null) {
                 releaseLock(lockChannel, lock, o.lockFile());
@@ -153,7 +127,7 @@ public final class MemoryNodeServer implements AutoCloseable {
     }
 
     private static void writeLockInfo(FileChannel ch, MemoryNodeOptions o, InetSocketAddress bound) throws IOException {
-        String info = "pid=" + ProcessHandle.current().pid() + " id=" + o.id() + " transport=" + o.transport().cliName()
+        String info = "pid=" + ProcessHandle.current().pid() + " id=" + o.id() + " transport=" + o.transport()
                 + " address=" + FrameServer.describe(bound) + "\n";
         ch.truncate(0);
         ch.write(ByteBuffer.wrap(info.getBytes(StandardCharsets.UTF_8)), 0);
@@ -181,7 +155,7 @@ public final class MemoryNodeServer implements AutoCloseable {
             ControlPlane p = plane[0];
             if (p == null) {
                 return (r, w) -> {
-                    throw new io.dmtree.mn.tcp.MalformedFrameException(io.dmtree.mn.tcp.FrameHeader.ERROR_UNAVAILABLE,
+                    throw new io.dmtree.core.wire.MalformedFrameException(io.dmtree.core.wire.FrameHeader.ERROR_UNAVAILABLE,
                             "the memory node is still starting", true);
                 };
             }
@@ -213,14 +187,12 @@ public final class MemoryNodeServer implements AutoCloseable {
     public String readyLine() {
         RegionDescription d = plane.description();
         StringBuilder b = new StringBuilder("dmtree-mn id=").append(options.id())
-                .append(" transport=").append(options.transport().cliName())
+                .append(" transport=").append(options.transport())
                 .append(" address=").append(FrameServer.describe(address()))
                 .append(" region-bytes=").append(d.regionBytes());
-        if (!d.shmPath().isEmpty()) {
-            b.append(" file=").append(d.shmPath());
-        }
-        if (options.transport() == Transport.RDMA) {
-            b.append(" rdma=").append(d.host()).append(':').append(d.port());
+        String detail = served.readyDetail();
+        if (!detail.isEmpty()) {
+            b.append(' ').append(detail);
         }
         return b.append(" ready").toString();
     }
@@ -247,13 +219,7 @@ public final class MemoryNodeServer implements AutoCloseable {
             }
         }
         server.close();
-        if (rdma != null) {
-            rdma.close();
-        }
-        node.close();
-        if (regionFile != null) {
-            regionFile.close();
-        }
+        served.close();
         releaseLock(lockChannel, lock, options.lockFile());
     }
 }

@@ -1,10 +1,12 @@
 package io.dmtree.mn.control;
 
+import io.dmtree.core.wire.ControlFrame;
+import io.dmtree.core.wire.FrameChannel;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.FrameWriter;
+import io.dmtree.core.wire.HelloFrame;
+import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.mn.MemoryNodeConfig;
-import io.dmtree.mn.tcp.FrameChannel;
-import io.dmtree.mn.tcp.FrameHeader;
-import io.dmtree.mn.tcp.FrameWriter;
-import io.dmtree.mn.tcp.HelloFrame;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,8 +41,8 @@ class ControlPlaneFuzzTest {
         int cases = Integer.getInteger("dmtree.fuzz.cases", 3000);
         System.out.println("ControlPlaneFuzzTest seed=" + seed + " cases=" + cases + " (rerun with -Ddmtree.fuzz.seed=" + seed + ")");
         Random rnd = new Random(seed);
-        MemoryNodeOptions o = new MemoryNodeOptions(0, new InetSocketAddress("127.0.0.1", 0),
-                new MemoryNodeConfig(8L << 20, 64L << 10, 64L << 10), Transport.TCP, dir, 1 << 16, null);
+        MemoryNodeOptions o = MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0),
+                new MemoryNodeConfig(8L << 20, 64L << 10, 64L << 10), "tcp", dir).withMaxFrameBytes(1 << 16);
         try (MemoryNodeServer mn = MemoryNodeServer.start(o)) {
             byte[] header = new byte[128];
             mn.memoryNode().region().copyOut(0, header, BYTES, header.length);
@@ -75,7 +77,7 @@ class ControlPlaneFuzzTest {
                     if (hello || declared != bytes.length) {
                         throw new IOException("resynchronise");
                     }
-                } catch (IOException | io.dmtree.mn.tcp.MalformedFrameException e) {
+                } catch (IOException | io.dmtree.core.wire.MalformedFrameException e) {
                     ch.close();
                     drops++;
                     ch = open(mn);

@@ -1,5 +1,6 @@
 package io.dmtree.mn.control;
 
+import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.MemoryNodeConfig;
 import org.junit.jupiter.api.AfterEach;

@@ -7,12 +7,13 @@ import io.dmtree.cn.control.BarrierRelease;
 import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.ControlException;
 import io.dmtree.cn.control.RemoteComputeNode;
+import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
+import io.dmtree.core.wire.ControlFrame;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.HostPort;
 import io.dmtree.lock.LockDesigns;
-import io.dmtree.mn.control.ControlFrame;
-import io.dmtree.mn.tcp.FrameHeader;
-import io.dmtree.mn.tcp.HostPort;
 import io.dmtree.workloads.cn.IndexShell;
 import io.dmtree.workloads.cn.RemoteDmtreeSystem;
 import io.dmtree.workloads.cn.RunAggregate;
@@ -119,6 +120,19 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     @Option(names = "--id", paramLabel = "N", description = "compute-node id wanted (default: memory node 0 assigns one)")
     Integer id;
 
+    @Option(names = "--listen", defaultValue = "0.0.0.0:0", paramLabel = "HOST:PORT",
+            description = "where this compute node's messaging endpoint (lock grants from other compute nodes) binds")
+    String listen;
+
+    @Option(names = "--advertise", paramLabel = "HOST",
+            description = "the host other compute nodes reach this one by (default: the --listen host, or for 0.0.0.0 the"
+                    + " local address by which this host reaches memory node 0)")
+    String advertise;
+
+    @Option(names = "--carrier-option", paramLabel = "KEY=VALUE",
+            description = "a carrier setting, repeatable (e.g. tcp.connections=2)")
+    List<String> carrierOptions = new ArrayList<>();
+
     @Option(names = "--timeout", defaultValue = "30000", paramLabel = "MS",
             description = "control calls, connections and verbs give up after this")
     int timeoutMillis;
@@ -155,6 +169,12 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     private ClusterClient.Options clusterOptions(List<InetSocketAddress> mns) {
         OptionChecks.inRange(spec, "--timeout", timeoutMillis, 100, ControlFrame.MAX_WAIT_MILLIS);
         ClusterClient.Options o = ClusterClient.Options.of(mns).withTimeoutMillis(timeoutMillis);
+        try {
+            o = o.withMessaging(HostPort.parse("--listen", listen), advertise)
+                    .withCarrierOptions(CarrierOptions.parse(carrierOptions));
+        } catch (IllegalArgumentException e) {
+            throw OptionChecks.usage(spec, e.getMessage());
+        }
         if (id != null) {
             OptionChecks.inRange(spec, "--id", id, 0, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES - 1);
             o = o.withComputeNodeId(id);
@@ -202,7 +222,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         RemoteComputeNode node = join(cluster, tree, lockName, 1);
         try {
-            out.println("cn " + node.id() + " serving: " + node.cluster().transport().cliName() + " carrier, "
+            out.println("cn " + node.id() + " serving: " + node.cluster().transport() + " carrier, "
                     + node.cluster().regions().size() + " memory node(s), " + widths.keySize + "-byte keys, "
                     + widths.valueSize + "-byte values, lock " + lockName + "; commands on stdin (help)");
             out.flush();
@@ -363,7 +383,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         if (json != null) {
             Map<String, Object> root = new LinkedHashMap<>(JsonReport.toTree(report));
             root.put("run", runName);
-            root.put("transport", node.cluster().transport().cliName());
+            root.put("transport", node.cluster().transport());
             root.put("threads_per_compute_node", settings.threads());
             List<Object> perCn = new ArrayList<>();
             for (Map.Entry<Integer, SystemResult> e : aggregate.byComputeNode().entrySet()) {

@@ -4,7 +4,7 @@ import io.dmtree.cn.DmIndex;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.tree.TreeConfig;
-import io.dmtree.mn.control.RegionDescription;
+import io.dmtree.core.wire.RegionDescription;
 import io.dmtree.workloads.kv.IndexSession;
 import io.dmtree.workloads.kv.KvSession;
 import io.dmtree.workloads.kv.KvShape;
@@ -41,7 +41,7 @@ public final class RemoteDmtreeSystem implements KvSystem, MemoryNodeMetered {
         TreeConfig t = node.computeNode().treeConfig();
         RegionDescription mn0 = node.cluster().regions().get(0);
         return name() + " " + lock + ": " + processes + " compute-node process" + (processes == 1 ? "" : "es") + ", "
-                + node.cluster().transport().cliName() + " carrier, " + node.cluster().regions().size() + " MN of "
+                + node.cluster().transport() + " carrier, " + node.cluster().regions().size() + " MN of "
                 + (mn0.regionBytes() >> 20) + " MiB, " + t.nodeBytes() + "-byte nodes, " + (t.cacheBytes() >> 20)
                 + " MiB index cache per CN, " + (shape.longPath() ? "long" : "byte[]") + " path";
     }

@@ -1,23 +1,24 @@
 package io.dmtree.workloads.lockbench;
 
-import io.dmtree.mn.local.RegionHostMemory;
-import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.cn.CnThreads;
 import io.dmtree.core.layout.RegionLayout;
+import io.dmtree.core.lock.HostMemory;
+import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockTable;
+import io.dmtree.core.memory.CountingVerbs;
 import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.InJvmMessageBus;
-import io.dmtree.core.lock.HostMemory;
-import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.OffHeapRegion;
-import io.dmtree.mn.local.LocalVerbs;
+import io.dmtree.mn.carrier.local.LocalVerbs;
+import io.dmtree.mn.carrier.local.RegionHostMemory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,7 @@ final class LockBenchCluster implements AutoCloseable {
     private final LockTable table;
     private final long dataArea;
 
-    record Node(int computeNode, int computeNodeCount, Verbs verbs, LocalVerbs counted, CnMessaging messaging,
+    record Node(int computeNode, int computeNodeCount, Verbs verbs, CountingVerbs counted, CnMessaging messaging,
                 CnThreads threads, int hostMemoryNode, HostMemory hostMemory) implements HostMemoryContext {
     }
 
@@ -56,7 +57,7 @@ final class LockBenchCluster implements AutoCloseable {
         }
         InJvmMessageBus bus = new InJvmMessageBus();
         for (int cn = 0; cn < cns; cn++) {
-            LocalVerbs counted = new LocalVerbs(List.of(mn));
+            CountingVerbs counted = LocalVerbs.counted(List.of(mn));
             Verbs v = modelledRttNanos > 0 ? new ModelledLatencyVerbs(counted, modelledRttNanos) : counted;
             nodes.add(new Node(cn, cns, v, counted, bus.join(), new CnThreads(2 * threadsPerCn + 4),
                     cn == 0 ? 0 : -1, cn == 0 ? new RegionHostMemory(mn.region()) : null));

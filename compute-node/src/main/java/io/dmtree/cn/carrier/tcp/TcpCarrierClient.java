@@ -1,0 +1,73 @@
+package io.dmtree.cn.carrier.tcp;
+
+import io.dmtree.cn.carrier.CarrierClient;
+import io.dmtree.cn.carrier.CarrierLink;
+import io.dmtree.cn.carrier.ConnectContext;
+import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.messaging.CnMessaging;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The client half of the {@code tcp} carrier: pipelined verb connections to every memory node's
+ * verbs service ({@link TcpVerbs}) and a messaging endpoint of this compute node's own
+ * ({@link TcpMessaging}). Options: {@code tcp.connections} per memory node, {@code tcp.outstanding}
+ * requests in flight per connection.
+ */
+public final class TcpCarrierClient implements CarrierClient {
+    public static final String CONNECTIONS = "tcp.connections";
+    public static final String OUTSTANDING = "tcp.outstanding";
+
+    @Override
+    public String name() {
+        return "tcp";
+    }
+
+    /** The tcp client settings {@code options} ask for, over the defaults. */
+    public static TcpVerbsConfig config(CarrierOptions options, int timeoutMillis) {
+        TcpVerbsConfig d = TcpVerbsConfig.defaults();
+        return new TcpVerbsConfig(options.getInt(CONNECTIONS, d.connectionsPerNode(), 1, 64),
+                options.getInt(OUTSTANDING, d.maxOutstanding(), 1, 65536), d.maxFrameBytes(), timeoutMillis);
+    }
+
+    @Override
+    public CarrierLink connect(ConnectContext c) {
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (int i = 0; i < c.regions().size(); i++) {
+            addresses.add(new InetSocketAddress(c.dataHost(i), c.regions().get(i).port()));
+        }
+        TcpVerbs verbs = TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()));
+        TcpMessaging messaging;
+        try {
+            messaging = TcpMessaging.start(c.computeNode(), c.messagingListen(), c.messagingAdvertise(), c.directory(),
+                    c.timeoutMillis());
+        } catch (RuntimeException e) {
+            verbs.close();
+            throw e;
+        }
+        return new CarrierLink() {
+            @Override
+            public TcpVerbs verbs() {
+                return verbs;
+            }
+
+            @Override
+            public CnMessaging messaging() {
+                return messaging;
+            }
+
+            @Override
+            public String endpoint() {
+                return messaging.endpoint();
+            }
+
+            @Override
+            public void close() {
+                messaging.close();
+                verbs.close();
+            }
+        };
+    }
+}

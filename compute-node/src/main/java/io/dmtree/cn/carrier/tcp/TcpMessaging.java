@@ -1,0 +1,164 @@
+package io.dmtree.cn.carrier.tcp;
+
+import io.dmtree.cn.messaging.MessageDispatcher;
+import io.dmtree.cn.messaging.PeerConnections;
+import io.dmtree.cn.messaging.PeerDirectory;
+import io.dmtree.core.memory.RemoteAccessException;
+import io.dmtree.core.messaging.CnMessaging;
+import io.dmtree.core.messaging.MessageHandler;
+import io.dmtree.core.wire.FrameChannel;
+import io.dmtree.core.wire.FrameHeader;
+import io.dmtree.core.wire.FrameServer;
+import io.dmtree.core.wire.FrameService;
+import io.dmtree.core.wire.FrameWriter;
+import io.dmtree.core.wire.HelloFrame;
+import io.dmtree.core.wire.HostPort;
+import io.dmtree.core.wire.MalformedFrameException;
+import io.dmtree.core.wire.MessageFrame;
+import org.agrona.DirectBuffer;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * CN-to-CN messaging over TCP: every compute node listens on a port of its own (registered in
+ * memory node 0's directory as {@code tcp:HOST:PORT}); a sender keeps one connection per receiver
+ * and writes one-way {@link MessageFrame}s on it, so messages of one sender to one receiver keep
+ * their order. Each inbound connection has a reader thread that hands messages to the
+ * {@link MessageDispatcher} (one handler call at a time; no handler yet means wait).
+ */
+public final class TcpMessaging implements CnMessaging {
+    public static final String SCHEME = "tcp:";
+
+    private final int self;
+    private final String advertise;
+    private final int timeoutMillis;
+    private final MessageDispatcher dispatcher = new MessageDispatcher();
+    private final FrameServer server;
+    private final PeerConnections<Peer> peers;
+    private final AtomicLong sent = new AtomicLong();
+    private volatile boolean closed;
+
+    private static final class Peer {
+        final FrameChannel channel;
+        final FrameWriter writer = new FrameWriter(512);
+
+        Peer(FrameChannel channel) {
+            this.channel = channel;
+        }
+    }
+
+    private TcpMessaging(int self, InetSocketAddress listen, String advertise, PeerDirectory directory, int timeoutMillis)
+            throws IOException {
+        this.self = self;
+        this.timeoutMillis = timeoutMillis;
+        this.peers = new PeerConnections<>(directory, SCHEME, "tcp", timeoutMillis, this::connect);
+        FrameService service = new FrameService() {
+            @Override
+            public int serviceId() {
+                return HelloFrame.SERVICE_MESSAGING;
+            }
+
+            @Override
+            public Session open(SocketAddress peer) {
+                return (r, w) -> {
+                    if (r.type() != FrameHeader.TYPE_MESSAGE) {
+                        throw new MalformedFrameException(FrameHeader.ERROR_UNKNOWN_TYPE, "the messaging service takes MESSAGE frames, not "
+                                + FrameHeader.typeName(r.type()));
+                    }
+                    int from = r.u16("sender");
+                    int length = r.u16("payload length");
+                    r.skip(4, "padding");
+                    if (length > MessageFrame.MAX_PAYLOAD) {
+                        throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "message of " + length + " bytes", true);
+                    }
+                    int at = r.skip(length, "payload");
+                    r.end();
+                    dispatcher.deliver(from, r.buffer(), at, length);
+                };
+            }
+        };
+        this.server = new FrameServer(listen, self, 4096, Map.of(HelloFrame.SERVICE_MESSAGING, service), "dmtree-cn" + self + "-msg");
+        this.advertise = advertise == null || advertise.isBlank() ? server.address().getHostString() : advertise;
+    }
+
+    /**
+     * Listens on {@code listen} (port 0: any free port) for compute node {@code self}, announcing
+     * itself as {@code advertise} (null: the host it is bound to).
+     */
+    public static TcpMessaging start(int self, InetSocketAddress listen, String advertise, PeerDirectory directory,
+                                     int timeoutMillis) {
+        try {
+            return new TcpMessaging(self, listen, advertise, directory, timeoutMillis);
+        } catch (IOException e) {
+            throw new IllegalStateException("compute node " + self + " cannot listen for messages: " + e.getMessage(), e);
+        }
+    }
+
+    /** This endpoint as registered in the directory. */
+    public String endpoint() {
+        return SCHEME + HostPort.format(InetSocketAddress.createUnresolved(advertise, server.address().getPort()));
+    }
+
+    @Override
+    public int self() {
+        return self;
+    }
+
+    @Override
+    public void send(int toCn, DirectBuffer message, int offset, int length) {
+        CnMessaging.checkSend(closed, self, length);
+        for (int attempt = 0; ; attempt++) {
+            Peer p = peers.get(toCn);
+            try {
+                synchronized (p.channel.writeLock()) {
+                    p.writer.begin(FrameHeader.TYPE_MESSAGE, 0, 0).u16(self).u16(length).i32(0)
+                            .bytes(message, offset, length).finish();
+                    p.channel.write(p.writer);
+                }
+                sent.incrementAndGet();
+                return;
+            } catch (IOException e) {
+                peers.forget(toCn, p);
+                p.channel.close();
+                if (attempt > 0) {
+                    throw new RemoteAccessException("compute node " + toCn + " is unreachable for messages: " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private Peer connect(int cn, String address) throws IOException {
+        InetSocketAddress a = io.dmtree.core.wire.HostPort.parse("endpoint of compute node " + cn, address);
+        FrameChannel ch = FrameChannel.open(a, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis);
+        if (ch.peer().nodeId() != cn) {
+            ch.close();
+            throw new RemoteAccessException("the endpoint " + address + " belongs to compute node " + ch.peer().nodeId()
+                    + ", not " + cn);
+        }
+        return new Peer(ch);
+    }
+
+    @Override
+    public void onMessage(MessageHandler handler) {
+        dispatcher.setHandler(handler);
+    }
+
+    @Override
+    public long messagesSent() {
+        return sent.get();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        dispatcher.close();
+        server.close();
+        for (Peer p : peers.all()) {
+            p.channel.close();
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package io.dmtree.core.wire;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Length-prefixed frames over one blocking TCP connection. {@link #read()} reads one whole frame
+ * into a receive buffer that grows up to the frame limit; one thread reads. {@link #write}
+ * writes one whole frame; concurrent writers must hold the channel's {@link #writeLock()}.
+ *
+ * <p>A header with a length outside {@code [16, maxFrameBytes]} or a foreign version throws a
+ * fatal {@link MalformedFrameException} before any body byte is read: the stream cannot be
+ * resynchronised, the caller replies and closes. An end of stream between frames throws
+ * {@link EOFException}; inside a frame, an {@link IOException} naming the truncation.
+ */
+public final class FrameChannel implements AutoCloseable {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private final SocketChannel channel;
+    private final int maxFrameBytes;
+    private final Object writeLock = new Object();
+    private ByteBuffer receive;
+    private final UnsafeBuffer frame = new UnsafeBuffer(new byte[0]);
+    private int frameLength;
+
+    public FrameChannel(SocketChannel channel, int maxFrameBytes) throws IOException {
+        if (maxFrameBytes < FrameHeader.LENGTH + 64) {
+            throw new IllegalArgumentException("frame limit too small: " + maxFrameBytes);
+        }
+        this.channel = channel;
+        this.maxFrameBytes = maxFrameBytes;
+        channel.configureBlocking(true);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        this.receive = ByteBuffer.allocateDirect(Math.min(maxFrameBytes, 64 * 1024)).order(LE);
+    }
+
+    public static FrameChannel connect(InetSocketAddress address, int maxFrameBytes, int connectTimeoutMillis) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.socket().connect(address, connectTimeoutMillis);
+            return new FrameChannel(ch, maxFrameBytes);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** What the server said in its HELLO reply. */
+    public record Peer(int nodeId, int maxFrameBytes) {
+    }
+
+    private Peer peer;
+
+    /**
+     * Connects, sends HELLO for {@code service} and checks the reply. An error reply (unknown
+     * service, wrong version) or a non-dmtree peer becomes an IOException saying so.
+     */
+    public static FrameChannel open(InetSocketAddress address, int service, int maxFrameBytes, int timeoutMillis) throws IOException {
+        FrameChannel ch = connect(address, maxFrameBytes, timeoutMillis);
+        try {
+            FrameWriter w = new FrameWriter(64);
+            w.begin(FrameHeader.TYPE_HELLO, 0, 0).i32(HelloFrame.MAGIC).u8(service).u8(0).u16(0).finish();
+            ch.write(w);
+            ch.readWithTimeout(timeoutMillis);
+            FrameReader r = new FrameReader().wrap(ch.frame(), 0, ch.frameLength());
+            if (r.type() == FrameHeader.TYPE_ERROR) {
+                throw new IOException(address.getHostString() + ":" + address.getPort() + " refused the "
+                        + HelloFrame.serviceName(service) + " connection: " + ErrorReply.of(r).getMessage());
+            }
+            if (r.type() != (FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT) || r.i32("magic") != HelloFrame.MAGIC) {
+                throw new IOException(address.getHostString() + ":" + address.getPort() + " is not a dmtree node");
+            }
+            int nodeId = r.i32("node id");
+            int peerMax = r.i32("max frame bytes");
+            ch.peer = new Peer(nodeId, peerMax);
+            return ch;
+        } catch (MalformedFrameException e) {
+            ch.close();
+            throw new IOException(address.getHostString() + ":" + address.getPort() + " answered HELLO with a bad frame: "
+                    + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** The peer's HELLO reply, for a channel made by {@link #open}. */
+    public Peer peer() {
+        return peer;
+    }
+
+    /**
+     * {@link #read()} that gives up after {@code timeoutMillis} with an IOException; used for
+     * replies that must come at once (HELLO). Long waits use {@link #read()} from a receiver thread.
+     */
+    public void readWithTimeout(int timeoutMillis) throws IOException, MalformedFrameException {
+        java.nio.channels.Selector selector = java.nio.channels.Selector.open();
+        try {
+            channel.configureBlocking(false);
+            channel.register(selector, java.nio.channels.SelectionKey.OP_READ);
+            if (selector.select(timeoutMillis) == 0) {
+                throw new java.net.SocketTimeoutException("no reply within " + timeoutMillis + " ms");
+            }
+        } finally {
+            selector.close();
+            channel.configureBlocking(true);
+        }
+        read();
+    }
+
+    public int maxFrameBytes() {
+        return maxFrameBytes;
+    }
+
+    public Object writeLock() {
+        return writeLock;
+    }
+
+    /** This end's address (the interface the connection left by), or null once closed. */
+    public InetSocketAddress localAddress() {
+        try {
+            return (InetSocketAddress) channel.getLocalAddress();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    public SocketAddress remoteAddress() {
+        try {
+            return channel.getRemoteAddress();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Reads the next whole frame; {@link #frame()} and {@link #frameLength()} show it until the
+     * next read.
+     */
+    public void read() throws IOException, MalformedFrameException {
+        receive.clear().limit(FrameHeader.LENGTH);
+        fill(true);
+        int length = receive.getInt(FrameHeader.LENGTH_OFFSET);
+        int version = receive.get(FrameHeader.VERSION_OFFSET) & 0xFF;
+        if (version != FrameHeader.VERSION) {
+            throw new MalformedFrameException(FrameHeader.ERROR_VERSION, "frame version " + version
+                    + " is not supported (this side speaks version " + FrameHeader.VERSION + ")", true);
+        }
+        if (length < FrameHeader.LENGTH || length > maxFrameBytes) {
+            throw new MalformedFrameException(length < FrameHeader.LENGTH ? FrameHeader.ERROR_MALFORMED : FrameHeader.ERROR_TOO_LARGE,
+                    "frame length " + Integer.toUnsignedString(length) + " outside [" + FrameHeader.LENGTH + ", "
+                            + maxFrameBytes + "]", true);
+        }
+        if (length > receive.capacity()) {
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.min(maxFrameBytes, Math.max(length, 2 * receive.capacity()))).order(LE);
+            receive.flip();
+            bigger.put(receive);
+            receive = bigger;
+        }
+        receive.limit(length);
+        fill(false);
+        frame.wrap(receive, 0, length);
+        frameLength = length;
+    }
+
+    private void fill(boolean atFrameStart) throws IOException {
+        boolean first = atFrameStart && receive.position() == 0;
+        while (receive.hasRemaining()) {
+            int n = channel.read(receive);
+            if (n < 0) {
+                if (first && receive.position() == 0) {
+                    throw new EOFException("connection closed by peer");
+                }
+                throw new IOException("connection closed in the middle of a frame (" + receive.position() + " of "
+                        + receive.limit() + " bytes read)");
+            }
+        }
+    }
+
+    /** The last frame read, header included. */
+    public UnsafeBuffer frame() {
+        return frame;
+    }
+
+    public int frameLength() {
+        return frameLength;
+    }
+
+    /** Writes a finished frame. Callers that share the channel hold {@link #writeLock()}. */
+    public void write(FrameWriter w) throws IOException {
+        ByteBuffer bb = w.byteBuffer();
+        while (bb.hasRemaining()) {
+            channel.write(bb);
+        }
+    }
+
+    /** Writes raw bytes (tests: malformed frames). */
+    public void writeRaw(ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            channel.write(bytes);
+        }
+    }
+
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.dmtree.mn.carrier;
+
+import io.dmtree.core.wire.FrameService;
+import io.dmtree.mn.OffHeapRegion;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * One memory node's region as a carrier serves it, from {@link CarrierServer#open} to
+ * {@link #close}. The region is formatted by the memory node; the carrier only backs and serves it.
+ */
+public interface ServedRegion extends AutoCloseable {
+    /** The region's memory, exactly the configured size. */
+    OffHeapRegion region();
+
+    /** Services this carrier adds to the memory node's front door (the tcp verb service); none by default. */
+    default List<FrameService> frameServices() {
+        return List.of();
+    }
+
+    /**
+     * Starts the data path once the front door listens on {@code bound}, reached by peers as
+     * {@code advertisedHost}; returns what compute nodes need to reach the data path.
+     */
+    DataEndpoint start(InetSocketAddress bound, String advertisedHost) throws IOException;
+
+    /** Extra words for the memory node's ready line ({@code file=...}, {@code rdma=...}); may be empty. */
+    default String readyDetail() {
+        return "";
+    }
+
+    /** Stops serving and releases the region's backing (removing a region file this half created). */
+    @Override
+    void close();
+}

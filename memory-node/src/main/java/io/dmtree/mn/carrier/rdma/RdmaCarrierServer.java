@@ -1,0 +1,70 @@
+package io.dmtree.mn.carrier.rdma;
+
+import io.dmtree.core.wire.HostPort;
+import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.carrier.CarrierServer;
+import io.dmtree.mn.carrier.DataEndpoint;
+import io.dmtree.mn.carrier.ServeContext;
+import io.dmtree.mn.carrier.ServedRegion;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * The server half of the {@code rdma} carrier: the region is off-heap memory registered with the
+ * RDMA device ({@link RdmaRegionServer}), which accepts queue pairs on {@code rdma.listen}
+ * (default: the front door's host, its port + 1). Refuses to start, saying what is missing, on a
+ * host without libdisni or an RDMA device ({@link RdmaSupport}).
+ */
+public final class RdmaCarrierServer implements CarrierServer {
+    public static final String NAME = "rdma";
+    /** {@code rdma.listen}: where queue pairs are accepted, HOST:PORT. */
+    public static final String LISTEN = "rdma.listen";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String unavailableReason() {
+        return RdmaSupport.missing();
+    }
+
+    @Override
+    public ServedRegion open(ServeContext context) {
+        String listen = context.options().get(LISTEN, null);
+        InetSocketAddress fixed = listen == null ? null : HostPort.parse("--rdma-listen", listen);
+        OffHeapRegion region = new OffHeapRegion(context.regionBytes());
+        return new ServedRegion() {
+            private RdmaRegionServer server;
+            private InetSocketAddress at;
+
+            @Override
+            public OffHeapRegion region() {
+                return region;
+            }
+
+            @Override
+            public DataEndpoint start(InetSocketAddress bound, String advertisedHost) throws IOException {
+                at = fixed != null ? fixed : new InetSocketAddress(bound.getHostString(), bound.getPort() + 1);
+                server = RdmaRegionServer.start(region, at);
+                String host = fixed != null ? fixed.getHostString() : advertisedHost;
+                return new DataEndpoint("", host, at.getPort(), server.segments());
+            }
+
+            @Override
+            public String readyDetail() {
+                return at == null ? "" : "rdma=" + HostPort.format(at);
+            }
+
+            @Override
+            public void close() {
+                if (server != null) {
+                    server.close();
+                }
+                region.close();
+            }
+        };
+    }
+}
