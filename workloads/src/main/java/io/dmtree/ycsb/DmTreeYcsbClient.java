@@ -2,6 +2,7 @@ package io.dmtree.ycsb;
 
 import io.dmtree.cn.DmIndex;
 import io.dmtree.cn.control.ClusterClient;
+import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.wire.HostPort;
@@ -28,9 +29,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * one dmtree compute node that joins running memory nodes; its client threads share it.
  *
  * <p>Properties: {@code dmtree.mn} (required) {@code HOST:PORT,...} of memory nodes 0..n-1;
- * {@code dmtree.keybytes} (default 32) and {@code dmtree.valuebytes} (default 256, at most 256) the
- * index's fixed widths; {@code dmtree.lock} (default cas-spin); {@code dmtree.timeout} ms (default
- * 30000).
+ * {@code dmtree.keybytes} and {@code dmtree.valuebytes} (at most 256) the index's fixed widths, and
+ * {@code dmtree.lock} its lock design: each, when not given, is what the index the cluster holds
+ * already has (so the binding joins a cluster started by {@code dmtree cn}), and for a new index
+ * 32-byte keys, 256-byte values (YCSB's keys and records need room) and the project's default lock;
+ * {@code dmtree.timeout} ms (default 30000).
  *
  * <p>Mapping: the YCSB table is ignored (one index). A key is its UTF-8 bytes zero-padded to the
  * key width, so keys keep their string order for scans; a longer key is refused. A record is its
@@ -46,6 +49,9 @@ public final class DmTreeYcsbClient extends DB {
     private static int users;
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
+    /** Widths of an index this binding creates: room for YCSB's keys and a small record. */
+    static final TreeConfig FRESH_INDEX = TreeConfig.defaults().withKeyBytes(32).withValueBytes(TreeConfig.MAX_VALUE_BYTES);
+
     private DmIndex index;
     private int keyBytes;
     private int valueBytes;
@@ -58,8 +64,8 @@ public final class DmTreeYcsbClient extends DB {
             throw new DBException("set -p dmtree.mn=HOST:PORT[,HOST:PORT...] to the memory nodes, memory node 0 first");
         }
         try {
-            keyBytes = Integer.parseInt(p.getProperty("dmtree.keybytes", "32"));
-            valueBytes = Integer.parseInt(p.getProperty("dmtree.valuebytes", String.valueOf(TreeConfig.MAX_VALUE_BYTES)));
+            Integer wantKeys = intProperty(p, "dmtree.keybytes");
+            Integer wantValues = intProperty(p, "dmtree.valuebytes");
             int timeout = Integer.parseInt(p.getProperty("dmtree.timeout", "30000"));
             synchronized (SHARED_LOCK) {
                 if (shared == null) {
@@ -67,15 +73,29 @@ public final class DmTreeYcsbClient extends DB {
                     for (String s : mns.split(",")) {
                         addresses.add(HostPort.parse("dmtree.mn", s.trim()));
                     }
-                    TreeConfig tree = TreeConfig.defaults().withKeyBytes(keyBytes).withValueBytes(valueBytes);
-                    shared = RemoteComputeNode.join(ClusterClient.Options.of(addresses).withTimeoutMillis(timeout), tree,
-                            p.getProperty("dmtree.lock", "cas-spin"), RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 1024);
+                    IndexShape wanted = new IndexShape(wantKeys, wantValues, null, p.getProperty("dmtree.lock"));
+                    shared = RemoteComputeNode.join(ClusterClient.Options.of(addresses).withTimeoutMillis(timeout), wanted,
+                            FRESH_INDEX, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 1024);
                 }
                 users++;
                 index = shared.index();
+                keyBytes = shared.computeNode().treeConfig().keyBytes();
+                valueBytes = shared.computeNode().treeConfig().valueBytes();
             }
         } catch (RuntimeException e) {
             throw new DBException("dmtree: " + e.getMessage(), e);
+        }
+    }
+
+    private static Integer intProperty(Properties p, String name) {
+        String v = p.getProperty(name);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        try {
+            return Integer.valueOf(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, not '" + v + "'");
         }
     }
 

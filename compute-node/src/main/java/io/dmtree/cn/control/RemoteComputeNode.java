@@ -2,6 +2,7 @@ package io.dmtree.cn.control;
 
 import io.dmtree.cn.ComputeNode;
 import io.dmtree.cn.DmIndex;
+import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.lock.LockDesigns;
 
@@ -34,8 +35,22 @@ public final class RemoteComputeNode implements AutoCloseable {
      */
     public static RemoteComputeNode join(ClusterClient.Options options, TreeConfig tree, String lock, int maxComputeNodes,
                                          int threadCapacity) {
+        return join(options, new IndexShape(tree.keyBytes(), tree.valueBytes(), tree.nodeBytes(), lock), tree,
+                maxComputeNodes, threadCapacity);
+    }
+
+    /**
+     * Joins the memory nodes of {@code options} and opens the index they hold, or creates it: the
+     * settings {@code wanted} leaves open are taken from the stored index, or from {@code fresh}
+     * when there is none ({@link IndexShape}).
+     */
+    public static RemoteComputeNode join(ClusterClient.Options options, IndexShape wanted, TreeConfig fresh, int maxComputeNodes,
+                                         int threadCapacity) {
         ClusterClient cluster = ClusterClient.join(options);
         try {
+            IndexShape.Resolved shape = wanted.resolve(IndexSuperblock.stored(cluster.verbs()), fresh);
+            TreeConfig tree = shape.tree();
+            String lock = shape.lock();
             if (cluster.computeNodeId() >= maxComputeNodes) {
                 throw new IllegalStateException("compute node id " + cluster.computeNodeId() + " is beyond the "
                         + maxComputeNodes + " compute nodes the lock design was sized for");

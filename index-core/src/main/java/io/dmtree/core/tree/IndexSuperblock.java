@@ -6,6 +6,7 @@ import io.dmtree.core.memory.Verbs;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
  * The index's home on memory node 0 ({@link RegionLayout}'s superblock): its shape, its lock
@@ -76,16 +77,47 @@ public final class IndexSuperblock {
         }
     }
 
-    private static long check(Verbs verbs, TreeConfig config, String lockDesign, int lockStride) {
+    /** The shape and lock design of an index as stored in its superblock. */
+    public record StoredIndex(int keyBytes, int valueBytes, int nodeBytes, String lockDesign) {
+    }
+
+    /**
+     * The index memory node 0 holds, or empty when none was created yet; waits out a creation in
+     * progress (bounded, as {@link #createOrOpen} does).
+     */
+    public static Optional<StoredIndex> stored(Verbs verbs) {
+        if (verbs.faa(STATE, 0) == RegionLayout.INDEX_ABSENT) {
+            return Optional.empty();
+        }
+        awaitReady(verbs);
+        UnsafeBuffer sb = readSuperblock(verbs);
+        return Optional.of(new StoredIndex(field(sb, RegionLayout.KEY_WIDTH_OFFSET),
+                field(sb, RegionLayout.VALUE_WIDTH_OFFSET), field(sb, RegionLayout.NODE_SIZE_OFFSET), storedLock(sb)));
+    }
+
+    private static UnsafeBuffer readSuperblock(Verbs verbs) {
         UnsafeBuffer sb = new UnsafeBuffer(new byte[RegionLayout.SUPERBLOCK_BYTES]);
         verbs.read(BASE, sb, 0, RegionLayout.SUPERBLOCK_BYTES);
-        int keyBytes = sb.getInt(RegionLayout.KEY_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
-        int valueBytes = sb.getInt(RegionLayout.VALUE_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
-        int nodeBytes = sb.getInt(RegionLayout.NODE_SIZE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
-        int stride = sb.getInt(RegionLayout.LOCK_STRIDE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET);
+        return sb;
+    }
+
+    private static int field(UnsafeBuffer sb, int regionOffset) {
+        return sb.getInt(regionOffset - RegionLayout.SUPERBLOCK_OFFSET);
+    }
+
+    private static String storedLock(UnsafeBuffer sb) {
         byte[] name = new byte[RegionLayout.LOCK_DESIGN_BYTES];
         sb.getBytes(RegionLayout.LOCK_DESIGN_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, name);
-        String storedLock = new String(name, StandardCharsets.US_ASCII).replace("\0", "");
+        return new String(name, StandardCharsets.US_ASCII).replace("\0", "");
+    }
+
+    private static long check(Verbs verbs, TreeConfig config, String lockDesign, int lockStride) {
+        UnsafeBuffer sb = readSuperblock(verbs);
+        int keyBytes = field(sb, RegionLayout.KEY_WIDTH_OFFSET);
+        int valueBytes = field(sb, RegionLayout.VALUE_WIDTH_OFFSET);
+        int nodeBytes = field(sb, RegionLayout.NODE_SIZE_OFFSET);
+        int stride = field(sb, RegionLayout.LOCK_STRIDE_OFFSET);
+        String storedLock = storedLock(sb);
         if (keyBytes != config.keyBytes() || valueBytes != config.valueBytes() || nodeBytes != config.nodeBytes()
                 || stride != lockStride || !storedLock.equals(lockDesign)) {
             throw new IllegalArgumentException("the index on memory node 0 has " + keyBytes + "-byte keys, " + valueBytes

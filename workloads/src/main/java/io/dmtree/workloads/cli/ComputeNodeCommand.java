@@ -6,6 +6,7 @@ import io.dmtree.cn.ClusterConfig;
 import io.dmtree.cn.control.BarrierRelease;
 import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.ControlException;
+import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.tree.TreeConfig;
@@ -30,6 +31,7 @@ import io.dmtree.workloads.ycsb.SystemResult;
 import io.dmtree.workloads.ycsb.ValueSource;
 import io.dmtree.workloads.ycsb.YcsbReport;
 import io.dmtree.workloads.ycsb.YcsbSettings;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -99,8 +101,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     @Mixin
     WorkloadOptions.WidthOptions widths = new WorkloadOptions.WidthOptions();
 
-    @Option(names = "--lock", paramLabel = "NAME", description = "lock design (default: ${DEFAULT-VALUE})")
-    String lock = LockDesigns.defaultName();
+    @Option(names = "--lock", paramLabel = "NAME",
+            description = "lock design (default: the one of the index the cluster holds, else the project default)")
+    String lock;
 
     @Option(names = "--load", defaultValue = "split", paramLabel = "HOW",
             description = "load phase: split (each compute node loads its share), one (the first compute node loads all),"
@@ -182,26 +185,45 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         return o;
     }
 
-    private String checkedLock() {
-        String name = lock == null ? "" : lock.trim();
-        if (!LockDesigns.names().contains(name)) {
+    /**
+     * What this compute node asks of the index: the widths and lock design given on the command
+     * line; those not given are taken from the index the cluster holds, or are the defaults.
+     */
+    private IndexShape wantedShape() {
+        if (lock != null && !LockDesigns.names().contains(lock.trim())) {
             throw OptionChecks.usage(spec, "unknown lock design '" + lock + "'; known: " + String.join(", ", LockDesigns.names()));
         }
-        return name;
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        Integer k = given.hasMatchedOption("--key-size") ? widths.keySize : null;
+        Integer v = given.hasMatchedOption("--value-size") ? widths.valueSize : null;
+        if (k != null) {
+            OptionChecks.inRange(spec, "--key-size", k, 1, TreeConfig.MAX_KEY_BYTES);
+        }
+        if (v != null) {
+            OptionChecks.inRange(spec, "--value-size", v, 1, TreeConfig.MAX_VALUE_BYTES);
+        }
+        return new IndexShape(k, v, null, lock == null ? null : lock.trim());
     }
 
     @Override
     public Integer call() throws Exception {
         List<InetSocketAddress> mns = addresses();
         ClusterClient.Options cluster = clusterOptions(mns);
-        String lockName = checkedLock();
-        return serve ? serve(cluster, lockName) : runWorkload(cluster, mns.size(), lockName);
+        IndexShape wanted = wantedShape();
+        return serve ? serve(cluster, wanted) : runWorkload(cluster, mns.size(), wanted);
     }
 
-    /** Joins, and closes the compute node (leaving the cluster) on SIGTERM or SIGINT too. */
-    private RemoteComputeNode join(ClusterClient.Options cluster, TreeConfig tree, String lockName, int threads) {
-        RemoteComputeNode node = RemoteComputeNode.join(cluster, tree, lockName, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES,
-                Math.max(ClusterConfig.defaults().threadsPerComputeNode(), threads + 1));
+    /**
+     * Joins, and closes the compute node (leaving the cluster) on SIGTERM or SIGINT too. The
+     * widths the index has (given, the cluster's or the defaults) are written back to the
+     * width options, so the workload uses them.
+     */
+    private RemoteComputeNode join(ClusterClient.Options cluster, IndexShape wanted, int threads) {
+        RemoteComputeNode node = RemoteComputeNode.join(cluster, wanted, TreeConfig.defaults(),
+                RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, Math.max(ClusterConfig.defaults().threadsPerComputeNode(), threads + 1));
+        TreeConfig tree = node.computeNode().treeConfig();
+        widths.keySize = tree.keyBytes();
+        widths.valueSize = tree.valueBytes();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             close(node);
             stopped.countDown();
@@ -215,12 +237,10 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         }
     }
 
-    private int serve(ClusterClient.Options cluster, String lockName) throws Exception {
-        OptionChecks.inRange(spec, "--key-size", widths.keySize, 1, TreeConfig.MAX_KEY_BYTES);
-        OptionChecks.inRange(spec, "--value-size", widths.valueSize, 1, TreeConfig.MAX_VALUE_BYTES);
-        TreeConfig tree = TreeConfig.defaults().withKeyBytes(widths.keySize).withValueBytes(widths.valueSize);
+    private int serve(ClusterClient.Options cluster, IndexShape wanted) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        RemoteComputeNode node = join(cluster, tree, lockName, 1);
+        RemoteComputeNode node = join(cluster, wanted, 1);
+        String lockName = node.computeNode().lockDesign().name();
         try {
             out.println("cn " + node.id() + " serving: " + node.cluster().transport() + " carrier, "
                     + node.cluster().regions().size() + " memory node(s), " + widths.keySize + "-byte keys, "
@@ -237,7 +257,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int runWorkload(ClusterClient.Options cluster, int memoryNodeCount, String lockName) throws Exception {
+    private int runWorkload(ClusterClient.Options cluster, int memoryNodeCount, IndexShape wanted) throws Exception {
         OptionChecks.inRange(spec, "--cns", computeNodes, 1, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES);
         OptionChecks.inRange(spec, "--wait", waitSeconds, 1, 7 * 24 * 3600);
         if (!List.of("split", "one", "none").contains(load)) {
@@ -246,19 +266,20 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         if (runName.isBlank() || runName.getBytes(StandardCharsets.UTF_8).length > ControlFrame.MAX_BARRIER_NAME_BYTES - 8) {
             throw OptionChecks.usage(spec, "--run must be 1.." + (ControlFrame.MAX_BARRIER_NAME_BYTES - 8) + " bytes: " + runName);
         }
-        YcsbSettings settings = options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(lockName), List.of(), 1);
-        OperationStream stream = WorkloadOptions.stream(spec, settings);
-        KeySpace keys = new KeySpace(settings.keyBytes(), settings.seed());
-        ValueSource values = new ValueSource(settings.valueBytes(), settings.seed());
-        KvShape shape = new KvShape(settings.keyBytes(), settings.valueBytes(), settings.records() + stream.inserts(),
-                settings.threads());
-        TreeConfig tree = TreeConfig.defaults().withKeyBytes(settings.keyBytes()).withValueBytes(settings.valueBytes());
+        options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(LockDesigns.defaultName()), List.of(), 1);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
 
-        RemoteComputeNode node = join(cluster, tree, lockName, settings.threads());
+        RemoteComputeNode node = join(cluster, wanted, options.threads);
         Contestant contestant = null;
         try {
+            String lockName = node.computeNode().lockDesign().name();
+            YcsbSettings settings = options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(lockName), List.of(), 1);
+            OperationStream stream = WorkloadOptions.stream(spec, settings);
+            KeySpace keys = new KeySpace(settings.keyBytes(), settings.seed());
+            ValueSource values = new ValueSource(settings.valueBytes(), settings.seed());
+            KvShape shape = new KvShape(settings.keyBytes(), settings.valueBytes(), settings.records() + stream.inserts(),
+                    settings.threads());
             int me = node.id();
             String fingerprint = fingerprint(settings);
             note(err, "cn " + me + ": waiting for " + computeNodes + " compute node(s) at '" + runName + "/start'");
