@@ -3,7 +3,6 @@ package io.dmtree.cn.carrier.rdma;
 import io.dmtree.cn.carrier.CarrierClient;
 import io.dmtree.cn.carrier.CarrierLink;
 import io.dmtree.cn.carrier.ConnectContext;
-import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.mn.carrier.rdma.RdmaSupport;
 
 /**
@@ -30,39 +29,7 @@ public final class RdmaCarrierClient implements CarrierClient {
             throw new IllegalStateException(missing);
         }
         RdmaVerbs verbs = RdmaVerbs.connect(c.regions(), c.timeoutMillis());
-        RdmaMessaging messaging;
-        try {
-            messaging = RdmaMessaging.start(c.computeNode(), c.messagingListen(), c.directory(), c.timeoutMillis());
-        } catch (RuntimeException e) {
-            verbs.close();
-            throw e;
-        }
-        return new CarrierLink() {
-            @Override
-            public RdmaVerbs verbs() {
-                return verbs;
-            }
-
-            @Override
-            public CnMessaging messaging() {
-                return messaging;
-            }
-
-            @Override
-            public String endpoint() {
-                return messaging.endpoint();
-            }
-
-            @Override
-            public void memoryNodeLost(int mn, String reason) {
-                verbs.memoryNodeLost(mn, reason);
-            }
-
-            @Override
-            public void close() {
-                messaging.close();
-                verbs.close();
-            }
-        };
+        return CarrierLink.open(verbs, () -> RdmaMessaging.start(c.computeNode(), c.messagingListen(), c.directory(),
+                c.timeoutMillis()), RdmaMessaging::endpoint, verbs::memoryNodeLost);
     }
 }

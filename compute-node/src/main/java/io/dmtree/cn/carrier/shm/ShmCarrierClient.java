@@ -3,7 +3,6 @@ package io.dmtree.cn.carrier.shm;
 import io.dmtree.cn.carrier.CarrierClient;
 import io.dmtree.cn.carrier.CarrierLink;
 import io.dmtree.cn.carrier.ConnectContext;
-import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.wire.RegionDescription;
 import io.dmtree.mn.carrier.shm.SharedRegionFile;
 
@@ -35,40 +34,7 @@ public final class ShmCarrierClient implements CarrierClient {
         }
         int shift = c.options().getInt(SEGMENT_SHIFT, SharedRegionFile.DEFAULT_SEGMENT_SHIFT, 12, 30);
         ShmVerbs verbs = ShmVerbs.map(files, sizes, shift);
-        ShmMessaging messaging;
-        try {
-            messaging = ShmMessaging.create(c.computeNode(), files.get(0).getParent(), ShmMessaging.DEFAULT_CAPACITY,
-                    c.directory(), c.timeoutMillis());
-        } catch (RuntimeException e) {
-            verbs.close();
-            throw e;
-        }
-        return new CarrierLink() {
-            @Override
-            public ShmVerbs verbs() {
-                return verbs;
-            }
-
-            @Override
-            public CnMessaging messaging() {
-                return messaging;
-            }
-
-            @Override
-            public String endpoint() {
-                return messaging.endpoint();
-            }
-
-            @Override
-            public void memoryNodeLost(int mn, String reason) {
-                verbs.memoryNodeLost(mn, reason);
-            }
-
-            @Override
-            public void close() {
-                messaging.close();
-                verbs.close();
-            }
-        };
+        return CarrierLink.open(verbs, () -> ShmMessaging.create(c.computeNode(), files.get(0).getParent(), ShmMessaging.DEFAULT_CAPACITY,
+                c.directory(), c.timeoutMillis()), ShmMessaging::endpoint, verbs::memoryNodeLost);
     }
 }

@@ -4,7 +4,6 @@ import io.dmtree.cn.carrier.CarrierClient;
 import io.dmtree.cn.carrier.CarrierLink;
 import io.dmtree.cn.carrier.ConnectContext;
 import io.dmtree.core.carrier.CarrierOptions;
-import io.dmtree.core.messaging.CnMessaging;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -39,35 +38,7 @@ public final class TcpCarrierClient implements CarrierClient {
             addresses.add(new InetSocketAddress(c.dataHost(i), c.regions().get(i).port()));
         }
         TcpVerbs verbs = TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()));
-        TcpMessaging messaging;
-        try {
-            messaging = TcpMessaging.start(c.computeNode(), c.messagingListen(), c.messagingAdvertise(), c.directory(),
-                    c.timeoutMillis());
-        } catch (RuntimeException e) {
-            verbs.close();
-            throw e;
-        }
-        return new CarrierLink() {
-            @Override
-            public TcpVerbs verbs() {
-                return verbs;
-            }
-
-            @Override
-            public CnMessaging messaging() {
-                return messaging;
-            }
-
-            @Override
-            public String endpoint() {
-                return messaging.endpoint();
-            }
-
-            @Override
-            public void close() {
-                messaging.close();
-                verbs.close();
-            }
-        };
+        return CarrierLink.open(verbs, () -> TcpMessaging.start(c.computeNode(), c.messagingListen(),
+                c.messagingAdvertise(), c.directory(), c.timeoutMillis()), TcpMessaging::endpoint, CarrierLink.LossHandler.NONE);
     }
 }

@@ -1,12 +1,11 @@
 package io.dmtree.mn.carrier.local;
 
-import io.dmtree.mn.OffHeapRegion;
 import io.dmtree.mn.carrier.CarrierServer;
-import io.dmtree.mn.carrier.DataEndpoint;
+import io.dmtree.mn.carrier.OffHeapServedRegion;
 import io.dmtree.mn.carrier.ServeContext;
 import io.dmtree.mn.carrier.ServedRegion;
 
-import java.net.InetSocketAddress;
+import java.util.List;
 
 /**
  * The server half of the {@code local} carrier: the region is this process's off-heap memory and
@@ -23,22 +22,6 @@ public final class LocalCarrierServer implements CarrierServer {
 
     @Override
     public ServedRegion open(ServeContext context) {
-        OffHeapRegion region = new OffHeapRegion(context.regionBytes());
-        return new ServedRegion() {
-            @Override
-            public OffHeapRegion region() {
-                return region;
-            }
-
-            @Override
-            public DataEndpoint start(InetSocketAddress bound, String advertisedHost) {
-                return DataEndpoint.at(advertisedHost, bound.getPort());
-            }
-
-            @Override
-            public void close() {
-                region.close();
-            }
-        };
+        return new OffHeapServedRegion(context.regionBytes(), region -> List.of());
     }
 }

@@ -1,13 +1,10 @@
 package io.dmtree.mn.carrier.tcp;
 
-import io.dmtree.core.wire.FrameService;
-import io.dmtree.mn.OffHeapRegion;
 import io.dmtree.mn.carrier.CarrierServer;
-import io.dmtree.mn.carrier.DataEndpoint;
+import io.dmtree.mn.carrier.OffHeapServedRegion;
 import io.dmtree.mn.carrier.ServeContext;
 import io.dmtree.mn.carrier.ServedRegion;
 
-import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
@@ -25,28 +22,6 @@ public final class TcpCarrierServer implements CarrierServer {
 
     @Override
     public ServedRegion open(ServeContext context) {
-        OffHeapRegion region = new OffHeapRegion(context.regionBytes());
-        VerbService verbs = new VerbService(region, context.maxFrameBytes());
-        return new ServedRegion() {
-            @Override
-            public OffHeapRegion region() {
-                return region;
-            }
-
-            @Override
-            public List<FrameService> frameServices() {
-                return List.of(verbs);
-            }
-
-            @Override
-            public DataEndpoint start(InetSocketAddress bound, String advertisedHost) {
-                return DataEndpoint.at(advertisedHost, bound.getPort());
-            }
-
-            @Override
-            public void close() {
-                region.close();
-            }
-        };
+        return new OffHeapServedRegion(context.regionBytes(), region -> List.of(new VerbService(region, context.maxFrameBytes())));
     }
 }
