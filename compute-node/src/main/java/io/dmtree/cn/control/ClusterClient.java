@@ -193,8 +193,8 @@ public final class ClusterClient implements AutoCloseable {
             try {
                 link = carrier.connect(context);
             } catch (RuntimeException e) {
-                throw new ControlException("compute node " + cn + " cannot connect the " + t + " carrier within "
-                        + o.timeoutMillis() + " ms (" + endpoints(context) + "): " + e.getMessage(), e);
+                throw new ControlException("compute node " + cn + " cannot connect the " + t + " carrier: " + e.getMessage()
+                        + " [" + endpoints(context) + "; timeout " + o.timeoutMillis() + " ms]", e);
             }
             control.get(0).registerEndpoint(link.endpoint());
             long root = control.get(0).rootHome();
@@ -237,8 +237,8 @@ public final class ClusterClient implements AutoCloseable {
                 b.append(c.dataHost(i));
             }
         }
-        b.append("; each memory node's --advertise must name a host this compute node can reach; messaging listens on ")
-                .append(HostPort.format(c.messagingListen())).append(" advertised as ").append(c.messagingAdvertise());
+        b.append(" (a memory node's --advertise names the host compute nodes reach it by); this compute node's messaging"
+                + " binds ").append(HostPort.format(c.messagingListen())).append(" and advertises ").append(c.messagingAdvertise());
         return b.toString();
     }
 

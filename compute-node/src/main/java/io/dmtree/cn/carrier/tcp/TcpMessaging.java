@@ -117,8 +117,10 @@ public final class TcpMessaging implements CnMessaging {
      */
     private void probeAdvertised() {
         String endpoint = HostPort.format(InetSocketAddress.createUnresolved(advertise, server.address().getPort()));
-        String fix = "; pass --advertise with an address of this host that the other compute nodes can reach (bound to "
-                + HostPort.format(server.address()) + ")";
+        InetSocketAddress bound = server.address();
+        String fix = "; pass --advertise with an address of this host that the other compute nodes can reach (the endpoint is"
+                + " bound to " + (bound.getAddress() != null && bound.getAddress().isAnyLocalAddress()
+                ? "every interface, port " + bound.getPort() : HostPort.format(bound)) + ")";
         InetSocketAddress target = new InetSocketAddress(advertise, server.address().getPort());
         if (target.isUnresolved()) {
             throw new IllegalStateException("compute node " + self + " advertises its messaging endpoint as " + endpoint
