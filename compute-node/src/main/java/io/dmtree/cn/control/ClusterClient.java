@@ -7,12 +7,17 @@ import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.carrier.CarrierRegistry;
 import io.dmtree.core.memory.ChunkSource;
 import io.dmtree.core.memory.CountingVerbs;
+import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
+import io.dmtree.core.messaging.ModelledLatencyMessaging;
 import io.dmtree.core.wire.ControlFrame;
+import io.dmtree.core.wire.HostPort;
 import io.dmtree.core.wire.RegionDescription;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +32,16 @@ import java.util.Optional;
  * {@link CnMessaging} endpoint (registered in memory node 0's directory), the root pointer's
  * address, and barriers. It watches every memory node; when one stops, the carrier is told and its
  * verbs fail with a message saying so. {@link #close()} leaves the cluster.
+ *
+ * <p>Across hosts: memory nodes advertise the host of their data endpoints in their region
+ * descriptions, and this compute node advertises the host of its messaging endpoint in memory
+ * node 0's directory (see {@link Options}). The carrier's messaging checks at join that its
+ * advertised endpoint reaches it; a failure to reach a memory node's data endpoint fails the join
+ * naming the endpoints as advertised. Every such check is bounded by the timeout.
+ *
+ * <p>With a modelled round-trip time ({@link Options#modelledRttNanos()}), every verb round trip
+ * is delayed by it ({@link ModelledLatencyVerbs}) and every message to another compute node by half
+ * of it ({@link ModelledLatencyMessaging}): figures taken so are modelled.
  */
 public final class ClusterClient implements AutoCloseable {
     private final int computeNode;
@@ -35,9 +50,11 @@ public final class ClusterClient implements AutoCloseable {
     private final ControlClient directoryConnection;
     private final List<RegionDescription> regions;
     private final CarrierLink link;
+    private final CnMessaging messaging;
     private final CountingVerbs verbs;
     private final ChunkSource chunks;
     private final long rootPointer;
+    private final long modelledRttNanos;
 
     /**
      * Options of a compute node joining memory-node processes.
@@ -51,9 +68,12 @@ public final class ClusterClient implements AutoCloseable {
      *                           a wildcard listen address the local address by which this host reaches
      *                           memory node 0
      * @param carrierOptions     options of the carrier ({@code tcp.connections=2}, ...)
+     * @param modelledRttNanos   0, or a modelled network round-trip time added to every verb round trip
+     *                           (and half of it to every message to another compute node)
      */
     public record Options(List<InetSocketAddress> memoryNodes, int computeNodeId, int timeoutMillis,
-                          InetSocketAddress messagingListen, String messagingAdvertise, CarrierOptions carrierOptions) {
+                          InetSocketAddress messagingListen, String messagingAdvertise, CarrierOptions carrierOptions,
+                          long modelledRttNanos) {
         public Options {
             memoryNodes = List.copyOf(memoryNodes);
             if (memoryNodes.isEmpty()) {
@@ -64,40 +84,64 @@ public final class ClusterClient implements AutoCloseable {
             }
             carrierOptions = carrierOptions == null ? CarrierOptions.NONE : carrierOptions;
             messagingListen = messagingListen == null ? new InetSocketAddress("0.0.0.0", 0) : messagingListen;
+            if (messagingListen.isUnresolved()) {
+                throw new IllegalArgumentException("the messaging listen host " + messagingListen.getHostString()
+                        + " does not resolve");
+            }
+            messagingAdvertise = messagingAdvertise == null || messagingAdvertise.isBlank() ? null : messagingAdvertise.trim();
+            if (modelledRttNanos < 0) {
+                throw new IllegalArgumentException("modelled round-trip time must not be negative: " + modelledRttNanos);
+            }
         }
 
         public static Options of(List<InetSocketAddress> memoryNodes) {
-            return new Options(memoryNodes, ControlFrame.ANY_COMPUTE_NODE, 30_000, null, null, CarrierOptions.NONE);
+            return new Options(memoryNodes, ControlFrame.ANY_COMPUTE_NODE, 30_000, null, null, CarrierOptions.NONE, 0);
         }
 
         public Options withTimeoutMillis(int ms) {
-            return new Options(memoryNodes, computeNodeId, ms, messagingListen, messagingAdvertise, carrierOptions);
+            return new Options(memoryNodes, computeNodeId, ms, messagingListen, messagingAdvertise, carrierOptions,
+                    modelledRttNanos);
         }
 
         public Options withComputeNodeId(int id) {
-            return new Options(memoryNodes, id, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions);
+            return new Options(memoryNodes, id, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
+                    modelledRttNanos);
         }
 
         public Options withMessaging(InetSocketAddress listen, String advertise) {
-            return new Options(memoryNodes, computeNodeId, timeoutMillis, listen, advertise, carrierOptions);
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, listen, advertise, carrierOptions, modelledRttNanos);
         }
 
         public Options withCarrierOptions(CarrierOptions o) {
-            return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, o);
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, o,
+                    modelledRttNanos);
+        }
+
+        /** Every verb round trip takes {@code micros} longer, every message half of it (modelled). */
+        public Options withModelledRttMicros(long micros) {
+            if (micros < 0 || micros > 10_000_000) {
+                throw new IllegalArgumentException("modelled round-trip time must be in [0, 10 s]: " + micros + " us");
+            }
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
+                    micros * 1000);
         }
     }
 
     private ClusterClient(int computeNode, String transport, List<ControlClient> control, ControlClient directoryConnection,
-                          List<RegionDescription> regions, CarrierLink link, long rootPointer) {
+                          List<RegionDescription> regions, CarrierLink link, long rootPointer, long modelledRttNanos) {
         this.computeNode = computeNode;
         this.transport = transport;
         this.control = control;
         this.directoryConnection = directoryConnection;
         this.regions = regions;
         this.link = link;
-        this.verbs = CountingVerbs.over(link.verbs());
+        this.verbs = CountingVerbs.over(modelledRttNanos > 0 ? new ModelledLatencyVerbs(link.verbs(), modelledRttNanos)
+                : link.verbs());
+        this.messaging = modelledRttNanos > 0 ? new ModelledLatencyMessaging(link.messaging(), modelledRttNanos / 2)
+                : link.messaging();
         this.chunks = new RemoteChunkSource(control, regions);
         this.rootPointer = rootPointer;
+        this.modelledRttNanos = modelledRttNanos;
     }
 
     /** Joins the cluster; every failure names the memory node and what to do. */
@@ -105,6 +149,7 @@ public final class ClusterClient implements AutoCloseable {
         List<ControlClient> control = new ArrayList<>();
         ControlClient directory = null;
         CarrierLink link = null;
+        ClusterClient joined = null;
         try {
             for (int i = 0; i < o.memoryNodes().size(); i++) {
                 ControlClient c = ControlClient.connect(o.memoryNodes().get(i), o.timeoutMillis());
@@ -143,17 +188,27 @@ public final class ClusterClient implements AutoCloseable {
             directory = ControlClient.connect(o.memoryNodes().get(0), o.timeoutMillis());
             ControlClient dir = directory;
             io.dmtree.cn.messaging.PeerDirectory peers = (peer, wait) -> lookup(dir, peer, wait);
-            link = carrier.connect(new ConnectContext(cn, regions, o.memoryNodes(), peers, o.messagingListen(),
-                    advertisedHost(o, control.get(0)), o.timeoutMillis(), o.carrierOptions()));
+            ConnectContext context = new ConnectContext(cn, regions, o.memoryNodes(), peers, o.messagingListen(),
+                    advertisedHost(o, control.get(0)), o.timeoutMillis(), o.carrierOptions());
+            try {
+                link = carrier.connect(context);
+            } catch (RuntimeException e) {
+                throw new ControlException("compute node " + cn + " cannot connect the " + t + " carrier: " + e.getMessage()
+                        + " [" + endpoints(context) + "; timeout " + o.timeoutMillis() + " ms]", e);
+            }
             control.get(0).registerEndpoint(link.endpoint());
             long root = control.get(0).rootHome();
-            ClusterClient client = new ClusterClient(cn, t, control, directory, regions, link, root);
+            ClusterClient client = new ClusterClient(cn, t, control, directory, regions, link, root, o.modelledRttNanos());
+            joined = client;
             for (ControlClient c : control) {
                 int mn = c.memoryNodeId();
                 c.watch(reason -> client.memoryNodeLost(mn, reason));
             }
             return client;
         } catch (RuntimeException e) {
+            if (joined != null) {
+                joined.messaging.close();
+            }
             if (link != null) {
                 link.close();
             }
@@ -166,13 +221,48 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     /**
+     * The endpoints a carrier connects through, as advertised, for error messages: each memory
+     * node's data endpoint (from its region description) and this compute node's messaging.
+     */
+    private static String endpoints(ConnectContext c) {
+        StringBuilder b = new StringBuilder("data endpoints as the memory nodes advertise them: ");
+        for (int i = 0; i < c.regions().size(); i++) {
+            RegionDescription d = c.regions().get(i);
+            b.append(i == 0 ? "" : ", ").append("memory node ").append(d.memoryNode()).append(" at ");
+            if (!d.shmPath().isEmpty()) {
+                b.append(d.shmPath());
+            } else if (d.port() > 0) {
+                b.append(HostPort.format(InetSocketAddress.createUnresolved(c.dataHost(i), d.port())));
+            } else {
+                b.append(c.dataHost(i));
+            }
+        }
+        b.append(" (a memory node's --advertise names the host compute nodes reach it by); this compute node's messaging"
+                + " binds ").append(HostPort.format(c.messagingListen())).append(" and advertises ").append(c.messagingAdvertise());
+        return b.toString();
+    }
+
+    /**
      * The host other compute nodes reach this one's messaging endpoint by: as given; else the
      * listen host when it is a specific address; else the local address of this host's
-     * connection to memory node 0, which every member of the cluster can reach.
+     * connection to memory node 0, which every member of the cluster can reach. A host given that
+     * does not resolve, or is a wildcard, is refused here, naming it.
      */
     private static String advertisedHost(Options o, ControlClient memoryNode0) {
-        if (o.messagingAdvertise() != null && !o.messagingAdvertise().isBlank()) {
-            return o.messagingAdvertise();
+        if (o.messagingAdvertise() != null) {
+            String host = o.messagingAdvertise();
+            InetAddress a;
+            try {
+                a = InetAddress.getByName(host);
+            } catch (UnknownHostException e) {
+                throw new ControlException("the advertised messaging host " + host + " does not resolve; --advertise names"
+                        + " an address of this host that the other compute nodes can reach");
+            }
+            if (a.isAnyLocalAddress()) {
+                throw new ControlException("the advertised messaging host " + host + " is a wildcard address no other compute"
+                        + " node can connect to; --advertise names an address of this host that they can reach");
+            }
+            return host;
         }
         InetSocketAddress listen = o.messagingListen();
         if (listen.getAddress() != null && !listen.getAddress().isAnyLocalAddress()) {
@@ -204,7 +294,12 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     public CnMessaging messaging() {
-        return link.messaging();
+        return messaging;
+    }
+
+    /** The modelled round-trip time added to every verb round trip, or 0 (measured as is). */
+    public long modelledRttNanos() {
+        return modelledRttNanos;
     }
 
     public ChunkSource chunkSource() {
@@ -237,7 +332,7 @@ public final class ClusterClient implements AutoCloseable {
     /** Leaves every memory node and closes the carrier. */
     @Override
     public void close() {
-        link.messaging().close();
+        messaging.close();
         for (ControlClient c : control) {
             try {
                 c.leave();

@@ -1,16 +1,13 @@
 package io.dmtree.cn.e2e;
 
 import io.dmtree.cn.DmIndex;
+import io.dmtree.cn.LockedCounter;
 import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.RemoteComputeNode;
-import io.dmtree.core.lock.LockMode;
-import io.dmtree.core.lock.LockTable;
 import io.dmtree.core.memory.RemoteAccessException;
-import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.core.wire.HostPort;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -112,28 +109,24 @@ public final class EndToEndComputeNode {
         DmIndex index = cn.index();
         int me = cn.id();
         // every node offers a counter word; the leader's (lowest id at the start barrier) is used
-        long counter = cn.cluster().chunkSource().allocateChunk(0);
+        long counter = LockedCounter.allocateWord(cn.cluster().chunkSource(), 0);
         Map<Integer, byte[]> start = cn.cluster().barrier("start", parties, 60_000, ByteBuffer.allocate(8).putLong(counter).array());
         int leader = start.keySet().stream().min(Integer::compare).orElseThrow();
         counter = ByteBuffer.wrap(start.get(leader)).getLong();
         System.out.println("E2E STARTED cn=" + me);
         System.out.flush();
-        LockTable locks = new LockTable(cn.cluster().chunkSource().lockTableOffset(), cn.cluster().chunkSource().lockTableBytes(),
-                cn.computeNode().lockDesign().lockBytes());
-        long lock = locks.lockAt(0, 3);
+        LockedCounter lockedCounter = new LockedCounter(cn.computeNode(), cn.cluster().chunkSource(), counter);
 
         Map<Long, Long> lastShared = new ConcurrentHashMap<>();
         Map<Long, Long> own = new ConcurrentHashMap<>();
         String[] failure = new String[1];
         Thread[] threads = new Thread[2];
-        long counterWord = counter;
         for (int t = 0; t < threads.length; t++) {
             int thread = t;
             threads[t] = new Thread(() -> {
                 try {
                     Random rnd = new Random(seed * 31 + me * 7 + thread);
-                    UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
-                    VerbBatch batch = new VerbBatch();
+                    LockedCounter.Incrementer incrementer = lockedCounter.incrementer();
                     int done = 0;
                     for (int i = 0; i < ops; i++) {
                         int r = rnd.nextInt(100);
@@ -170,22 +163,12 @@ public final class EndToEndComputeNode {
                             }
                         }
                         if (done < increments && i % Math.max(1, ops / Math.max(1, increments)) == 0) {
-                            cn.computeNode().lockClient().acquire(lock, LockMode.EXCLUSIVE);
-                            cn.cluster().verbs().read(counterWord, word, 0, 8);
-                            word.putLong(0, word.getLong(0) + 1);
-                            batch.clear();
-                            batch.write(counterWord, word, 0, 8);
-                            cn.computeNode().lockClient().release(lock, LockMode.EXCLUSIVE, batch);
+                            incrementer.increment();
                             done++;
                         }
                     }
                     while (done < increments) {
-                        cn.computeNode().lockClient().acquire(lock, LockMode.EXCLUSIVE);
-                        cn.cluster().verbs().read(counterWord, word, 0, 8);
-                        word.putLong(0, word.getLong(0) + 1);
-                        batch.clear();
-                        batch.write(counterWord, word, 0, 8);
-                        cn.computeNode().lockClient().release(lock, LockMode.EXCLUSIVE, batch);
+                        incrementer.increment();
                         done++;
                     }
                 } catch (Throwable e) {
@@ -236,13 +219,12 @@ public final class EndToEndComputeNode {
             if (!report.ok()) {
                 problem = "tree checker: " + report;
             }
-            UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
-            cn.cluster().verbs().read(counter, word, 0, 8);
+            long value = lockedCounter.read();
             long expected = (long) parties * 2 * increments;
-            if (word.getLong(0) != expected) {
-                problem = "lock-protected counter is " + word.getLong(0) + ", expected " + expected;
+            if (value != expected) {
+                problem = "lock-protected counter is " + value + ", expected " + expected;
             }
-            System.out.println("E2E counter=" + word.getLong(0) + " keys=" + report.keys() + " height=" + report.height());
+            System.out.println("E2E counter=" + value + " keys=" + report.keys() + " height=" + report.height());
         }
         // nobody leaves (and frees its id) before everyone checked
         cn.cluster().barrier("checked", parties, 120_000, new byte[0]);

@@ -16,6 +16,7 @@ import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.lock.LockDesigns;
 import io.dmtree.workloads.cn.IndexShell;
+import io.dmtree.workloads.cn.LockedCounterRound;
 import io.dmtree.workloads.cn.RemoteDmtreeSystem;
 import io.dmtree.workloads.cn.RunAggregate;
 import io.dmtree.workloads.cn.ShareReport;
@@ -136,6 +137,16 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             description = "a carrier setting, repeatable (e.g. tcp.connections=2)")
     List<String> carrierOptions = new ArrayList<>();
 
+    @Option(names = "--modelled-rtt-us", defaultValue = "0", paramLabel = "US",
+            description = "model a network: every verb round trip takes US microseconds longer and every message to another"
+                    + " compute node US/2 longer (figures are labelled modelled; 0: measured as is)")
+    long modelledRttMicros;
+
+    @Option(names = "--locked-counter", defaultValue = "0", paramLabel = "N",
+            description = "after the run, every thread of every compute node increments one shared counter N times under"
+                    + " the run's lock design, and the reporting compute node checks it is exact (0: no check)")
+    int lockedCounter;
+
     @Option(names = "--timeout", defaultValue = "30000", paramLabel = "MS",
             description = "control calls, connections and verbs give up after this")
     int timeoutMillis;
@@ -171,7 +182,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
 
     private ClusterClient.Options clusterOptions(List<InetSocketAddress> mns) {
         OptionChecks.inRange(spec, "--timeout", timeoutMillis, 100, ControlFrame.MAX_WAIT_MILLIS);
-        ClusterClient.Options o = ClusterClient.Options.of(mns).withTimeoutMillis(timeoutMillis);
+        OptionChecks.inRange(spec, "--modelled-rtt-us", modelledRttMicros, 0, 10_000_000);
+        ClusterClient.Options o = ClusterClient.Options.of(mns).withTimeoutMillis(timeoutMillis)
+                .withModelledRttMicros(modelledRttMicros);
         try {
             o = o.withMessaging(HostPort.parse("--listen", listen), advertise)
                     .withCarrierOptions(CarrierOptions.parse(carrierOptions));
@@ -260,6 +273,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     private int runWorkload(ClusterClient.Options cluster, int memoryNodeCount, IndexShape wanted) throws Exception {
         OptionChecks.inRange(spec, "--cns", computeNodes, 1, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES);
         OptionChecks.inRange(spec, "--wait", waitSeconds, 1, 7 * 24 * 3600);
+        OptionChecks.inRange(spec, "--locked-counter", lockedCounter, 0, 100_000_000);
         if (!List.of("split", "one", "none").contains(load)) {
             throw OptionChecks.usage(spec, "--load must be split, one or none: " + load);
         }
@@ -316,19 +330,37 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             System.gc();
             note(err, "cn " + me + ": running " + share.operations(stream.size()) + " of " + stream.size()
                     + " operations on " + settings.threads() + " threads");
+            long messagesBefore = node.cluster().messaging().messagesSent();
             contestant.beforeRun();
             try (PhaseProgress progress = PhaseProgress.start("run " + settings.workload() + " cn " + me,
                     share.operations(stream.size()))) {
                 contestant.runSlice(stream, 0, stream.size(), shape, keys, values, progress::stepTo);
             }
             SystemResult mine = contestant.result(stream);
+            long runMessages = node.cluster().messaging().messagesSent() - messagesBefore;
+            LockedCounterRound counter = null;
+            if (lockedCounter > 0) {
+                counter = new LockedCounterRound(node, settings.threads(), lockedCounter);
+                counter.share(members, payload -> awaitMembers(node, "counter", members, payload));
+                long made = counter.run(waitSeconds);
+                out.printf(Locale.ROOT, "cn %d: locked counter +%,d (%d threads x %,d under %s); %,d CN messages sent in all%n",
+                        me, made, settings.threads(), lockedCounter, lockName, node.cluster().messaging().messagesSent());
+            }
             BarrierRelease results = awaitMembers(node, "results", members, ShareReport.encode(mine));
-            out.printf(Locale.ROOT, "cn %d: %,d operations in %.3f s, %,.0f ops/s (share %d of %d)%n", me, mine.operations(),
-                    mine.runNanos() / 1e9, mine.throughputOpsPerSec(), rank, computeNodes);
+            out.printf(Locale.ROOT, "cn %d: %,d operations in %.3f s, %,.0f ops/s (share %d of %d), %,d CN messages in the run"
+                    + " phase%s%n", me, mine.operations(), mine.runNanos() / 1e9, mine.throughputOpsPerSec(), rank, computeNodes,
+                    runMessages, modelledLabel());
             int reporter = results.arrivals().keySet().stream().min(Integer::compare).orElse(me);
             int code = 0;
             if (reporter == me) {
                 code = report(node, settings, stream, members, results, out);
+                if (counter != null) {
+                    LockedCounterRound.Verdict v = counter.verify(results.arrivals().size(), results.departed());
+                    out.println(v.line());
+                    if (!v.exact()) {
+                        code = 1;
+                    }
+                }
             }
             out.flush();
             return code;
@@ -371,7 +403,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         int n = aggregate.byComputeNode().size();
         SystemResult first = aggregate.byComputeNode().values().iterator().next();
         String setup = first.setup() + " x " + settings.threads() + " threads each; aggregate of " + n + " compute node"
-                + (n == 1 ? "" : "s") + " " + aggregate.byComputeNode().keySet();
+                + (n == 1 ? "" : "s") + " " + aggregate.byComputeNode().keySet() + modelledLabel();
         SystemResult merged = aggregate.merged(setup);
         YcsbSettings total = new YcsbSettings(settings.workload(), settings.distribution(), settings.records(),
                 settings.operations(), settings.threads() * computeNodes, computeNodes, settings.memoryNodes(),
@@ -380,7 +412,15 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         out.println();
         out.printf(Locale.ROOT, "%d compute-node processes x %d threads (%d in all), run '%s'%n", computeNodes,
                 settings.threads(), settings.threads() * computeNodes, runName);
+        if (modelledRttMicros > 0) {
+            out.printf(Locale.ROOT, "MODELLED network: +%d us per MN round trip, +%d us per CN message, on top of the carrier"
+                    + " (all figures below are modelled)%n", modelledRttMicros, modelledRttMicros / 2);
+        }
         ResultTable.print(report, out);
+        if (modelledRttMicros > 0) {
+            out.printf(Locale.ROOT, "MODELLED: the figures above include a modelled network (+%d us per MN round trip, +%d us"
+                    + " per CN message, added by the modelled-latency decorators)%n", modelledRttMicros, modelledRttMicros / 2);
+        }
         out.println();
         out.printf(Locale.ROOT, "%-6s  %12s  %12s  %10s  %10s%n", "cn", "operations", "run ops/s", "run s", "verbs/op");
         for (Map.Entry<Integer, SystemResult> e : aggregate.byComputeNode().entrySet()) {
@@ -405,6 +445,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             Map<String, Object> root = new LinkedHashMap<>(JsonReport.toTree(report));
             root.put("run", runName);
             root.put("transport", node.cluster().transport());
+            root.put("figures", modelledRttMicros > 0 ? "modelled" : "measured");
+            root.put("modelled_rtt_us", modelledRttMicros);
             root.put("threads_per_compute_node", settings.threads());
             List<Object> perCn = new ArrayList<>();
             for (Map.Entry<Integer, SystemResult> e : aggregate.byComputeNode().entrySet()) {
@@ -431,8 +473,14 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     /** What every compute node of a run must agree on. */
     private String fingerprint(YcsbSettings s) {
         return String.format(Locale.ROOT, "workload %s %s, %d records, %d operations, %d threads, %d-byte keys, %d-byte values,"
-                        + " seed %d, lock %s, load %s, %d compute nodes", s.workload(), s.distribution().label(), s.records(),
-                s.operations(), s.threads(), s.keyBytes(), s.valueBytes(), s.seed(), s.locks().get(0), load, computeNodes);
+                        + " seed %d, lock %s, load %s, %d compute nodes, modelled rtt %d us, locked counter %d",
+                s.workload(), s.distribution().label(), s.records(), s.operations(), s.threads(), s.keyBytes(), s.valueBytes(),
+                s.seed(), s.locks().get(0), load, computeNodes, modelledRttMicros, lockedCounter);
+    }
+
+    /** Marks figures taken over a modelled network. */
+    private String modelledLabel() {
+        return modelledRttMicros > 0 ? " [MODELLED: +" + modelledRttMicros + " us RTT]" : "";
     }
 
     /** A progress line on stderr (stdout carries the results). */

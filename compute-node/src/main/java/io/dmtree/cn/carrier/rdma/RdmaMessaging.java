@@ -49,6 +49,7 @@ public final class RdmaMessaging implements CnMessaging {
     private final RdmaPassiveEndpointGroup<QueuePairEndpoint> group;
     private final RdmaServerEndpoint<QueuePairEndpoint> server;
     private final InetSocketAddress address;
+    private final String advertise;
     private final MessageDispatcher dispatcher = new MessageDispatcher();
     private final PeerConnections<QueuePair> peers;
     private final List<QueuePairEndpoint> inbound = new CopyOnWriteArrayList<>();
@@ -56,7 +57,8 @@ public final class RdmaMessaging implements CnMessaging {
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private RdmaMessaging(int self, InetSocketAddress listen, PeerDirectory directory, int timeoutMillis) throws Exception {
+    private RdmaMessaging(int self, InetSocketAddress listen, String advertise, PeerDirectory directory, int timeoutMillis)
+            throws Exception {
         this.self = self;
         this.timeoutMillis = timeoutMillis;
         this.peers = new PeerConnections<>(directory, SCHEME, "rdma", timeoutMillis, this::connect);
@@ -67,22 +69,35 @@ public final class RdmaMessaging implements CnMessaging {
         this.server = group.createServerEndpoint();
         server.bind(listen, 64);
         this.address = (InetSocketAddress) server.getSrcAddr();
+        this.advertise = advertise == null || advertise.isBlank() ? address.getHostString() : advertise.trim();
         this.acceptor = new Thread(this::acceptLoop, "dmtree-cn" + self + "-rdma-msg");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
+    /** {@link #start(int, InetSocketAddress, String, PeerDirectory, int)} announcing the bound host. */
     public static RdmaMessaging start(int self, InetSocketAddress listen, PeerDirectory directory, int timeoutMillis) {
+        return start(self, listen, null, directory, timeoutMillis);
+    }
+
+    /**
+     * Accepts RDMA connections on {@code listen} for compute node {@code self} and registers itself
+     * as {@code advertise} (null: the host it is bound to, which for a wildcard listen address no
+     * peer can reach, so a compute node on several hosts names its RDMA interface's address).
+     */
+    public static RdmaMessaging start(int self, InetSocketAddress listen, String advertise, PeerDirectory directory,
+                                      int timeoutMillis) {
         try {
-            return new RdmaMessaging(self, listen, directory, timeoutMillis);
+            return new RdmaMessaging(self, listen, advertise, directory, timeoutMillis);
         } catch (Exception e) {
             throw new IllegalStateException("compute node " + self + " cannot listen for RDMA messages on " + listen + ": "
                     + e.getMessage(), e);
         }
     }
 
+    /** This endpoint as registered in the directory: the advertised host and the bound port. */
     public String endpoint() {
-        return SCHEME + HostPort.format(address);
+        return SCHEME + HostPort.format(InetSocketAddress.createUnresolved(advertise, address.getPort()));
     }
 
     private void acceptLoop() {

@@ -87,14 +87,60 @@ public final class TcpMessaging implements CnMessaging {
 
     /**
      * Listens on {@code listen} (port 0: any free port) for compute node {@code self}, announcing
-     * itself as {@code advertise} (null: the host it is bound to).
+     * itself as {@code advertise} (null: the host it is bound to), then checks that the advertised
+     * endpoint reaches this endpoint: it connects to it and says HELLO as a peer would, within
+     * {@code timeoutMillis}. An advertised host that is a wildcard, does not resolve, is not
+     * answered within the timeout, or reaches another node fails here with a message naming it,
+     * instead of making the other compute nodes' grants hang later.
      */
     public static TcpMessaging start(int self, InetSocketAddress listen, String advertise, PeerDirectory directory,
                                      int timeoutMillis) {
+        TcpMessaging m;
         try {
-            return new TcpMessaging(self, listen, advertise, directory, timeoutMillis);
+            m = new TcpMessaging(self, listen, advertise, directory, timeoutMillis);
         } catch (IOException e) {
-            throw new IllegalStateException("compute node " + self + " cannot listen for messages: " + e.getMessage(), e);
+            throw new IllegalStateException("compute node " + self + " cannot listen for messages on "
+                    + HostPort.format(listen) + ": " + e.getMessage(), e);
+        }
+        try {
+            m.probeAdvertised();
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
+    /**
+     * Connects to this endpoint through its advertised address and checks that the node answering
+     * HELLO is this one; fails naming the address otherwise.
+     */
+    private void probeAdvertised() {
+        String endpoint = HostPort.format(InetSocketAddress.createUnresolved(advertise, server.address().getPort()));
+        InetSocketAddress bound = server.address();
+        String fix = "; pass --advertise with an address of this host that the other compute nodes can reach (the endpoint is"
+                + " bound to " + (bound.getAddress() != null && bound.getAddress().isAnyLocalAddress()
+                ? "every interface, port " + bound.getPort() : HostPort.format(bound)) + ")";
+        InetSocketAddress target = new InetSocketAddress(advertise, server.address().getPort());
+        if (target.isUnresolved()) {
+            throw new IllegalStateException("compute node " + self + " advertises its messaging endpoint as " + endpoint
+                    + ", but " + advertise + " does not resolve" + fix);
+        }
+        if (target.getAddress().isAnyLocalAddress()) {
+            throw new IllegalStateException("compute node " + self + " advertises its messaging endpoint as " + endpoint
+                    + ", a wildcard address no peer can connect to" + fix);
+        }
+        int answered;
+        try (FrameChannel ch = FrameChannel.open(target, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis)) {
+            answered = ch.peer().nodeId();
+        } catch (IOException | RuntimeException e) {
+            String why = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
+            throw new IllegalStateException("compute node " + self + " advertises its messaging endpoint as " + endpoint
+                    + ", which does not reach it within " + timeoutMillis + " ms (" + why + ")" + fix, e);
+        }
+        if (answered != self) {
+            throw new IllegalStateException("compute node " + self + " advertises its messaging endpoint as " + endpoint
+                    + ", but compute node " + answered + " answers there" + fix);
         }
     }
 
@@ -125,14 +171,15 @@ public final class TcpMessaging implements CnMessaging {
                 peers.forget(toCn, p);
                 p.channel.close();
                 if (attempt > 0) {
-                    throw new RemoteAccessException("compute node " + toCn + " is unreachable for messages: " + e.getMessage(), e);
+                    throw new RemoteAccessException("compute node " + toCn + " is unreachable for messages at "
+                            + peers.endpointOf(toCn) + ": " + e.getMessage(), e);
                 }
             }
         }
     }
 
     private Peer connect(int cn, String address) throws IOException {
-        InetSocketAddress a = io.dmtree.core.wire.HostPort.parse("endpoint of compute node " + cn, address);
+        InetSocketAddress a = HostPort.parse("endpoint of compute node " + cn, address);
         FrameChannel ch = FrameChannel.open(a, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis);
         if (ch.peer().nodeId() != cn) {
             ch.close();
