@@ -416,11 +416,10 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "MODELLED network: +%d us per MN round trip, +%d us per CN message, on top of the carrier"
                     + " (all figures below are modelled)%n", modelledRttMicros, modelledRttMicros / 2);
         }
-        ResultTable.print(report, out);
-        if (modelledRttMicros > 0) {
-            out.printf(Locale.ROOT, "MODELLED: the figures above include a modelled network (+%d us per MN round trip, +%d us"
-                    + " per CN message, added by the modelled-latency decorators)%n", modelledRttMicros, modelledRttMicros / 2);
-        }
+        ResultTable.print(report, out, modelledRttMicros > 0 ? String.format(Locale.ROOT, "MODELLED: the figures above include"
+                + " a modelled network (+%d us per MN round trip, +%d us per CN message, added by the modelled-latency"
+                + " decorators); compare ratios, not absolute times.", modelledRttMicros, modelledRttMicros / 2)
+                : ResultTable.MEASURED);
         out.println();
         out.printf(Locale.ROOT, "%-6s  %12s  %12s  %10s  %10s%n", "cn", "operations", "run ops/s", "run s", "verbs/op");
         for (Map.Entry<Integer, SystemResult> e : aggregate.byComputeNode().entrySet()) {

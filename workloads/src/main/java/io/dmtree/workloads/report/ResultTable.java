@@ -23,6 +23,14 @@ public final class ResultTable {
     }
 
     public static void print(YcsbReport report, PrintWriter out) {
+        print(report, out, MEASURED);
+    }
+
+    /** What every table says of where its figures come from, unless a run says otherwise. */
+    public static final String MEASURED = "Figures are measured in this run on this machine; compare ratios, not absolute times.";
+
+    /** Prints the table, closing with {@code provenance}: measured, or what model the figures include. */
+    public static void print(YcsbReport report, PrintWriter out, String provenance) {
         YcsbSettings s = report.settings();
         out.printf(Locale.ROOT, "YCSB workload %s (%s: %s), %s requests%n", s.workload(), s.workload().title(),
                 s.workload().mix(), s.distribution().label());
@@ -121,7 +129,7 @@ public final class ResultTable {
         for (SystemResult r : systems) {
             out.println("  " + r.setup());
         }
-        out.println("Figures are measured in this run on this machine; compare ratios, not absolute times.");
+        out.println(provenance);
     }
 
     static String micros(Histogram h, double percentile) {

@@ -5,6 +5,9 @@ import io.dmtree.cn.carrier.CarrierLink;
 import io.dmtree.cn.carrier.ConnectContext;
 import io.dmtree.mn.carrier.rdma.RdmaSupport;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The client half of the {@code rdma} carrier: reliable-connected queue pairs to every memory
  * node's registered region ({@link RdmaVerbs}) and SEND/RECV messaging between compute nodes
@@ -28,8 +31,12 @@ public final class RdmaCarrierClient implements CarrierClient {
         if (missing != null) {
             throw new IllegalStateException(missing);
         }
-        RdmaVerbs verbs = RdmaVerbs.connect(c.regions(), c.timeoutMillis());
-        return CarrierLink.open(verbs, () -> RdmaMessaging.start(c.computeNode(), c.messagingListen(), c.directory(),
-                c.timeoutMillis()), RdmaMessaging::endpoint, verbs::memoryNodeLost);
+        List<String> hosts = new ArrayList<>();
+        for (int mn = 0; mn < c.regions().size(); mn++) {
+            hosts.add(c.dataHost(mn));
+        }
+        RdmaVerbs verbs = RdmaVerbs.connect(c.regions(), hosts, c.timeoutMillis());
+        return CarrierLink.open(verbs, () -> RdmaMessaging.start(c.computeNode(), c.messagingListen(), c.messagingAdvertise(),
+                c.directory(), c.timeoutMillis()), RdmaMessaging::endpoint, verbs::memoryNodeLost);
     }
 }

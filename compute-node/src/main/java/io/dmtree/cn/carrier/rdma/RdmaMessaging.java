@@ -75,11 +75,6 @@ public final class RdmaMessaging implements CnMessaging {
         acceptor.start();
     }
 
-    /** {@link #start(int, InetSocketAddress, String, PeerDirectory, int)} announcing the bound host. */
-    public static RdmaMessaging start(int self, InetSocketAddress listen, PeerDirectory directory, int timeoutMillis) {
-        return start(self, listen, null, directory, timeoutMillis);
-    }
-
     /**
      * Accepts RDMA connections on {@code listen} for compute node {@code self} and registers itself
      * as {@code advertise} (null: the host it is bound to, which for a wildcard listen address no

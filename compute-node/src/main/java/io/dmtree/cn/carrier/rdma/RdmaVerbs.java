@@ -59,7 +59,12 @@ public final class RdmaVerbs implements Verbs {
         }
     }
 
-    public static RdmaVerbs connect(List<RegionDescription> regions, int timeoutMillis) {
+    /**
+     * Connects queue pairs to every memory node's registered region; {@code hosts} gives, by
+     * memory node, the host its RDMA endpoint is reached at (the description's, or for a wildcard
+     * the host the control plane was reached at).
+     */
+    public static RdmaVerbs connect(List<RegionDescription> regions, List<String> hosts, int timeoutMillis) {
         RdmaPassiveEndpointGroup<QueuePairEndpoint> group = null;
         QueuePair[][] lanes = new QueuePair[regions.size()][LANES];
         try {
@@ -70,8 +75,9 @@ public final class RdmaVerbs implements Verbs {
                 RegionDescription d = regions.get(mn);
                 for (int l = 0; l < LANES; l++) {
                     QueuePairEndpoint ep = group.createEndpoint();
-                    ep.connect(new InetSocketAddress(d.host(), d.port()), timeoutMillis);
-                    lanes[mn][l] = new QueuePair("memory node " + mn + " at " + d.host() + ":" + d.port(), ep, STAGING_BYTES,
+                    String host = hosts.get(mn);
+                    ep.connect(new InetSocketAddress(host, d.port()), timeoutMillis);
+                    lanes[mn][l] = new QueuePair("memory node " + mn + " at " + host + ":" + d.port(), ep, STAGING_BYTES,
                             timeoutMillis);
                 }
             }
