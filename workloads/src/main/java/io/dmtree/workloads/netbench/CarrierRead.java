@@ -1,5 +1,7 @@
 package io.dmtree.workloads.netbench;
 
+import io.dmtree.cn.carrier.tcp.TcpVerbs;
+import io.dmtree.cn.carrier.tcp.WireStats;
 import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.layout.RegionLayout;
@@ -95,6 +97,11 @@ final class CarrierRead implements RoundTrips {
     /** The compute node's counted verbs: round trips per READ come from their counters. */
     Verbs verbs() {
         return client.verbs();
+    }
+
+    /** The tcp connections' wire counters so far. */
+    WireStats wireStats() {
+        return ((TcpVerbs) client.verbs().carrierVerbs()).wireStats();
     }
 
     @Override

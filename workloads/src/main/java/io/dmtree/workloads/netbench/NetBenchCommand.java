@@ -2,6 +2,7 @@ package io.dmtree.workloads.netbench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dmtree.cn.carrier.tcp.WireStats;
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.memory.VerbCounts;
 import org.HdrHistogram.Histogram;
@@ -71,7 +72,7 @@ public final class NetBenchCommand implements Callable<Integer> {
 
     /** One kind at one thread count. */
     record Result(String system, String description, int threads, long iterations, double throughputOpsPerSecond,
-                  double p50Micros, double p99Micros, double p999Micros, Double roundTripsPerOp) {
+                  double p50Micros, double p99Micros, double p999Micros, Double roundTripsPerOp, WireStats wire) {
     }
 
     private ParameterException usage(String message) {
@@ -137,14 +138,17 @@ public final class NetBenchCommand implements Callable<Integer> {
         Histogram[] latencies = {Phase.newHistogram(), Phase.newHistogram()};
         long[] elapsed = new long[2];
         VerbCounts tcpCounts = VerbCounts.ZERO;
+        WireStats tcpWire = WireStats.ZERO;
         for (int s = 0; s < slices; s++) {
             long share = iterations / slices + (s < iterations % slices ? 1 : 0);
             for (int j = 0; j < kinds.length; j++) {
                 int k = (s + j) % kinds.length; // rotate which kind goes first
                 VerbCounts before = k == 1 ? tcp.verbs().totalCounts() : null;
+                WireStats wireBefore = k == 1 ? tcp.wireStats() : null;
                 Phase.Outcome o = Phase.run(kinds[k], level, share, PHASE_TIMEOUT_MILLIS);
                 if (k == 1) {
                     tcpCounts = tcpCounts.plus(tcp.verbs().totalCounts().minus(before));
+                    tcpWire = tcpWire.plus(tcp.wireStats().minus(wireBefore));
                 }
                 latencies[k].add(o.latencies());
                 elapsed[k] += o.elapsedNanos();
@@ -154,12 +158,18 @@ public final class NetBenchCommand implements Callable<Integer> {
         for (int k = 0; k < kinds.length; k++) {
             Histogram h = latencies[k];
             Double rtPerOp = k == 1 ? (double) tcpCounts.roundTrips() / h.getTotalCount() : null;
+            WireStats wire = k == 1 ? tcpWire : null;
             Result r = new Result(kinds[k].name(), kinds[k].description(), level, h.getTotalCount(),
-                    h.getTotalCount() * 1e9 / elapsed[k], micros(h, 50), micros(h, 99), micros(h, 99.9), rtPerOp);
+                    h.getTotalCount() * 1e9 / elapsed[k], micros(h, 50), micros(h, 99), micros(h, 99.9), rtPerOp, wire);
             rs.add(r);
             out.printf(Locale.ROOT, "  threads %3d  %-9s %,12.0f ops/s  p50 %8.1f us  p99 %8.1f us  p99.9 %8.1f us%s%n",
                     level, r.system(), r.throughputOpsPerSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(),
                     rtPerOp == null ? "" : String.format(Locale.ROOT, "  %.3f MN round trips/op", rtPerOp));
+            if (wire != null) {
+                out.printf(Locale.ROOT, "  %12s %-9s %.2f request frames per socket write, %.2f replies per socket read,"
+                                + " %.1f%% of replies read by another waiting caller%n", "", "", wire.framesPerWrite(),
+                        wire.socketReads() == 0 ? 0.0 : (double) wire.repliesRead() / wire.socketReads(), 100 * wire.handOffShare());
+            }
         }
         return rs;
     }
@@ -226,6 +236,15 @@ public final class NetBenchCommand implements Callable<Integer> {
             row.put("latency_us", lat);
             if (r.roundTripsPerOp() != null) {
                 row.put("mn_round_trips_per_op", r.roundTripsPerOp());
+            }
+            if (r.wire() != null) {
+                Map<String, Object> wire = new LinkedHashMap<>();
+                wire.put("request_frames", r.wire().framesWritten());
+                wire.put("socket_writes", r.wire().socketWrites());
+                wire.put("replies", r.wire().repliesRead());
+                wire.put("socket_reads", r.wire().socketReads());
+                wire.put("replies_read_for_another_caller", r.wire().repliesForOthers());
+                row.put("wire", wire);
             }
             rows.add(row);
         }

@@ -42,7 +42,7 @@ class NetBenchCommandTest {
                 "--carrier-option", "tcp.connections=2", "--json", json.toString());
         assertEquals(0, r.code(), r.err());
         for (String field : new String[]{"raw", "tcp_read", "ops/s", "p50", "p99 ", "p99.9", "MN round trips/op",
-                "p50 tcp_read / raw", "goal <= 1.5x", "throughput tcp_read / raw", "threads   1", "threads   3"}) {
+                "p50 tcp_read / raw", "goal <= 1.5x", "request frames per socket write", "throughput tcp_read / raw", "threads   1", "threads   3"}) {
             assertTrue(r.out().contains(field), "missing '" + field + "' in:\n" + r.out());
         }
         JsonNode doc = new ObjectMapper().readTree(json.toFile());
@@ -62,6 +62,7 @@ class NetBenchCommandTest {
             if (row.get("system").asText().equals("tcp_read")) {
                 tcpRows++;
                 assertTrue(row.has("mn_round_trips_per_op"), row.toString());
+                assertTrue(row.has("wire") && row.get("wire").has("socket_writes"), row.toString());
             }
         }
         assertEquals(2, tcpRows);
