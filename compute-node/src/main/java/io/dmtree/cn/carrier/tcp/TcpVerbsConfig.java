@@ -13,7 +13,7 @@ package io.dmtree.cn.carrier.tcp;
  */
 public record TcpVerbsConfig(int connectionsPerNode, int maxOutstanding, int maxFrameBytes, int timeoutMillis, int spins) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
-    public static final int DEFAULT_SPINS = 100;
+    public static final int DEFAULT_SPINS = 20;
     public static final int MAX_SPINS = 1_000_000;
 
     public TcpVerbsConfig {

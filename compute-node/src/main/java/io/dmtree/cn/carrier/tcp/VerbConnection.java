@@ -51,9 +51,10 @@ import java.util.function.Consumer;
  * {@link #send} pushes the call and then tries the writer role. A thread that finds the writer busy
  * returns at once: the holder re-checks the stack after it releases the role and writes what was
  * pushed meanwhile, so frames of concurrent threads leave in one {@code writev}. A write that does
- * not fit the socket leaves the rest of the frames admitted and unwritten; the leader then also
- * waits for the socket to become writable and writes them. The writer never blocks, so a full
- * socket can never hold up the reading of the replies that would drain it.
+ * not fit the socket leaves the rest of the frames admitted and unwritten and sets
+ * {@code socketFull}; the leader then also waits for the socket to become writable and writes them.
+ * The writer never blocks, so a full socket can never hold up the reading of the replies that
+ * would drain it.
  *
  * <h2>Waiting: leader and followers</h2>
  * {@link #await} spins briefly, then parks; whenever the reader role is free it takes it and leads.
@@ -81,6 +82,11 @@ import java.util.function.Consumer;
  *   {@code failure}; a completer or failer sets the state and then reads {@code parked}; a leader
  *   releasing the role, and a writer admitting calls while no leader exists, read {@code parked} of
  *   the in-flight calls after they published the release or the admission.</li>
+ *   <li>No lost work: a thread that finds a role taken leaves its work to the holder, and every
+ *   holder re-checks after it released the role: a writer for calls pushed meanwhile and for room
+ *   that replies freed meanwhile (a writer that stopped at a full ring goes round again when the
+ *   ring has room after its release), a writer that stopped at a full socket wakes the leader's
+ *   {@code select} so that it watches for writability.</li>
  *   <li>Progress: while a call is admitted and its owner waits here, either a leader exists or the
  *   owner is unparked to become one (4); the leader pushes unwritten frames when the socket allows,
  *   admits queued calls as replies free the ring, and does both once more before it leaves. The
@@ -96,13 +102,14 @@ import java.util.function.Consumer;
  * failer records the cause, closes the socket, takes the writer role forever (waiting out a write
  * in progress, which never blocks), closes the submission stack and fails every queued and in-flight
  * call; every caller then throws {@link RemoteAccessException} naming the memory node and the cause,
- * and so does every later call. Every wait is bounded by the caller's deadline: a parked follower
+ * and so does every later call. A caller that sees the failure first waits for this clean-up to end
+ * before it returns, so no writer can still be reading its frame when it reuses its encoder. Every wait is bounded by the caller's deadline: a parked follower
  * wakes at it, a leader's {@code select} ends at it, and whoever reaches it first fails the
  * connection. A refused frame (bad address, misaligned atomic) fails only its own call.
  *
  * <p>A verb does not respond to interrupts: its wait is bounded by the timeout instead, and the
- * interrupt status is restored when it returns (channel I/O by an interrupted thread would close the
- * connection for everyone).
+ * interrupt status is restored when it returns (an interrupted thread's {@code select} and
+ * {@code park} return at once, so it would spin instead of wait).
  */
 final class VerbConnection implements AutoCloseable {
     /** The submission stack once the connection failed. */
@@ -413,7 +420,7 @@ final class VerbConnection implements AutoCloseable {
     /** Waits for {@code call}'s reply, leading when the reader role is free; throws when it failed. */
     void await(PendingCall call) {
         long deadline = System.nanoTime() + timeoutNanos;
-        boolean interrupted = Thread.interrupted();
+        boolean interrupted = Thread.interrupted(); // restored below; a set status would make select and park spin
         try {
             int spun = 0;
             while (!call.isDone()) {
@@ -423,7 +430,7 @@ final class VerbConnection implements AutoCloseable {
                     break;
                 }
                 if (reading == 0 && READING.compareAndSet(this, 0, 1)) {
-                    lead(call, deadline);
+                    interrupted |= lead(call, deadline);
                     continue;
                 }
                 long left = deadline - System.nanoTime();
@@ -454,26 +461,28 @@ final class VerbConnection implements AutoCloseable {
 
     /**
      * With the reader role: reads and completes replies until {@code mine} is done, the connection
-     * failed or the deadline passed; then hands the role on.
+     * failed or the deadline passed; then hands the role on. Returns whether an interrupt came
+     * meanwhile (cleared, for the caller to restore).
      */
-    private void lead(PendingCall mine, long deadline) {
+    private boolean lead(PendingCall mine, long deadline) {
+        boolean interrupted = false;
         try {
             boolean readFirst = false;
             while (true) {
                 if (!consumeBuffered(mine)) {
-                    return;
+                    return interrupted;
                 }
                 if (hasWriterWork()) {
                     flush(); // the ring has room again, or frames wait for the socket: also before leaving
                 }
                 if (mine.isDone() || failure != null) {
-                    return;
+                    return interrupted;
                 }
                 if (!readFirst) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         timedOut();
-                        return;
+                        return interrupted;
                     }
                     int want = socketFull ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
                     if (want != interest) {
@@ -481,14 +490,15 @@ final class VerbConnection implements AutoCloseable {
                         interest = want;
                     }
                     selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)));
+                    interrupted |= Thread.interrupted();
                     if (failure != null) {
-                        return;
+                        return interrupted;
                     }
                 }
                 int n = assembler.readFrom(channel);
                 if (n < 0) {
                     fail("the memory node closed the connection", null);
-                    return;
+                    return interrupted;
                 }
                 socketReads++;
                 readFirst = n > 0 && assembler.full(); // a full buffer: the socket may hold more at once
@@ -503,6 +513,7 @@ final class VerbConnection implements AutoCloseable {
             READING.setVolatile(this, 0);
             promote();
         }
+        return interrupted;
     }
 
     /** Completes the ring's oldest calls with the whole replies received so far; false once the connection failed. */

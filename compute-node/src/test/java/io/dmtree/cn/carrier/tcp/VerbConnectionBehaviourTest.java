@@ -95,6 +95,43 @@ class VerbConnectionBehaviourTest {
     }
 
     @Test
+    void anInterruptDuringTheWaitNeitherEndsNorSpinsIt() throws Exception {
+        try (TcpTestCluster cluster = new TcpTestCluster(1, dir, TcpVerbsConfig.defaults())) {
+            Verbs v = cluster.verbs;
+            long a = at(0, SCRATCH + 64);
+            v.write(a, new UnsafeBuffer(new byte[8]), 0, 8);
+            cluster.proxies.get(0).pause();
+            long[] result = {-1};
+            boolean[] keptInterrupt = {false};
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread waiter = new Thread(() -> {
+                try {
+                    result[0] = v.faa(a, 7);
+                    keptInterrupt[0] = Thread.currentThread().isInterrupted();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            waiter.start();
+            Thread.sleep(100);
+            waiter.interrupt();
+            Thread.sleep(50);
+            long reads0 = cluster.verbs.wireStats().socketReads();
+            Thread.sleep(300);
+            long reads = cluster.verbs.wireStats().socketReads() - reads0;
+            cluster.proxies.get(0).resume();
+            waiter.join(10_000);
+            assertFalse(waiter.isAlive());
+            assertNull(failure.get());
+            assertEquals(0, result[0], "the verb took effect once and returned its reply");
+            assertTrue(keptInterrupt[0], "the interrupt is kept for the caller");
+            assertTrue(reads < 20, "an interrupted waiter waits in select instead of polling the socket: " + reads
+                    + " reads in 300 ms with nothing to read");
+            assertEquals(7, v.faa(a, 0));
+        }
+    }
+
+    @Test
     void aWarmedUpCallerAllocatesNothingPerVerb() throws Exception {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (TcpTestCluster cluster = new TcpTestCluster(2, dir, TcpVerbsConfig.defaults())) {
