@@ -35,6 +35,8 @@ public abstract class VerbSemanticsContract {
     protected static final MemoryNodeConfig CONFIG = new MemoryNodeConfig(4L << 20, 64L << 10, 64L << 10);
     /** Where tests scribble: the chunk area. */
     protected static final long SCRATCH = CONFIG.chunkAreaOffset();
+    /** The scratch bytes the suite uses: a memory node zeroes only its header and the chunks it hands out. */
+    private static final int SCRATCH_BYTES = 256 << 10;
 
     /** Two memory nodes of {@link #CONFIG} and two clients (compute nodes) on them. */
     protected interface Fixture extends AutoCloseable {
@@ -53,6 +55,10 @@ public abstract class VerbSemanticsContract {
     void setUp() throws Exception {
         fixture = start();
         v = fixture.client(0);
+        UnsafeBuffer zeros = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
+        for (int mn = 0; mn < 2; mn++) {
+            v.write(at(mn, SCRATCH), zeros, 0, SCRATCH_BYTES);
+        }
     }
 
     @AfterEach

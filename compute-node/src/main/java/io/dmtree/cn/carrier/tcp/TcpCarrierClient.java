@@ -13,11 +13,13 @@ import java.util.List;
  * The client half of the {@code tcp} carrier: pipelined verb connections to every memory node's
  * verbs service ({@link TcpVerbs}) and a messaging endpoint of this compute node's own
  * ({@link TcpMessaging}). Options: {@code tcp.connections} per memory node, {@code tcp.outstanding}
- * requests in flight per connection.
+ * requests in flight per connection, {@code tcp.spin} busy-wait rounds of a waiting caller before
+ * it parks (see {@link TcpVerbsConfig}).
  */
 public final class TcpCarrierClient implements CarrierClient {
     public static final String CONNECTIONS = "tcp.connections";
     public static final String OUTSTANDING = "tcp.outstanding";
+    public static final String SPIN = "tcp.spin";
 
     @Override
     public String name() {
@@ -28,7 +30,8 @@ public final class TcpCarrierClient implements CarrierClient {
     public static TcpVerbsConfig config(CarrierOptions options, int timeoutMillis) {
         TcpVerbsConfig d = TcpVerbsConfig.defaults();
         return new TcpVerbsConfig(options.getInt(CONNECTIONS, d.connectionsPerNode(), 1, 64),
-                options.getInt(OUTSTANDING, d.maxOutstanding(), 1, 65536), d.maxFrameBytes(), timeoutMillis);
+                options.getInt(OUTSTANDING, d.maxOutstanding(), 1, 65536), d.maxFrameBytes(), timeoutMillis,
+                options.getInt(SPIN, d.spins(), 0, TcpVerbsConfig.MAX_SPINS));
     }
 
     @Override
@@ -39,6 +42,6 @@ public final class TcpCarrierClient implements CarrierClient {
         }
         TcpVerbs verbs = TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()));
         return CarrierLink.open(verbs, () -> TcpMessaging.start(c.computeNode(), c.messagingListen(),
-                c.messagingAdvertise(), c.directory(), c.timeoutMillis()), TcpMessaging::endpoint, CarrierLink.LossHandler.NONE);
+                c.messagingAdvertise(), c.directory(), c.timeoutMillis()), TcpMessaging::endpoint, verbs::memoryNodeLost);
     }
 }

@@ -15,12 +15,17 @@ import java.util.List;
 /**
  * The {@code tcp} carrier: one compute node's verbs on memory nodes that run a tcp verb service.
  * A single verb is a batch of one. A batch becomes one request frame per memory node touched; the
- * frames go out back to back and the call then waits for all replies, so a batch costs one round
- * trip per memory node, as counted. Requests to one memory node stay in batch order (one frame,
- * executed in order).
+ * frames are submitted back to back and the call then waits for all replies, so a batch costs one
+ * round trip per memory node, as counted. Requests to one memory node stay in batch order (one
+ * frame, executed in order).
+ *
+ * <p>Each thread keeps one encoder and one {@link PendingCall} per memory node and always uses the
+ * same of the {@code connectionsPerNode} connections to a node (its lane), so a verb allocates
+ * nothing. Frames of concurrent threads on one connection leave in one socket write and their
+ * replies are read by the waiting threads themselves; see {@link VerbConnection}.
  *
  * <p>A memory node that dies or stops answering makes its verbs throw
- * {@link RemoteAccessException} within the configured timeout; see {@link VerbConnection}.
+ * {@link RemoteAccessException} within the configured timeout.
  */
 public final class TcpVerbs implements Verbs {
     private final VerbConnection[][] connections;
@@ -29,13 +34,13 @@ public final class TcpVerbs implements Verbs {
     private final class ThreadState {
         final VerbBatch single = new VerbBatch();
         final FrameWriter[] writers = new FrameWriter[connections.length];
-        final VerbConnection.PendingCall[] calls = new VerbConnection.PendingCall[connections.length];
+        final PendingCall[] calls = new PendingCall[connections.length];
         final VerbConnection[] used = new VerbConnection[connections.length];
         final int lane = (int) (Thread.currentThread().getId() % connections[0].length);
 
         ThreadState() {
             for (int i = 0; i < calls.length; i++) {
-                calls[i] = new VerbConnection.PendingCall(i);
+                calls[i] = new PendingCall(i);
                 writers[i] = new FrameWriter(1024);
             }
         }
@@ -59,7 +64,7 @@ public final class TcpVerbs implements Verbs {
             for (int mn = 0; mn < conns.length; mn++) {
                 for (int c = 0; c < conns[mn].length; c++) {
                     conns[mn][c] = new VerbConnection(mn, memoryNodes.get(mn), config.maxOutstanding(),
-                            config.maxFrameBytes(), config.timeoutMillis());
+                            config.maxFrameBytes(), config.timeoutMillis(), config.spins());
                 }
             }
         } catch (IOException e) {
@@ -130,7 +135,7 @@ public final class TcpVerbs implements Verbs {
                 int mn = GlobalAddress.memoryNode(batch.address(i));
                 if (batch.firstToMemoryNode(i)) {
                     VerbConnection c = connections[mn][t.lane];
-                    c.send(t.calls[mn], t.writers[mn]);
+                    c.send(t.calls[mn]);
                     t.used[sent++] = c;
                 }
             }
@@ -161,7 +166,41 @@ public final class TcpVerbs implements Verbs {
         return connections.length;
     }
 
-    /** True once the connections to memory node {@code mn} failed. */
+    /**
+     * Memory node {@code mn} was reported gone: its connections fail with {@code reason}, so verbs to
+     * it throw at once instead of waiting for their timeout.
+     */
+    public void memoryNodeLost(int mn, String reason) {
+        if (mn >= 0 && mn < connections.length) {
+            for (VerbConnection c : connections[mn]) {
+                c.lost(reason);
+            }
+        }
+    }
+
+    /** What the connections did on the wire so far, summed over every memory node. */
+    public WireStats wireStats() {
+        WireStats sum = WireStats.ZERO;
+        for (VerbConnection[] row : connections) {
+            for (VerbConnection c : row) {
+                sum = sum.plus(c.stats());
+            }
+        }
+        return sum;
+    }
+
+    /** Each connection's state in a few words (diagnostics). */
+    String describe() {
+        StringBuilder b = new StringBuilder();
+        for (int mn = 0; mn < connections.length; mn++) {
+            for (int c = 0; c < connections[mn].length; c++) {
+                b.append("mn").append(mn).append('/').append(c).append(": ").append(connections[mn][c].describe()).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    /** True once a connection to memory node {@code mn} failed. */
     public boolean failed(int mn) {
         for (VerbConnection c : connections[mn]) {
             if (c.failed()) {

@@ -1,171 +1,647 @@
 package io.dmtree.cn.carrier.tcp;
 
-import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.RemoteAccessException;
-import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.wire.ErrorReply;
-import io.dmtree.core.wire.FrameChannel;
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameReader;
 import io.dmtree.core.wire.FrameWriter;
 import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.MalformedFrameException;
-import io.dmtree.core.wire.VerbFrame;
-import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
-import java.nio.ByteOrder;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
- * One pipelined connection from a compute node to a memory node's tcp verb service.
+ * One connection from a compute node to a memory node's tcp verb service, shared by any number of
+ * caller threads, with no thread of its own: the callers write the requests and read the replies.
  *
- * <p><b>Pipelining.</b> Any number of caller threads send request frames; each send takes the
- * write lock, stamps the next correlation id, appends the call to the in-flight FIFO (bounded:
- * a full FIFO blocks senders, which is the flow control) and writes the frame. The memory node
- * answers the frames of one connection in order, so the receiver thread completes the head of the
- * FIFO with each reply after checking that its correlation id is the head's. The caller parks
- * until its call is completed.
+ * <h2>Structure</h2>
+ * <ul>
+ *   <li><b>Submission stack</b> ({@code submitted}): a lock-free stack of {@link PendingCall}s whose
+ *   frames are encoded and wait to go out; any thread pushes with one compare-and-set. It becomes
+ *   the {@code CLOSED} sentinel when the connection fails, after which nothing can be pushed.</li>
+ *   <li><b>Ring</b>: the calls in flight, in wire order. Sequence numbers count admitted calls:
+ *   {@code answered <= flushed <= sent}; calls {@code [answered, flushed)} are on the wire,
+ *   {@code [flushed, sent)} are admitted and not yet wholly written. Call {@code i} has correlation
+ *   id {@code i + 1}. At most {@code maxOutstanding} calls are in the ring; the rest wait in the
+ *   writer's admission queue (the flow control).</li>
+ *   <li><b>Writer role</b> ({@code writing}): a try-lock that is never waited for. Its holder moves
+ *   the submission stack into the admission queue, admits calls to the ring (stamping their ids) and
+ *   writes every admitted, unwritten frame with one gathering write on the non-blocking socket.</li>
+ *   <li><b>Reader role</b> ({@code reading}): a try-lock taken by a waiting caller. Its holder (the
+ *   leader) reads whatever the socket holds, cuts it into frames ({@link FrameAssembler}) and
+ *   completes the ring's oldest call with each reply, copying read data and atomic results straight
+ *   into that call's batch.</li>
+ * </ul>
  *
- * <p><b>Failure.</b> Any break of the stream (end of file, reset, a reply that does not match the
- * head of the FIFO, no reply within the timeout) fails the connection for good: every in-flight
- * and later call throws {@link RemoteAccessException} naming the memory node and the cause. A
- * caller never waits past its timeout.
+ * <h2>Sending: doorbell batching</h2>
+ * {@link #send} pushes the call and then tries the writer role. A thread that finds the writer busy
+ * returns at once: the holder re-checks the stack after it releases the role and writes what was
+ * pushed meanwhile, so frames of concurrent threads leave in one {@code writev}. A write that does
+ * not fit the socket leaves the rest of the frames admitted and unwritten and sets
+ * {@code socketFull}; the leader then also waits for the socket to become writable and writes them.
+ * The writer never blocks, so a full socket can never hold up the reading of the replies that
+ * would drain it.
+ *
+ * <h2>Waiting: leader and followers</h2>
+ * {@link #await} spins briefly, then parks; whenever the reader role is free it takes it and leads.
+ * The leader reads until its own call is done, completing other calls in FIFO order as their replies
+ * arrive (the memory node answers a connection's frames in order) and unparking their owners; then it
+ * releases the role and unparks the owner of the oldest in-flight call that is parked, which becomes
+ * the next leader. A caller whose reply comes while it leads pays no hand-off at all; an idle
+ * connection has no thread; a leader waits in {@link Selector#select} and followers are parked, so
+ * nothing burns a core while a reply is on its way.
+ *
+ * <h2>Invariants</h2>
+ * <ol>
+ *   <li>Wire order is ring order is correlation id order: only the writer role admits and writes,
+ *   in sequence, so the {@code k}-th reply on the stream answers ring call {@code k - 1}. A reply
+ *   whose id is not {@code answered + 1} breaks the stream.</li>
+ *   <li>Each role's state is touched by its holder only: the writer's {@code sent}, {@code flushed},
+ *   admission queue and the frames' write positions; the reader's {@code answered} and receive
+ *   buffer. Roles are taken by compare-and-set and released by a volatile write, which orders each
+ *   holder's work before the next holder's.</li>
+ *   <li>A reply lands only in the call still waiting for that id (the stamp of {@link PendingCall}),
+ *   and the writer reads a frame's bytes only before the frame is wholly written, using lengths it
+ *   copied itself; so once its call is done, a thread may reuse its batch and encoder at once.</li>
+ *   <li>No lost wake-up. Three pairs each write their own volatile and then read the other's: an
+ *   owner sets {@code parked} and then re-reads its call's state, {@code reading} and
+ *   {@code failure}; a completer or failer sets the state and then reads {@code parked}; a leader
+ *   releasing the role, and a writer admitting calls while no leader exists, read {@code parked} of
+ *   the in-flight calls after they published the release or the admission.</li>
+ *   <li>No lost work: a thread that finds a role taken leaves its work to the holder, and every
+ *   holder re-checks after it released the role: a writer for calls pushed meanwhile and for room
+ *   that replies freed meanwhile (a writer that stopped at a full ring goes round again when the
+ *   ring has room after its release), a writer that stopped at a full socket wakes the leader's
+ *   {@code select} so that it watches for writability.</li>
+ *   <li>Progress: while a call is admitted and its owner waits here, either a leader exists or the
+ *   owner is unparked to become one (4); the leader pushes unwritten frames when the socket allows,
+ *   admits queued calls as replies free the ring, and does both once more before it leaves. The
+ *   owner of a call still waiting for room parks for at most a millisecond at a time, since the
+ *   threads that could free room (owners of the ring's calls) may be busy on other connections and
+ *   the leader that frees it does not know who waits: it re-checks the reader role and leads itself
+ *   when it is free.</li>
+ * </ol>
+ *
+ * <h2>Failure</h2>
+ * Any break of the stream (end of file, reset, a reply that does not match the oldest request, a bad
+ * frame, no reply within the timeout, {@link #close()}) fails the connection for good: the first
+ * failer records the cause, closes the socket, takes the writer role forever (waiting out a write
+ * in progress, which never blocks), closes the submission stack and fails every queued and in-flight
+ * call; every caller then throws {@link RemoteAccessException} naming the memory node and the cause,
+ * and so does every later call. A caller that sees the failure first waits for this clean-up to end
+ * before it returns, so no writer can still be reading its frame when it reuses its encoder. Every wait is bounded by the caller's deadline: a parked follower
+ * wakes at it, a leader's {@code select} ends at it, and whoever reaches it first fails the
+ * connection. A refused frame (bad address, misaligned atomic) fails only its own call.
+ *
+ * <p>A verb does not respond to interrupts: its wait is bounded by the timeout instead, and the
+ * interrupt status is restored when it returns (an interrupted thread's {@code select} and
+ * {@code park} return at once, so it would spin instead of wait).
  */
 final class VerbConnection implements AutoCloseable {
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** The submission stack once the connection failed. */
+    private static final PendingCall CLOSED = new PendingCall(-1);
+    private static final Consumer<SelectionKey> IGNORE_KEYS = key -> {
+    };
+    private static final int WRITTEN = 0;
+    private static final int SOCKET_FULL = 1;
+    private static final int RING_FULL = 2;
+    private static final int GATHER_MAX = 256;
+    /** How long an owner whose call waits for room in the ring parks before it looks at the reader role again. */
+    private static final long ROOM_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final VarHandle SUBMITTED;
+    private static final VarHandle WRITING;
+    private static final VarHandle READING;
+    private static final VarHandle FAILURE;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SUBMITTED = l.findVarHandle(VerbConnection.class, "submitted", PendingCall.class);
+            WRITING = l.findVarHandle(VerbConnection.class, "writing", int.class);
+            READING = l.findVarHandle(VerbConnection.class, "reading", int.class);
+            FAILURE = l.findVarHandle(VerbConnection.class, "failure", RemoteAccessException.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final int memoryNode;
     private final InetSocketAddress address;
-    private final FrameChannel channel;
-    private final ArrayBlockingQueue<PendingCall> inFlight;
+    private final SocketChannel channel;
+    private final Selector selector;
+    private final SelectionKey key;
+    private final int maxFrameBytes;
     private final long timeoutNanos;
-    private final Thread receiver;
-    private long nextCorrelation = 1;
-    private volatile RemoteAccessException failure;
+    private final int spins;
 
-    VerbConnection(int memoryNode, InetSocketAddress address, int maxOutstanding, int maxFrameBytes, int timeoutMillis) throws IOException {
+    private volatile PendingCall submitted;
+    private volatile int writing;
+    private volatile int reading;
+    private volatile RemoteAccessException failure;
+    private volatile boolean cleanedUp;
+
+    private final PendingCall[] ring;
+    private final int mask;
+    /** Calls admitted; written by the writer role. */
+    private volatile long sent;
+    /** Calls whose frame is wholly written; written by the writer role. */
+    private volatile long flushed;
+    /** Calls whose reply was consumed; written by the reader role. */
+    private volatile long answered;
+
+    // owned by the writer role
+    private PendingCall queueHead;
+    private PendingCall queueTail;
+    private volatile boolean queued;
+    /** The last write did not take every admitted frame: the socket is full, the leader watches for room. */
+    private volatile boolean socketFull;
+    private int headWritten;
+    private final ByteBuffer[] gather;
+    private final int[] gatherLengths;
+    private long socketWrites;
+    private long writesCutShort;
+    private long framesWritten;
+
+    // owned by the reader role
+    private final FrameAssembler assembler;
+    private final FrameReader reply = new FrameReader();
+    private int interest = SelectionKey.OP_READ;
+    private long socketReads;
+    private long repliesRead;
+    private long repliesForOthers;
+
+    VerbConnection(int memoryNode, InetSocketAddress address, int maxOutstanding, int maxFrameBytes, int timeoutMillis,
+                   int spins) throws IOException {
         this.memoryNode = memoryNode;
         this.address = address;
-        this.channel = FrameChannel.open(address, HelloFrame.SERVICE_VERBS, maxFrameBytes, timeoutMillis);
-        if (channel.peer().nodeId() != memoryNode) {
-            channel.close();
-            throw new IOException("the memory node at " + address.getHostString() + ":" + address.getPort() + " has id "
-                    + channel.peer().nodeId() + ", but it was listed as memory node " + memoryNode);
-        }
-        this.inFlight = new ArrayBlockingQueue<>(maxOutstanding);
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        this.receiver = new Thread(this::receiveLoop, "dmtree-tcp-verbs-mn" + memoryNode);
-        receiver.setDaemon(true);
-        receiver.start();
+        this.spins = spins;
+        this.ring = new PendingCall[maxOutstanding <= 1 ? 1 : Integer.highestOneBit(maxOutstanding - 1) << 1];
+        this.mask = ring.length - 1;
+        this.gather = new ByteBuffer[Math.min(ring.length, GATHER_MAX)];
+        this.gatherLengths = new int[gather.length];
+        this.assembler = new FrameAssembler(maxFrameBytes);
+        SocketChannel ch = SocketChannel.open();
+        Selector sel = null;
+        try {
+            ch.socket().connect(address, timeoutMillis);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            FrameWriter hello = new FrameWriter(64);
+            hello.begin(FrameHeader.TYPE_HELLO, 0, 0).i32(HelloFrame.MAGIC).u8(HelloFrame.SERVICE_VERBS).u8(0).u16(0).finish();
+            ByteBuffer out = hello.byteBuffer();
+            while (out.hasRemaining()) {
+                ch.write(out);
+            }
+            ch.configureBlocking(false);
+            sel = Selector.open();
+            this.channel = ch;
+            this.selector = sel;
+            this.key = ch.register(sel, SelectionKey.OP_READ);
+            this.maxFrameBytes = Math.min(maxFrameBytes, helloReply(timeoutMillis));
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            if (sel != null) {
+                sel.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Reads the HELLO reply; returns the largest frame the memory node accepts. */
+    private int helloReply(int timeoutMillis) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        String where = address.getHostString() + ":" + address.getPort();
+        try {
+            while (!assembler.next()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new java.net.SocketTimeoutException(where + " sent no HELLO reply within " + timeoutMillis + " ms");
+                }
+                selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                if (assembler.readFrom(channel) < 0) {
+                    throw new IOException(where + " closed the connection before its HELLO reply");
+                }
+            }
+            FrameReader r = reply.wrap(assembler.frame(), assembler.frameOffset(), assembler.frameLength());
+            if (r.type() == FrameHeader.TYPE_ERROR) {
+                throw new IOException(where + " refused the " + HelloFrame.serviceName(HelloFrame.SERVICE_VERBS)
+                        + " connection: " + ErrorReply.of(r).getMessage());
+            }
+            if (r.type() != (FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT) || r.i32("magic") != HelloFrame.MAGIC) {
+                throw new IOException(where + " is not a dmtree node");
+            }
+            int nodeId = r.i32("node id");
+            int peerMax = r.i32("max frame bytes");
+            if (nodeId != memoryNode) {
+                throw new IOException("the memory node at " + where + " has id " + nodeId + ", but it was listed as memory node "
+                        + memoryNode);
+            }
+            if (assembler.next()) {
+                throw new IOException(where + " sent a frame after its HELLO reply before any request");
+            }
+            return peerMax;
+        } catch (MalformedFrameException e) {
+            throw new IOException(where + " answered HELLO with a bad frame: " + e.getMessage(), e);
+        }
     }
 
     /** The largest frame either side accepts. */
     int maxFrameBytes() {
-        return Math.min(channel.maxFrameBytes(), channel.peer().maxFrameBytes());
+        return maxFrameBytes;
     }
 
-    /** Sends the finished frame in {@code frame} for {@code call}; the caller then {@link #await}s it. */
-    void send(PendingCall call, FrameWriter frame) {
+    // ---------------------------------------------------------------- sending
+
+    /** Submits {@code call}, whose frame is encoded, and writes it unless a writer is at work; then {@link #await} it. */
+    void send(PendingCall call) {
         RemoteAccessException f = failure;
         if (f != null) {
             throw again(f);
         }
-        try {
-            synchronized (channel.writeLock()) {
-                long id = nextCorrelation++;
-                call.prepare(id, Thread.currentThread());
-                frame.buffer().putLong(FrameHeader.CORRELATION_OFFSET, id, LE);
-                while (!inFlight.offer(call, 10, TimeUnit.MILLISECONDS)) {
-                    if ((f = failure) != null) {
-                        throw again(f);
-                    }
-                }
-                if ((f = failure) != null) {
-                    // the receiver failed between our check and the enqueue; make sure nobody waits forever
-                    inFlight.remove(call);
-                    throw again(f);
-                }
-                channel.write(frame);
+        call.prepare(Thread.currentThread());
+        PendingCall head;
+        do {
+            head = submitted;
+            if (head == CLOSED) {
+                call.fail(failure);
+                throw again(failure);
             }
-        } catch (IOException e) {
-            fail("cannot send to it: " + e.getMessage(), e);
-            throw again(failure);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RemoteAccessException("interrupted while sending to memory node " + memoryNode);
+            call.next = head;
+        } while (!SUBMITTED.compareAndSet(this, head, call));
+        flush();
+    }
+
+    private boolean hasWriterWork() {
+        PendingCall s = submitted;
+        return (s != null && s != CLOSED) || queued || flushed < sent;
+    }
+
+    /**
+     * Writes what is waiting, unless another thread holds the writer role (it re-checks after
+     * releasing, so nothing pushed before that is left behind).
+     */
+    private void flush() {
+        while (failure == null && hasWriterWork()) {
+            if (!WRITING.compareAndSet(this, 0, 1)) {
+                return;
+            }
+            int outcome;
+            IOException broken = null;
+            try {
+                outcome = writeHeld();
+            } catch (IOException e) {
+                broken = e;
+                outcome = SOCKET_FULL;
+            } finally {
+                WRITING.setVolatile(this, 0);
+            }
+            if (broken != null) {
+                fail("cannot send to it: " + broken.getMessage(), broken);
+                return;
+            }
+            if (reading == 0) {
+                promote(); // admitted calls whose owners are parked need a leader (invariant 4)
+            }
+            if (outcome == SOCKET_FULL) {
+                if (reading != 0) {
+                    selector.wakeup(); // the leader must watch for writability now
+                }
+                return;
+            }
+            if (outcome == RING_FULL && sent - answered >= ring.length) {
+                return; // still full after the release: a leader that frees room re-checks after us
+            }
+            // written, or room appeared while we held the role: go round for what came meanwhile
         }
     }
 
-    /** Waits for {@code call}'s reply; throws when it failed. */
-    void await(PendingCall call) {
-        long deadline = System.nanoTime() + timeoutNanos;
-        while (!call.isDone()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                fail("no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", null);
-                if (!call.isDone()) {
-                    call.fail(failure);
+    /** With the writer role: admits what it can, writes what is unwritten; says why it stopped. */
+    private int writeHeld() throws IOException {
+        admit();
+        long s = sent;
+        long f = flushed;
+        while (f < s) {
+            int k = 0;
+            for (long i = f; i < s && k < gather.length; i++, k++) {
+                PendingCall c = ring[(int) i & mask];
+                int length = c.frameLength(); // not wholly written, so not done: its owner leaves it alone
+                ByteBuffer frame = c.wire();
+                frame.limit(length).position(k == 0 ? headWritten : 0);
+                gather[k] = frame;
+                gatherLengths[k] = length;
+            }
+            long n = channel.write(gather, 0, k);
+            socketWrites++;
+            int j = 0;
+            while (j < k) {
+                int rest = gatherLengths[j] - (j == 0 ? headWritten : 0);
+                if (n < rest) {
+                    headWritten = (j == 0 ? headWritten : 0) + (int) n;
+                    break;
                 }
+                n -= rest;
+                headWritten = 0;
+                f++;
+                j++;
+                framesWritten++;
+            }
+            flushed = f;
+            if (j < k) {
+                writesCutShort++;
+                socketFull = true;
+                return SOCKET_FULL;
+            }
+        }
+        if (socketFull) {
+            socketFull = false;
+        }
+        return queueHead != null ? RING_FULL : WRITTEN;
+    }
+
+    /** With the writer role: the submission stack into the admission queue, then into the ring while it has room. */
+    private void admit() {
+        PendingCall top;
+        while ((top = submitted) != null && top != CLOSED) {
+            if (SUBMITTED.compareAndSet(this, top, null)) {
+                PendingCall fifo = null;
+                PendingCall last = top;
+                while (top != null) { // the stack is newest first
+                    PendingCall n = top.next;
+                    top.next = fifo;
+                    fifo = top;
+                    top = n;
+                }
+                if (queueTail == null) {
+                    queueHead = fifo;
+                } else {
+                    queueTail.next = fifo;
+                }
+                queueTail = last;
                 break;
             }
-            LockSupport.parkNanos(call, Math.min(left, 1_000_000_000L));
+        }
+        long s = sent;
+        long a = answered;
+        while (queueHead != null) {
+            if (s - a >= ring.length && s - (a = answered) >= ring.length) {
+                break; // full: the leader admits the rest as replies free the ring
+            }
+            PendingCall c = queueHead;
+            queueHead = c.next;
+            if (queueHead == null) {
+                queueTail = null;
+            }
+            c.next = null;
+            if (c.admit(s + 1)) { // false: it failed while queued, and its owner has left
+                ring[(int) s & mask] = c;
+                s++;
+            }
+        }
+        queued = queueHead != null;
+        sent = s;
+    }
+
+    // ---------------------------------------------------------------- waiting and reading
+
+    /** Waits for {@code call}'s reply, leading when the reader role is free; throws when it failed. */
+    void await(PendingCall call) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        boolean interrupted = Thread.interrupted(); // restored below; a set status would make select and park spin
+        try {
+            int spun = 0;
+            while (!call.isDone()) {
+                if (failure != null) {
+                    awaitCleanup();
+                    call.fail(failure);
+                    break;
+                }
+                if (reading == 0 && READING.compareAndSet(this, 0, 1)) {
+                    interrupted |= lead(call, deadline);
+                    continue;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    timedOut();
+                    continue;
+                }
+                if (spun < spins) {
+                    spun++;
+                    Thread.onSpinWait();
+                    continue;
+                }
+                call.parked = true;
+                if (!call.isDone() && reading != 0 && failure == null) {
+                    // admitted: whoever ends it or frees the reader role wakes us; waiting for room: look again soon
+                    LockSupport.parkNanos(this, call.correlationId() != 0 ? left : Math.min(left, ROOM_RECHECK_NANOS));
+                }
+                call.parked = false;
+                interrupted |= Thread.interrupted();
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         call.throwIfFailed();
     }
 
-    private void receiveLoop() {
-        FrameReader reader = new FrameReader();
+    /**
+     * With the reader role: reads and completes replies until {@code mine} is done, the connection
+     * failed or the deadline passed; then hands the role on. Returns whether an interrupt came
+     * meanwhile (cleared, for the caller to restore).
+     */
+    private boolean lead(PendingCall mine, long deadline) {
+        boolean interrupted = false;
         try {
-            while (failure == null) {
-                channel.read();
-                reader.wrap(channel.frame(), 0, channel.frameLength());
-                PendingCall call = inFlight.peek();
-                if (call == null || call.correlationId() != reader.correlationId()) {
-                    fail("a reply with correlation id " + reader.correlationId() + " does not match the oldest request ("
-                            + (call == null ? "none in flight" : call.correlationId()) + ")", null);
-                    return;
+            boolean readFirst = false;
+            while (true) {
+                if (!consumeBuffered(mine)) {
+                    return interrupted;
                 }
-                inFlight.poll();
-                if (reader.type() == FrameHeader.TYPE_ERROR) {
-                    ErrorReply e = ErrorReply.of(reader);
-                    call.fail(new RemoteAccessException("memory node " + memoryNode + " refused the request: " + e.getMessage()));
-                } else if (reader.type() == (FrameHeader.TYPE_VERB_REQUEST | FrameHeader.REPLY_BIT)) {
-                    try {
-                        call.complete(reader);
-                    } catch (MalformedFrameException e) {
-                        fail("its reply broke the verb frame format: " + e.getMessage(), null);
-                        call.fail(failure);
-                        return;
+                if (hasWriterWork()) {
+                    flush(); // the ring has room again, or frames wait for the socket: also before leaving
+                }
+                if (mine.isDone() || failure != null) {
+                    return interrupted;
+                }
+                if (!readFirst) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        timedOut();
+                        return interrupted;
                     }
-                } else {
-                    fail("unexpected " + FrameHeader.typeName(reader.type()) + " frame on a verb connection", null);
-                    call.fail(failure);
-                    return;
+                    int want = socketFull ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
+                    if (want != interest) {
+                        key.interestOps(want);
+                        interest = want;
+                    }
+                    selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)));
+                    interrupted |= Thread.interrupted();
+                    if (failure != null) {
+                        return interrupted;
+                    }
                 }
+                int n = assembler.readFrom(channel);
+                if (n < 0) {
+                    fail("the memory node closed the connection", null);
+                    return interrupted;
+                }
+                socketReads++;
+                readFirst = n > 0 && assembler.full(); // a full buffer: the socket may hold more at once
             }
+        } catch (ClosedSelectorException | CancelledKeyException | ClosedChannelException e) {
+            fail("the connection was closed", e); // usually by a failure already recorded, which wins
         } catch (IOException e) {
             fail("connection lost (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
+            fail("reading its replies failed: " + e, e);
+        } finally {
+            READING.setVolatile(this, 0);
+            promote();
+        }
+        return interrupted;
+    }
+
+    /** Completes the ring's oldest calls with the whole replies received so far; false once the connection failed. */
+    private boolean consumeBuffered(PendingCall mine) {
+        try {
+            while (assembler.next()) {
+                FrameReader r = reply.wrap(assembler.frame(), assembler.frameOffset(), assembler.frameLength());
+                long a = answered;
+                long id = r.correlationId();
+                if (a >= sent || id != a + 1) {
+                    fail("a reply with correlation id " + id + " does not match the oldest request ("
+                            + (a >= sent ? "none in flight" : String.valueOf(a + 1)) + ")", null);
+                    return false;
+                }
+                PendingCall c = ring[(int) a & mask];
+                int type = r.type();
+                boolean delivered;
+                if (type == (FrameHeader.TYPE_VERB_REQUEST | FrameHeader.REPLY_BIT)) {
+                    delivered = c.complete(id, r);
+                } else if (type == FrameHeader.TYPE_ERROR) {
+                    delivered = c.refuse(id, new RemoteAccessException("memory node " + memoryNode + " refused the request: "
+                            + ErrorReply.of(r).getMessage()));
+                } else {
+                    fail("unexpected " + FrameHeader.typeName(type) + " frame on a verb connection", null);
+                    return false;
+                }
+                repliesRead++;
+                if (delivered && c != mine) {
+                    repliesForOthers++;
+                }
+                answered = a + 1;
+            }
+            return true;
         } catch (MalformedFrameException e) {
-            fail("it sent a bad frame: " + e.getMessage(), null);
+            fail(e.fatal() ? "it sent a bad frame: " + e.getMessage() : "its reply broke the verb frame format: " + e.getMessage(), null);
+            return false;
         }
     }
 
-    private void fail(String cause, Throwable t) {
-        synchronized (this) {
-            if (failure == null) {
-                failure = new RemoteAccessException("memory node " + memoryNode + " at " + address.getHostString() + ":"
-                        + address.getPort() + " is unreachable: " + cause, t);
+    /** After the reader role was released or calls admitted without a leader: wakes one parked owner to lead. */
+    private void promote() {
+        long a = answered;
+        long s = sent;
+        for (long i = a; i < s; i++) {
+            PendingCall c = ring[(int) i & mask];
+            if (c != null && c.wakeIfParked()) {
+                return;
             }
         }
-        channel.close();
-        PendingCall c;
-        while ((c = inFlight.poll()) != null) {
-            c.fail(failure);
+    }
+
+    private void timedOut() {
+        fail("no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (" + describe() + ")", null);
+    }
+
+    /** The connection's state in a few words, for messages: what is in flight, written, waiting. */
+    String describe() {
+        long a = answered;
+        long f = flushed;
+        long s = sent;
+        int parkedOwners = 0;
+        for (long i = a; i < s; i++) {
+            PendingCall c = ring[(int) i & mask];
+            if (c != null && c.parked) {
+                parkedOwners++;
+            }
+        }
+        PendingCall top = submitted;
+        return (s - a) + " in flight, " + (s - f) + " of them not wholly written" + (socketFull ? " (socket full)" : "")
+                + (queued ? ", more waiting for room" : "") + (top != null && top != CLOSED ? ", more submitted" : "")
+                + ", " + parkedOwners + " parked, " + (reading != 0 ? "a caller reading" : "no caller reading")
+                + (writing != 0 ? ", a caller writing" : "");
+    }
+
+    // ---------------------------------------------------------------- failure
+
+    /** Fails the connection for good (the first cause wins); returns once every call of it has ended. */
+    private void fail(String cause, Throwable t) {
+        RemoteAccessException e = new RemoteAccessException("memory node " + memoryNode + " at " + address.getHostString() + ":"
+                + address.getPort() + " is unreachable: " + cause, t);
+        if (!FAILURE.compareAndSet(this, null, e)) {
+            awaitCleanup();
+            return;
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // failing anyway
+        }
+        selector.wakeup();
+        int tries = 0;
+        while (!WRITING.compareAndSet(this, 0, 1)) {
+            spinOrYield(++tries); // a write in progress never blocks; kept for good once taken
+        }
+        PendingCall c = (PendingCall) SUBMITTED.getAndSet(this, CLOSED);
+        while (c != null && c != CLOSED) {
+            PendingCall n = c.next;
+            c.fail(e);
+            c = n;
+        }
+        for (c = queueHead; c != null; c = c.next) {
+            c.fail(e);
+        }
+        queueHead = queueTail = null;
+        queued = false;
+        for (long i = answered, s = sent; i < s; i++) {
+            ring[(int) i & mask].fail(e);
+        }
+        cleanedUp = true;
+        try {
+            selector.close();
+        } catch (IOException ignored) {
+            // failing anyway
+        }
+    }
+
+    private void awaitCleanup() {
+        int tries = 0;
+        while (!cleanedUp) {
+            spinOrYield(++tries);
+        }
+    }
+
+    private static void spinOrYield(int tries) {
+        if (tries < 100) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
         }
     }
 
@@ -173,180 +649,25 @@ final class VerbConnection implements AutoCloseable {
         return new RemoteAccessException(f.getMessage(), f);
     }
 
+    /** Fails the connection with {@code reason} (the memory node was reported gone); in-flight calls throw it. */
+    void lost(String reason) {
+        fail(reason, null);
+    }
+
     boolean failed() {
         return failure != null;
+    }
+
+    /** Counters of this connection so far (exact once it is quiet). */
+    WireStats stats() {
+        if (flushed < 0 || answered < 0) { // these volatile reads order the counters written before them
+            throw new IllegalStateException("negative sequence");
+        }
+        return new WireStats(framesWritten, socketWrites, writesCutShort, repliesRead, socketReads, repliesForOthers);
     }
 
     @Override
     public void close() {
         fail("the compute node closed its connection", null);
-        try {
-            receiver.join(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * The part of one batch going to this connection's memory node, from encoding to completion.
-     * Reused by its thread; the volatile {@code state} publishes the receiver's writes (read data,
-     * atomic results) to the caller.
-     */
-    static final class PendingCall {
-        private static final int PENDING = 0;
-        private static final int DONE = 1;
-        private static final int FAILED = 2;
-        /** The receiver owns the call and is copying its reply into the caller's buffers. */
-        private static final int COMPLETING = 3;
-        private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<PendingCall> STATE =
-                java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(PendingCall.class, "state");
-
-        private final int memoryNode;
-        private VerbBatch batch;
-        private long correlationId;
-        private Thread waiter;
-        private volatile int state;
-        private RemoteAccessException error;
-
-        PendingCall(int memoryNode) {
-            this.memoryNode = memoryNode;
-        }
-
-        /** Encodes the requests of {@code batch} for this memory node into {@code w}; returns how many. */
-        int encode(VerbBatch batch, FrameWriter w, int maxFrameBytes) {
-            this.batch = batch;
-            w.begin(FrameHeader.TYPE_VERB_REQUEST, 0, 0);
-            int count = 0;
-            long replyBytes = FrameHeader.LENGTH;
-            for (int i = 0; i < batch.size(); i++) {
-                long address = batch.address(i);
-                if (GlobalAddress.memoryNode(address) != memoryNode) {
-                    continue;
-                }
-                long offset = GlobalAddress.offset(address);
-                int length = batch.length(i);
-                switch (batch.kind(i)) {
-                    case READ -> {
-                        batch.readBuffer(i).boundsCheck(batch.bufferOffset(i), length);
-                        w.u8(VerbFrame.KIND_READ).u8(0).u16(0).i32(length).i64(offset);
-                        replyBytes += VerbFrame.padded(length);
-                    }
-                    case WRITE -> {
-                        DirectBuffer src = batch.writeBuffer(i);
-                        src.boundsCheck(batch.bufferOffset(i), length);
-                        w.u8(VerbFrame.KIND_WRITE).u8(0).u16(0).i32(length).i64(offset);
-                        w.bytes(src, batch.bufferOffset(i), length).pad(8);
-                    }
-                    case CAS -> {
-                        w.u8(VerbFrame.KIND_CAS).u8(0).u16(0).i32(8).i64(offset).i64(batch.operand1(i)).i64(batch.operand2(i));
-                        replyBytes += 8;
-                    }
-                    case FAA -> {
-                        w.u8(VerbFrame.KIND_FAA).u8(0).u16(0).i32(8).i64(offset).i64(batch.operand1(i));
-                        replyBytes += 8;
-                    }
-                    default -> throw new IllegalStateException("unknown verb " + batch.kind(i));
-                }
-                count++;
-            }
-            if (count > VerbFrame.MAX_REQUESTS) {
-                throw new RemoteAccessException("a batch of " + count + " requests to memory node " + memoryNode
-                        + " exceeds the tcp limit of " + VerbFrame.MAX_REQUESTS + " per round trip");
-            }
-            if (w.position() > maxFrameBytes || replyBytes > maxFrameBytes) {
-                throw new RemoteAccessException("a batch of " + Math.max(w.position(), replyBytes) + " bytes to memory node "
-                        + memoryNode + " exceeds the frame limit of " + maxFrameBytes + " bytes; split it");
-            }
-            w.count(count).finish();
-            return count;
-        }
-
-        void prepare(long id, Thread thread) {
-            this.correlationId = id;
-            this.waiter = thread;
-            this.error = null;
-            this.state = PENDING;
-        }
-
-        long correlationId() {
-            return correlationId;
-        }
-
-        boolean isDone() {
-            int s = state;
-            return s == DONE || s == FAILED;
-        }
-
-        /** Receiver thread: copies read data and atomic results out of the reply. */
-        void complete(FrameReader reply) throws MalformedFrameException {
-            int expected = 0;
-            for (int i = 0; i < batch.size(); i++) {
-                if (GlobalAddress.memoryNode(batch.address(i)) == memoryNode) {
-                    expected++;
-                }
-            }
-            if (!STATE.compareAndSet(this, PENDING, COMPLETING)) {
-                return; // already failed (timed out): its buffers belong to the caller again
-            }
-            try {
-                copyReply(reply, expected);
-            } catch (MalformedFrameException | RuntimeException e) {
-                state = PENDING;
-                throw e;
-            }
-            state = DONE;
-            LockSupport.unpark(waiter);
-        }
-
-        private void copyReply(FrameReader reply, int expected) throws MalformedFrameException {
-            if (reply.count() != expected) {
-                throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "reply for " + reply.count()
-                        + " requests to a frame of " + expected);
-            }
-            for (int i = 0; i < batch.size(); i++) {
-                if (GlobalAddress.memoryNode(batch.address(i)) != memoryNode) {
-                    continue;
-                }
-                int length = batch.length(i);
-                switch (batch.kind(i)) {
-                    case READ -> {
-                        int at = reply.skip(VerbFrame.padded(length), "read data");
-                        MutableDirectBuffer dst = batch.readBuffer(i);
-                        dst.putBytes(batch.bufferOffset(i), reply.buffer(), at, length);
-                    }
-                    case WRITE -> {
-                    }
-                    case CAS, FAA -> batch.setResult(i, reply.i64("atomic result"));
-                    default -> throw new IllegalStateException("unknown verb " + batch.kind(i));
-                }
-            }
-            reply.end();
-        }
-
-        /** Fails the call unless its reply was delivered; waits out a delivery in progress. */
-        void fail(RemoteAccessException e) {
-            while (true) {
-                int s = state;
-                if (s == DONE || s == FAILED) {
-                    return;
-                }
-                if (s == COMPLETING) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                error = e;
-                if (STATE.compareAndSet(this, PENDING, FAILED)) {
-                    LockSupport.unpark(waiter);
-                    return;
-                }
-            }
-        }
-
-        void throwIfFailed() {
-            if (state == FAILED) {
-                RemoteAccessException e = error;
-                throw new RemoteAccessException(e.getMessage(), e);
-            }
-        }
     }
 }
