@@ -11,10 +11,14 @@ import java.util.function.Consumer;
  * SUSPENDED -> LAPSED | CLOSED}. The final states are absorbing: the first {@link #end} wins, later
  * ones return {@code false}, and every end callback runs exactly once (registered before the end:
  * on the ending thread, after the state is published; registered after: at once on the caller).
+ * {@link #awaitEnd} returns once the callbacks registered before the end have run, so a holder
+ * that waited sees their effects (a callback must therefore not wait for its own lease's end).
  * {@link #state()} is a volatile read, cheap enough to check before every guarded step.
  */
 public final class LeaseStatus {
     private volatile LeaseState state = LeaseState.LIVE;
+    /** The end's callbacks have run (guarded by this). */
+    private boolean settled;
     private final List<Consumer<LeaseState>> callbacks = new ArrayList<>();
 
     public LeaseState state() {
@@ -53,8 +57,15 @@ public final class LeaseStatus {
             run = List.copyOf(callbacks);
             callbacks.clear();
         }
-        for (Consumer<LeaseState> c : run) {
-            c.accept(terminal);
+        try {
+            for (Consumer<LeaseState> c : run) {
+                c.accept(terminal);
+            }
+        } finally {
+            synchronized (this) {
+                settled = true;
+                notifyAll();
+            }
         }
         return true;
     }
@@ -73,7 +84,7 @@ public final class LeaseStatus {
 
     public synchronized LeaseState awaitEnd(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!state.ended()) {
+        while (!settled) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 break;

@@ -79,7 +79,8 @@ final class ZooKeeperBarrier {
         lease.checkLive();
         long started = System.nanoTime();
         long deadline = started + timeout.toNanos();
-        lease.onEnd(s -> changed.signal());
+        // the lease's end is seen at the latest one poll interval later (no callback: a long-lived
+        // lease would collect one per barrier)
         WatcherRemoveCuratorFramework w = c.newWatcherRemoveCuratorFramework();
         try {
             while (true) {
