@@ -55,6 +55,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
         ZooKeeperServer server = null;
         ServerCnxnFactory factory = null;
+        boolean started = false;
         try {
             Files.createDirectories(dir);
             server = new ZooKeeperServer(dir.toFile(), dir.toFile(), tickMillis);
@@ -62,17 +63,18 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             server.setMaxSessionTimeout(Math.max(MAX_SESSION_MILLIS, 2 * tickMillis));
             factory = ServerCnxnFactory.createFactory(bind, 0); // no per-host connection limit
             factory.startup(server);
+            started = true;
             return new EmbeddedZooKeeper(dir, temporary, server, factory);
-        } catch (IOException | RuntimeException e) {
-            stop(factory, server);
-            if (temporary) {
-                deleteTree(dir);
-            }
-            throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            stop(factory, server);
             throw new IOException("interrupted while starting ZooKeeper", e);
+        } finally {
+            if (!started) { // also when a class is missing (an Error): leave nothing behind
+                stop(factory, server);
+                if (temporary) {
+                    deleteTree(dir);
+                }
+            }
         }
     }
 
@@ -127,16 +129,31 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
     }
 
+    /**
+     * Removes {@code dir} and everything in it; retries a few times (bounded) because a server that
+     * just stopped may still be closing its last log file.
+     */
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+        IOException last = null;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            if (!Files.exists(dir)) {
+                return;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not remove " + dir, e);
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+                return;
+            } catch (IOException | UncheckedIOException e) {
+                last = e instanceof IOException io ? io : ((UncheckedIOException) e).getCause();
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
+        throw new UncheckedIOException("could not remove " + dir, last);
     }
 }
