@@ -140,7 +140,7 @@ public final class BLinkTree {
         this.redo = redo;
         this.keyBytes = layout.keyBytes();
         this.valueBytes = layout.valueBytes();
-        this.workers = ThreadLocal.withInitial(() -> new Worker(layout, redo.preferredSlot()));
+        this.workers = ThreadLocal.withInitial(() -> new Worker(layout, redo.writers().preferredSlot()));
         this.root = rootAddress;
     }
 
@@ -449,11 +449,11 @@ public final class BLinkTree {
         if (w.slot >= 0) {
             throw new IllegalStateException("a tree write operation re-entered on its own thread");
         }
-        w.slot = redo.claim(w.preferredSlot);
+        w.slot = redo.writers().claim(w.preferredSlot);
     }
 
     private void releaseSlot(Worker w) {
-        redo.release(w.slot);
+        redo.writers().release(w.slot);
         w.slot = -1;
     }
 
@@ -512,7 +512,7 @@ public final class BLinkTree {
         int entry = layout.leafEntry(slot);
         int entryBytes = layout.leafEntryBytes();
         long cell = redo.cell(leaf, w.slot, 0);
-        int recordBytes = w.record.entry(redo.nextSeq(w.slot, 0), leaf, n, entry, entryBytes);
+        int recordBytes = w.record.entry(redo.writers().nextSeq(w.slot, 0), leaf, n, entry, entryBytes);
         b.write(cell, w.record.buffer(), 0, recordBytes);
         b.write(GlobalAddress.plus(leaf, entry), n.buffer(), entry, entryBytes);
         b.write(leaf, n.buffer(), 0, NodeLayout.HEADER_WRITE_BYTES);
@@ -528,7 +528,7 @@ public final class BLinkTree {
         b.clear();
         int c = RedoLayout.cellForLevel(n.level());
         long cell = redo.cell(node, w.slot, c);
-        int recordBytes = w.record.image(redo.nextSeq(w.slot, c), node, n, 0, null, 0, GlobalAddress.NULL);
+        int recordBytes = w.record.image(redo.writers().nextSeq(w.slot, c), node, n, 0, null, 0, GlobalAddress.NULL);
         b.write(cell, w.record.buffer(), 0, recordBytes);
         b.write(node, n.buffer(), 0, layout.nodeBytes());
         b.write(cell, RedoLog.FREE_WORD, 0, Long.BYTES);
@@ -554,7 +554,7 @@ public final class BLinkTree {
         int level = n.level();
         int c = RedoLayout.cellForLevel(level);
         long cell = redo.cell(left, w.slot, c);
-        int recordBytes = w.record.image(redo.nextSeq(w.slot, c), left, n, level + 1, separator, separatorOffset, right);
+        int recordBytes = w.record.image(redo.writers().nextSeq(w.slot, c), left, n, level + 1, separator, separatorOffset, right);
         b.write(cell, w.record.buffer(), 0, recordBytes);
         b.write(left, n.buffer(), 0, layout.nodeBytes());
         b.write(cell, w.record.intentWord(), 0, Long.BYTES);

@@ -6,9 +6,6 @@ import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.Verbs;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
-
 /**
  * A compute node's redo records: what makes every tree node valid or repairable when a member dies
  * between any two verbs, partway through a batch, in the middle of one torn WRITE, or between the
@@ -86,9 +83,6 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * node. Writers beyond W wait for a slot on their own compute node (no MN traffic).
  */
 public final class RedoLog {
-    private static final long CLAIM_TIMEOUT_NANOS = 30_000_000_000L;
-    /** Ints per 64-byte line: slots of different threads never share a cache line. */
-    private static final int PAD = 16;
     /** The state word of a retired cell. */
     static final UnsafeBuffer FREE_WORD = new UnsafeBuffer(new byte[Long.BYTES]);
 
@@ -96,17 +90,14 @@ public final class RedoLog {
     private final int member;
     private final int slots;
     private final long[] blocks;
-    private final AtomicIntegerArray taken;
-    private final int[] seqs;
-    private final AtomicInteger nextPreferred = new AtomicInteger();
+    private final RedoSlots writers;
 
     private RedoLog(RedoLayout layout, int member, int slots, long[] blocks) {
         this.layout = layout;
         this.member = member;
         this.slots = slots;
         this.blocks = blocks;
-        this.taken = new AtomicIntegerArray(slots * PAD);
-        this.seqs = new int[slots * PAD];
+        this.writers = new RedoSlots(slots);
     }
 
     /**
@@ -174,48 +165,9 @@ public final class RedoLog {
         return blocks[mn];
     }
 
-    /** A slot for a new writer thread to prefer: distinct for the first {@link #slots()} threads. */
-    int preferredSlot() {
-        return Math.floorMod(nextPreferred.getAndIncrement(), slots);
-    }
-
-    /**
-     * Takes a free slot, {@code preferred} when it is free; waits (on this compute node only) while
-     * every slot is in use. The caller holds no lock while it waits (invariant 5).
-     */
-    int claim(int preferred) {
-        if (taken.compareAndSet(preferred * PAD, 0, 1)) {
-            return preferred;
-        }
-        long deadline = System.nanoTime() + CLAIM_TIMEOUT_NANOS;
-        while (true) {
-            for (int i = 1; i <= slots; i++) {
-                int s = (preferred + i) % slots;
-                if (taken.get(s * PAD) == 0 && taken.compareAndSet(s * PAD, 0, 1)) {
-                    return s;
-                }
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("no redo slot of compute node " + member + " came free in 30 s: its "
-                        + slots + " writers are all stuck in one operation");
-            }
-            Thread.yield();
-        }
-    }
-
-    void release(int slot) {
-        taken.set(slot * PAD, 0);
-    }
-
-    /** The next sequence number of a cell; only the slot's owner calls it. */
-    int nextSeq(int slot, int cell) {
-        int i = slot * PAD + cell;
-        int seq = seqs[i] + 1;
-        if (seq == 0) {
-            seq = 1;
-        }
-        seqs[i] = seq;
-        return seq;
+    /** The writer slots of this compute node (CN-local). */
+    RedoSlots writers() {
+        return writers;
     }
 
     /** The address of cell {@code cell} of slot {@code slot} on the memory node of {@code node}. */
