@@ -39,6 +39,9 @@ import java.util.List;
  * and a record is retired only after its effect is complete.
  */
 public final class TreeRecovery {
+    /** Largest READ recovery issues: a few cells, well inside any carrier's frame limit. */
+    private static final int READ_PIECE_BYTES = 32 * 1024;
+
     private TreeRecovery() {
     }
 
@@ -77,34 +80,40 @@ public final class TreeRecovery {
             verbs.read(block, header, 0, RedoLayout.BLOCK_HEADER_BYTES);
             int slots = checkHeader(header, layout, lapsed, block);
             int cellBytes = layout.cellBytes();
-            int areaBytes = Math.multiplyExact(slots * RedoLayout.CELLS_PER_SLOT, cellBytes);
-            UnsafeBuffer area = new UnsafeBuffer(ByteBuffer.allocateDirect(areaBytes));
-            verbs.read(GlobalAddress.plus(block, RedoLayout.BLOCK_HEADER_BYTES), area, 0, areaBytes);
-            for (int slot = 0; slot < slots; slot++) {
-                for (int c = 0; c < RedoLayout.CELLS_PER_SLOT; c++) {
-                    long cellOffset = layout.cellOffset(slot, c);
-                    record.buffer().putBytes(0, area, (int) (cellOffset - RedoLayout.BLOCK_HEADER_BYTES), cellBytes);
-                    if (!record.inUse()) {
-                        continue;
-                    }
-                    long cell = GlobalAddress.plus(block, cellOffset);
-                    cells.add(cell);
-                    int kind = record.validKind();
-                    if (kind == RedoLayout.FREE) {
-                        discarded++; // torn: its write-back never began (RedoLog invariant 2)
-                        continue;
-                    }
-                    if (kind == RedoLayout.REDO) {
-                        replay(verbs, record, check, mn, batch);
-                        replayed++;
-                        batch.clear();
-                        batch.write(cell, record.intentLevel() > 0 ? record.intentWord() : RedoLog.FREE_WORD, 0, Long.BYTES);
-                        verbs.post(batch);
-                        batch.clear();
-                    }
-                    if (record.intentLevel() > 0) {
-                        pending.add(new PendingSeparator(record.intentLevel(), record.intentKey(), record.intentChild()));
-                    }
+            int cellCount = slots * RedoLayout.CELLS_PER_SLOT;
+            int cellsPerRead = Math.max(1, READ_PIECE_BYTES / cellBytes);
+            UnsafeBuffer piece = new UnsafeBuffer(ByteBuffer.allocateDirect(cellsPerRead * cellBytes));
+            int pieceFirst = -cellsPerRead;
+            for (int i = 0; i < cellCount; i++) {
+                int slot = i / RedoLayout.CELLS_PER_SLOT;
+                int c = i % RedoLayout.CELLS_PER_SLOT;
+                long cellOffset = layout.cellOffset(slot, c);
+                if (i >= pieceFirst + cellsPerRead) { // the block is read a few cells per READ, within any frame limit
+                    pieceFirst = i;
+                    int n = Math.min(cellsPerRead, cellCount - i);
+                    verbs.read(GlobalAddress.plus(block, cellOffset), piece, 0, n * cellBytes);
+                }
+                record.buffer().putBytes(0, piece, (i - pieceFirst) * cellBytes, cellBytes);
+                if (!record.inUse()) {
+                    continue;
+                }
+                long cell = GlobalAddress.plus(block, cellOffset);
+                cells.add(cell);
+                int kind = record.validKind();
+                if (kind == RedoLayout.FREE) {
+                    discarded++; // torn: its write-back never began (RedoLog invariant 2)
+                    continue;
+                }
+                if (kind == RedoLayout.REDO) {
+                    replay(verbs, record, check, mn, batch);
+                    replayed++;
+                    batch.clear();
+                    batch.write(cell, record.intentLevel() > 0 ? record.intentWord() : RedoLog.FREE_WORD, 0, Long.BYTES);
+                    verbs.post(batch);
+                    batch.clear();
+                }
+                if (record.intentLevel() > 0) {
+                    pending.add(new PendingSeparator(record.intentLevel(), record.intentKey(), record.intentChild()));
                 }
             }
         }
