@@ -33,23 +33,26 @@ import java.util.TreeMap;
  * by recovery, the tree checker and a history check. On the {@code local} carrier, memory nodes
  * and compute nodes built by hand as {@code EmbeddedCluster} builds them.
  *
- * <p>A <em>history</em> is a seeded list of puts and deletes. One profiling run applies it on a
- * compute node over {@link CrashingVerbs} that only trace, which gives every operation's requests
- * (each verb, and each request of a batch) and its {@link CrashScenario} (insert, update, delete,
- * leaf split, internal split, root growth). For one operation of each scenario and every crash
- * point k of it, a trial then:
+ * <p>A <em>history</em> is a seeded list of puts and deletes, each run by compute node 0 (the one
+ * that will crash) or by compute node 1 (a bystander), one at a time: the bystander changes nodes
+ * after compute node 0 last wrote them, so a redo record of compute node 0 that recovery wrongly
+ * took for current would undo an acknowledged write. One profiling run applies the history with
+ * compute node 0 over {@link CrashingVerbs} that only trace, which gives each of its operations'
+ * requests (each verb, and each request of a batch) and its {@link CrashScenario} (insert, update,
+ * delete, leaf split, internal split, root growth). For one operation of compute node 0 of each
+ * scenario and every crash point k of it, a trial then:
  * <ol>
- *   <li>builds fresh memory nodes and compute node 0, applies the history up to the operation
- *   (acknowledged, so the model holds them), and runs the operation with a crash after its k-th
- *   request; with torn crash points also, where request k is a WRITE over several cache lines,
- *   with that WRITE landing a seeded part of its lines;</li>
+ *   <li>builds fresh memory nodes and compute nodes 0 and 1, applies the history up to the
+ *   operation (acknowledged, so the model holds them), and runs the operation on compute node 0
+ *   with a crash after its k-th request; with torn crash points also, where request k is a WRITE
+ *   over several cache lines, with that WRITE landing a seeded part of its lines;</li>
  *   <li>repairs nodes for member 0 ({@link TreeRecovery#recover}) from a live member's verbs;</li>
  *   <li>recovers member 0's locks through the {@link LockRecovery} seam;</li>
- *   <li>opens compute node 1 and completes member 0's splits through its tree
+ *   <li>opens compute node 2 and completes member 0's splits through its tree
  *   ({@link TreeRecovery#completeSplits});</li>
  *   <li>runs the tree checker and compares the whole index with the history: every acknowledged
  *   operation present, the crashed one wholly visible or wholly absent, nothing else changed;</li>
- *   <li>opens compute node 2, runs further operations on it against the model, and checks again;
+ *   <li>opens compute node 3, runs further operations on it against the model, and checks again;
  *   a second recovery of member 0 must find nothing left.</li>
  * </ol>
  * Nodes of 256 bytes (10 leaf entries, 11 separators) make every kind of split happen within a few
@@ -134,7 +137,11 @@ public final class CrashSweep {
     }
 
     static final TreeConfig TREE = new TreeConfig(8, 8, 256, 1L << 20);
-    private static final int COMPUTE_NODES = 3;
+    private static final int COMPUTE_NODES = 4;
+    private static final int CRASHER = 0;
+    private static final int BYSTANDER = 1;
+    private static final int RESCUER = 2;
+    private static final int FRESH = 3;
     private static final int THREADS = 4;
     private static final MemoryNodeConfig MEMORY_NODE = new MemoryNodeConfig(2L << 20, 64L << 10, 64L << 10);
     private static final long KEY_SPACE = 1L << 20;
@@ -144,8 +151,8 @@ public final class CrashSweep {
     private CrashSweep() {
     }
 
-    /** A put (of {@code value}) or a delete of {@code key}. */
-    record Op(boolean put, long key, long value) {
+    /** A put (of {@code value}) or a delete of {@code key}, by the bystander or by the compute node that will crash. */
+    record Op(boolean put, long key, long value, boolean bystander) {
         void apply(DmIndex index) {
             if (put) {
                 index.put(key, value);
@@ -164,7 +171,7 @@ public final class CrashSweep {
 
         @Override
         public String toString() {
-            return put ? "put(" + key + ", " + value + ")" : "delete(" + key + ")";
+            return (put ? "put(" + key + ", " + value + ")" : "delete(" + key + ")") + (bystander ? " by the bystander" : "");
         }
     }
 
@@ -185,7 +192,7 @@ public final class CrashSweep {
                     LockDesign design = LockDesigns.byName(lock);
                     List<Profile> profiles = profile(design, mns, history);
                     for (CrashScenario scenario : CrashScenario.values()) {
-                        List<Profile> candidates = profiles.stream().filter(p -> p.scenario() == scenario).toList();
+                        List<Profile> candidates = profiles.stream().filter(p -> p != null && p.scenario() == scenario).toList();
                         if (candidates.isEmpty()) {
                             continue;
                         }
@@ -235,11 +242,12 @@ public final class CrashSweep {
                                 CrashSweepResult.Builder result) {
         try (Rig rig = new Rig(design, mns)) {
             CrashingVerbs crashing = new CrashingVerbs(new LocalVerbs(rig.memoryNodes));
-            ComputeNode crasher = rig.computeNode(0, CountingVerbs.over(crashing));
+            ComputeNode crasher = rig.computeNode(CRASHER, CountingVerbs.over(crashing));
+            ComputeNode bystander = rig.computeNode(BYSTANDER, LocalVerbs.counted(rig.memoryNodes));
             TreeMap<Long, Long> before = new TreeMap<>();
             for (int j = 0; j < p.index(); j++) {
                 Op op = history.get(j);
-                op.apply(crasher.index());
+                op.apply((op.bystander() ? bystander : crasher).index());
                 op.apply(before);
             }
             Op op = history.get(p.index());
@@ -270,7 +278,7 @@ public final class CrashSweep {
             // 3. recover locks (the seam for per-design lock recovery)
             s.lockRecovery().recover(rig.memoryNodes, 0);
             // 4. complete splits through a live member's tree
-            ComputeNode rescuer = rig.computeNode(1, live);
+            ComputeNode rescuer = rig.computeNode(RESCUER, live);
             if (s.repair() == Repair.FULL) {
                 TreeRecovery.completeSplits(rescuer.tree(), report);
             }
@@ -291,12 +299,12 @@ public final class CrashSweep {
             }
 
             // further operations from a fresh compute node
-            ComputeNode fresh = rig.computeNode(2, LocalVerbs.counted(rig.memoryNodes));
+            ComputeNode fresh = rig.computeNode(FRESH, LocalVerbs.counted(rig.memoryNodes));
             DmIndex index = fresh.index();
             TreeMap<Long, Long> model = visible ? after : before;
             Random rnd = new Random(mix(k, p.index(), tearSeed == null ? 0 : tearSeed, 11));
             for (int j = 0; j < FOLLOW_UP_OPS; j++) {
-                Op next = nextOp(rnd, model, op.key());
+                Op next = nextOp(rnd, model, op.key(), false);
                 Long expected = model.get(next.key());
                 if (index.get(next.key()).isPresent() != (expected != null)
                         || (expected != null && index.get(next.key()).getAsLong() != expected)) {
@@ -326,15 +334,25 @@ public final class CrashSweep {
         }
     }
 
-    /** Runs the history once on tracing verbs: each operation's scenario and requests. */
+    /**
+     * Runs the history once, compute node 0 on tracing verbs: each of its operations' scenario and
+     * requests (null for the bystander's operations).
+     */
     static List<Profile> profile(LockDesign design, int mns, List<Op> history) {
         try (Rig rig = new Rig(design, mns)) {
             CrashingVerbs tracing = new CrashingVerbs(new LocalVerbs(rig.memoryNodes));
-            ComputeNode cn = rig.computeNode(0, CountingVerbs.over(tracing));
+            ComputeNode cn = rig.computeNode(CRASHER, CountingVerbs.over(tracing));
+            ComputeNode bystander = rig.computeNode(BYSTANDER, LocalVerbs.counted(rig.memoryNodes));
             Map<Long, Long> model = new TreeMap<>();
             List<Profile> profiles = new ArrayList<>();
             for (int i = 0; i < history.size(); i++) {
                 Op op = history.get(i);
+                if (op.bystander()) {
+                    op.apply(bystander.index());
+                    op.apply(model);
+                    profiles.add(null);
+                    continue;
+                }
                 boolean present = model.containsKey(op.key());
                 CrashScenario.Events before = CrashScenario.Events.of(cn.tree().stats());
                 tracing.trace(true);
@@ -349,12 +367,20 @@ public final class CrashSweep {
         }
     }
 
-    /** A history: mostly inserts of new keys, some updates and deletes of present keys. */
+    /**
+     * A history: mostly inserts of new keys, some updates and deletes of present keys; about a
+     * third by the bystander, mostly near keys the crashing compute node wrote.
+     */
     static List<Op> history(Random rnd, int length) {
         List<Op> ops = new ArrayList<>(length);
         TreeMap<Long, Long> model = new TreeMap<>();
+        long lastKey = rnd.nextLong(KEY_SPACE);
         for (int i = 0; i < length; i++) {
-            Op op = nextOp(rnd, model, rnd.nextLong(KEY_SPACE));
+            boolean bystander = rnd.nextInt(3) == 0;
+            Op op = nextOp(rnd, model, bystander ? lastKey : rnd.nextLong(KEY_SPACE), bystander);
+            if (!bystander) {
+                lastKey = op.key();
+            }
             op.apply(model);
             ops.add(op);
         }
@@ -362,18 +388,18 @@ public final class CrashSweep {
     }
 
     /** 70% puts of new keys (half of them near {@code near}), 15% updates, 15% deletes of present keys. */
-    private static Op nextOp(Random rnd, TreeMap<Long, Long> model, long near) {
+    private static Op nextOp(Random rnd, TreeMap<Long, Long> model, long near, boolean bystander) {
         int dice = rnd.nextInt(100);
         if (model.isEmpty() || dice < 70) {
             long key;
             do {
                 key = rnd.nextBoolean() ? rnd.nextLong(KEY_SPACE) : Math.floorMod(near + rnd.nextInt(64) - 32, KEY_SPACE);
             } while (model.containsKey(key));
-            return new Op(true, key, rnd.nextLong());
+            return new Op(true, key, rnd.nextLong(), bystander);
         }
-        Long present = model.ceilingKey(rnd.nextLong(KEY_SPACE));
+        Long present = model.ceilingKey(bystander ? near : rnd.nextLong(KEY_SPACE));
         long key = present != null ? present : model.firstKey();
-        return dice < 85 ? new Op(true, key, rnd.nextLong()) : new Op(false, key, 0);
+        return dice < 85 ? new Op(true, key, rnd.nextLong(), bystander) : new Op(false, key, 0, bystander);
     }
 
     private static TreeMap<Long, Long> contents(DmIndex index) {
@@ -432,8 +458,8 @@ public final class CrashSweep {
             }
             joined++;
             ComputeNode cn = new ComputeNode(id, COMPUTE_NODES, verbs, controlPlane, bus.join(), TREE, design, THREADS);
-            if (id > 0) {
-                opened.add(cn); // compute node 0 crashes: it is never closed, as a dead process is not
+            if (id != CRASHER) {
+                opened.add(cn); // the crashing compute node is never closed, as a dead process is not
             }
             return cn;
         }
