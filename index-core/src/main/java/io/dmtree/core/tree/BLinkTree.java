@@ -438,7 +438,7 @@ public final class BLinkTree {
         }
         claimSlot(w);
         try {
-            return putLocked(w, value, valueOffset);
+            return putHoldingSlot(w, value, valueOffset);
         } finally {
             releaseSlot(w);
         }
@@ -457,7 +457,7 @@ public final class BLinkTree {
         w.slot = -1;
     }
 
-    private boolean putLocked(Worker w, DirectBuffer value, int valueOffset) {
+    private boolean putHoldingSlot(Worker w, DirectBuffer value, int valueOffset) {
         long lock = lockCovering(w, 0, descend(w, 0));
         long leaf = w.lockedNode;
         NodeImage n = w.node;
@@ -479,13 +479,13 @@ public final class BLinkTree {
     private boolean delete(Worker w) {
         claimSlot(w);
         try {
-            return deleteLocked(w);
+            return deleteHoldingSlot(w);
         } finally {
             releaseSlot(w);
         }
     }
 
-    private boolean deleteLocked(Worker w) {
+    private boolean deleteHoldingSlot(Worker w) {
         long lock = lockCovering(w, 0, descend(w, 0));
         long leaf = w.lockedNode;
         NodeImage n = w.node;

@@ -33,7 +33,7 @@ public final class CrashSweepCommand implements Callable<Integer> {
     @Option(names = "--trials", defaultValue = "100000", description = "trials to run")
     long trials;
 
-    @Option(names = "--lock", split = ",", paramLabel = "NAME", description = "lock designs (default: the default design and cas-spin)")
+    @Option(names = "--lock", split = ",", paramLabel = "NAME", description = "lock designs, or all (default: the default design and cas-spin)")
     List<String> locks;
 
     @Option(names = "--mns", split = ",", defaultValue = "1,2", paramLabel = "N", description = "memory-node counts, 1..4")
@@ -56,7 +56,8 @@ public final class CrashSweepCommand implements Callable<Integer> {
     public Integer call() {
         OptionChecks.inRange(spec, "--trials", trials, 1, 1_000_000_000L);
         OptionChecks.inRange(spec, "--history", historyOps, 20, 5000);
-        List<String> designs = locks == null ? List.of(LockDesigns.defaultName(), "cas-spin") : locks;
+        List<String> designs = locks == null ? List.of(LockDesigns.defaultName(), "cas-spin")
+                : locks.equals(List.of("all")) ? LockDesigns.names() : locks;
         for (String lock : designs) {
             if (!LockDesigns.names().contains(lock)) {
                 throw OptionChecks.usage(spec, "unknown lock design '" + lock + "'; known: " + String.join(", ", LockDesigns.names()));

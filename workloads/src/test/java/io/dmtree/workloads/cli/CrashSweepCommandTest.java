@@ -19,6 +19,14 @@ class CrashSweepCommandTest {
     }
 
     @Test
+    void sweepsEveryLockDesign() {
+        CliRun run = CliRun.of("crashsweep", "--trials", "40", "--seed", "4", "--lock", "all", "--mns", "1", "--history", "40");
+        assertEquals(0, run.exitCode(), run.out() + run.err());
+        assertTrue(run.out().contains("locks " + String.join(", ", io.dmtree.lock.LockDesigns.names())), run.out());
+        assertTrue(run.out().contains("failures found: 0"), run.out());
+    }
+
+    @Test
     void aSweepWithoutNodeRepairFailsWithExitCodeOne() {
         CliRun run = CliRun.of("crashsweep", "--trials", "300", "--seed", "3", "--repair", "none", "--lock", "cas-spin", "--mns", "1");
         assertEquals(DmtreeCli.EXIT_FAILED, run.exitCode(), run.out() + run.err());
