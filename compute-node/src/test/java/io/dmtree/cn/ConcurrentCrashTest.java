@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class ConcurrentCrashTest {
     private static final TreeConfig TREE = new TreeConfig(8, 8, 256, 1L << 20);
-    private static final MemoryNodeConfig MN = new MemoryNodeConfig(8L << 20, 64L << 10, 64L << 10);
+    /** Above the C allocator's mmap threshold ceiling (32 MiB), as in {@link CrashSweep}. */
+    private static final MemoryNodeConfig MN = new MemoryNodeConfig(48L << 20, 64L << 10, 64L << 10);
     private static final int THREADS = 4;
 
     /** One thread's writes: what was acknowledged, and the one in flight when it stopped. */

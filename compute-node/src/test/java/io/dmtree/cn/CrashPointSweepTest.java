@@ -26,7 +26,7 @@ class CrashPointSweepTest {
     @Test
     void everyCrashPointOfEveryKindOfWriteIsRecovered() {
         long seed = Seeds.seed("everyCrashPointOfEveryKindOfWriteIsRecovered");
-        long trials = Math.max(100, (long) (3000 * Seeds.scale()));
+        long trials = Math.max(2000, (long) (3000 * Seeds.scale())); // 2,000 reach every scenario
         CrashSweepResult r = CrashSweep.run(CrashSweep.Settings.of(seed, trials), null);
         System.out.printf("crash-point sweep: %d trials, %d failures, %d replayed, %d torn records discarded, %d intents,"
                 + " %d visible, %.1f s%n", r.trials(), r.failures(), r.replayed(), r.discarded(), r.intents(), r.visible(),

@@ -10,7 +10,7 @@ class RegionFormatTest {
 
     @Test
     void formatLeavesEveryRedoDirectoryEntryEmptyAndKeepsTheExistingFields() {
-        MemoryNodeConfig config = new MemoryNodeConfig(4L << 20, 1L << 20, 64L << 10);
+        MemoryNodeConfig config = new MemoryNodeConfig(48L << 20, 1L << 20, 64L << 10); // above the C allocator's mmap threshold ceiling
         OffHeapRegion region = new OffHeapRegion(config.regionBytes());
         for (long o = 0; o < config.chunkAreaOffset(); o += 8) {
             region.putLongVolatile(o, -1L); // a reused mapping full of old bytes

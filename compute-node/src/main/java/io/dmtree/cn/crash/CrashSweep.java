@@ -143,7 +143,13 @@ public final class CrashSweep {
     private static final int RESCUER = 2;
     private static final int FRESH = 3;
     private static final int THREADS = 4;
-    private static final MemoryNodeConfig MEMORY_NODE = new MemoryNodeConfig(2L << 20, 64L << 10, 64L << 10);
+    /**
+     * 48 MiB regions, of which a trial touches the header, the lock table and a few 64 KiB chunks:
+     * above the C allocator's largest dynamic mmap threshold (32 MiB), so every region is a fresh
+     * mapping and freeing it unmaps it, and thousands of trials do not leave later regions of the
+     * same JVM on recycled, non-zero heap memory.
+     */
+    private static final MemoryNodeConfig MEMORY_NODE = new MemoryNodeConfig(48L << 20, 64L << 10, 64L << 10);
     private static final long KEY_SPACE = 1L << 20;
     private static final int FOLLOW_UP_OPS = 24;
     private static final int MAX_FAILURES_KEPT = 20;

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The fault-injecting decorator: crash points between verbs, inside batches, inside torn WRITEs. */
 class CrashingVerbsTest {
-    private static final MemoryNodeConfig CONFIG = new MemoryNodeConfig(4L << 20, 1L << 20, 64L << 10);
+    /** Above the C allocator's mmap threshold ceiling (32 MiB): freeing these regions leaves later ones fresh mappings. */
+    private static final MemoryNodeConfig CONFIG = new MemoryNodeConfig(48L << 20, 1L << 20, 64L << 10);
     private MemoryNode mn;
     private CrashingVerbs verbs;
     private long base;
