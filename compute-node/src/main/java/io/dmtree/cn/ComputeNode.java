@@ -13,6 +13,7 @@ import io.dmtree.core.tree.BLinkTree;
 import io.dmtree.core.tree.IndexCache;
 import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.NodeAllocator;
+import io.dmtree.core.tree.RedoLog;
 import io.dmtree.core.tree.TreeChecker;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
@@ -73,7 +74,8 @@ public final class ComputeNode implements AutoCloseable {
         NodeAllocator allocator = new NodeAllocator(chunks, verbs.memoryNodeCount(), treeConfig.nodeBytes(), id);
         this.cache = new IndexCache(treeConfig.layout(), treeConfig.cacheBytes());
         long root = IndexSuperblock.createOrOpen(verbs, allocator, treeConfig, lockDesign.name(), lockTable.stride());
-        this.tree = new BLinkTree(treeConfig, verbs, lockClient, lockTable, allocator, cache, root);
+        RedoLog redo = RedoLog.open(verbs, allocator, treeConfig, id, threadCapacity);
+        this.tree = new BLinkTree(treeConfig, verbs, lockClient, lockTable, allocator, cache, redo, root);
         this.index = new CnIndex(this);
     }
 

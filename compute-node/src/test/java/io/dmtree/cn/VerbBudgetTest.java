@@ -1,6 +1,8 @@
 package io.dmtree.cn;
 
 import io.dmtree.core.memory.VerbCounts;
+import io.dmtree.core.tree.NodeLayout;
+import io.dmtree.core.tree.RedoLayout;
 import io.dmtree.lock.baseline.CasSpinLock;
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +36,12 @@ class VerbBudgetTest {
             assertEquals(3, update.roundTrips(), "uncontended update: lock, read, write back + unlock: " + update);
             assertEquals(1, update.cas());
             assertEquals(1, update.reads());
-            assertEquals(3, update.writes(), "entry, header words, lock word");
+            assertEquals(5, update.writes(), "redo record, entry, header words, record retirement, lock word");
+            NodeLayout layout = cluster.config().tree().layout();
+            int entry = layout.leafEntryBytes();
+            int record = RedoLayout.CELL_HEADER_BYTES + NodeLayout.HEADER_WRITE_BYTES + entry;
+            assertEquals(2 * Long.BYTES + record + entry + NodeLayout.HEADER_WRITE_BYTES + Long.BYTES + Long.BYTES,
+                    update.writeBytes(), "CAS operand pair, record, entry, header words, retirement, lock word: " + update);
         }
     }
 }

@@ -38,6 +38,8 @@ public final class MemoryNode implements AutoCloseable {
     }
 
     private void format() {
+        // the whole header and lock table start zeroed: every lock free, every redo directory
+        // entry empty (no member keeps a redo block here yet), no index
         region.zero(0, config.chunkAreaOffset());
         region.putLongVolatile(RegionLayout.REGION_BYTES_OFFSET, config.regionBytes());
         region.putLongVolatile(RegionLayout.CHUNK_BYTES_OFFSET, config.chunkBytes());

@@ -19,9 +19,22 @@ package io.dmtree.core.layout;
  *   +-------------------+---------+---------+---------+---------+-------------------+
  *  96 lock design name, 32 bytes of ASCII, zero padded                              |
  *   +-------------------------------------------------------------------------------+
- * 128 .. 4095 reserved
+ * 128 .. 2047 reserved
+ * 2048 redo directory: REDO_DIRECTORY_ENTRIES words, one per compute-node member id
+ *   +-------------------+-------------------+-----   ...   -----+-------------------+
+ *   | redo block of m=0 | redo block of m=1 |                   | redo block m=255  |
+ *   +-------------------+-------------------+-----   ...   -----+-------------------+
  * 4096 lock table: lock table bytes / stride locks, each zeroed, then chunk area (4 KiB aligned)
  * </pre>
+ *
+ * <p>The redo directory holds, for each member id, the global address (on this same memory node)
+ * of the redo block that member keeps here, or 0 when it keeps none. A member writes its entry
+ * once when it opens the index, after it wrote the block's header; recovery of a lapsed member
+ * reads it, and clears it by CAS when done. The memory node zeroes the whole header when it
+ * formats the region, so every entry starts empty. The block itself is the member's own chunk
+ * memory, laid out as {@code io.dmtree.core.tree.RedoLayout} describes. Adding the directory moved
+ * no existing field: it lives in header bytes that were reserved, and format version 1 regions
+ * simply have every entry 0.
  */
 public final class RegionLayout {
     public static final long MAGIC = 0x313045455254444DL; // "DMTREE01" little-endian
@@ -51,6 +64,10 @@ public final class RegionLayout {
     public static final long INDEX_CREATING = 1;
     public static final long INDEX_READY = 2;
 
+    /** The redo directory: one 8-byte word per member id, in the header's reserved bytes. */
+    public static final int REDO_DIRECTORY_OFFSET = 2048;
+    public static final int REDO_DIRECTORY_ENTRIES = 256;
+
     public static final int HEADER_BYTES = 4096;
     public static final int LOCK_TABLE_START = HEADER_BYTES;
     public static final int CHUNK_ALIGNMENT = 4096;
@@ -60,6 +77,15 @@ public final class RegionLayout {
 
     public static long alignUp(long value, long alignment) {
         return (value + alignment - 1) / alignment * alignment;
+    }
+
+    /** Offset of member {@code member}'s redo directory word. */
+    public static int redoDirectoryEntry(int member) {
+        if (member < 0 || member >= REDO_DIRECTORY_ENTRIES) {
+            throw new IllegalArgumentException("compute node id " + member + " has no redo directory entry: node repair"
+                    + " keeps one for ids 0.." + (REDO_DIRECTORY_ENTRIES - 1));
+        }
+        return REDO_DIRECTORY_OFFSET + member * Long.BYTES;
     }
 
     /** Where the chunk area starts for a lock table of the given size. */

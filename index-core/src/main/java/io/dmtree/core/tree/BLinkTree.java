@@ -33,7 +33,9 @@ import java.util.List;
  *   node of its level whose fences hold it, reachable by following siblings from any node at
  *   or left of it.</li>
  *   <li>Only the holder of a node's lock writes a reachable node, and it writes it back together
- *   with the release, in one batch. Nodes that are not yet reachable are written without a lock.</li>
+ *   with the release, in one batch: first its redo record, then the node, then the record's
+ *   retirement, then the release ({@link RedoLog}). Nodes that are not yet reachable are written
+ *   without a lock.</li>
  *   <li>Every node image carries a CRC32C over its bytes; readers accept only images whose checksum
  *   matches, so a read torn by a concurrent write-back is retried, in whatever order its cache
  *   lines were placed. Lock-free readers thus see some state the node really had.</li>
@@ -42,7 +44,8 @@ import java.util.List;
  *   deadlock a thread that holds one lock at a time.</li>
  *   <li>Separators reach parents after the split (B-link); until then the new node is reached by
  *   the move-right rule. A separator is inserted at most once per level (a duplicate is skipped:
- *   a low fence names one node forever).</li>
+ *   a low fence names one node forever). A separator equal to the low fence of the node that
+ *   would take it is present already: an internal split pushed it up as that node's low fence.</li>
  * </ol>
  *
  * <h2>Operations</h2>
@@ -61,6 +64,13 @@ import java.util.List;
  * with the leaf's high fence as the new lower bound. Because each leaf image is consistent and low
  * fences never move, the visited leaves' ranges tile the key space: a key present for the whole
  * scan is in the image of the leaf that held it when that leaf was read.
+ *
+ * <h2>Failures</h2>
+ * A member may die between any two verbs, partway through a batch or a WRITE, or between the
+ * halves of a split. Each write-back carries a redo record ({@link RedoLog} states the protocol
+ * and its invariants); {@link TreeRecovery} run by a live member replays a lapsed member's
+ * records, so every node is valid again, and completes its half-done splits. Until then a reader
+ * of a node whose write-back was cut short retries on its checksum.
  */
 public final class BLinkTree {
     /** Give up on a node whose checksum never matches: it is corrupt, not just being written. */
@@ -74,6 +84,7 @@ public final class BLinkTree {
     private final LockTable lockTable;
     private final NodeAllocator allocator;
     private final IndexCache cache;
+    private final RedoLog redo;
     private final TreeStats stats = new TreeStats();
     private final int keyBytes;
     private final int valueBytes;
@@ -88,6 +99,10 @@ public final class BLinkTree {
         final UnsafeBuffer keyBuffer;
         final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
         final VerbBatch batch = new VerbBatch();
+        final RedoRecord record;
+        /** The redo slot this worker prefers, and the one it holds during a write operation (else -1). */
+        final int preferredSlot;
+        int slot = -1;
         int[] order = new int[64];
         long[] sortKeys = new long[64];
         /** The cache entry the current leaf address came from, or null. */
@@ -97,7 +112,9 @@ public final class BLinkTree {
         /** True when {@link #node} already holds a consistent image of the address descend returned. */
         boolean loaded;
 
-        Worker(NodeLayout layout) {
+        Worker(NodeLayout layout, int preferredSlot) {
+            this.preferredSlot = preferredSlot;
+            record = new RedoRecord(layout);
             node = new NodeImage(layout);
             other = new NodeImage(layout);
             key = new byte[layout.keyBytes()];
@@ -105,8 +122,14 @@ public final class BLinkTree {
         }
     }
 
+    /**
+     * @param redo this member's redo log ({@link RedoLog#open}), on the same verbs
+     */
     public BLinkTree(TreeConfig config, Verbs verbs, LockClient locks, LockTable lockTable, NodeAllocator allocator,
-                     IndexCache cache, long rootAddress) {
+                     IndexCache cache, RedoLog redo, long rootAddress) {
+        if (redo.layout().nodeBytes() != config.nodeBytes() || redo.layout().keyBytes() != config.keyBytes()) {
+            throw new IllegalArgumentException("redo log laid out for another node shape");
+        }
         this.config = config;
         this.layout = config.layout();
         this.verbs = verbs;
@@ -114,9 +137,10 @@ public final class BLinkTree {
         this.lockTable = lockTable;
         this.allocator = allocator;
         this.cache = cache;
+        this.redo = redo;
         this.keyBytes = layout.keyBytes();
         this.valueBytes = layout.valueBytes();
-        this.workers = ThreadLocal.withInitial(() -> new Worker(layout));
+        this.workers = ThreadLocal.withInitial(() -> new Worker(layout, redo.writers().preferredSlot()));
         this.root = rootAddress;
     }
 
@@ -130,6 +154,14 @@ public final class BLinkTree {
 
     public IndexCache cache() {
         return cache;
+    }
+
+    public RedoLog redoLog() {
+        return redo;
+    }
+
+    Verbs verbs() {
+        return verbs;
     }
 
     // ------------------------------------------------------------------ public operations
@@ -404,6 +436,28 @@ public final class BLinkTree {
         if (value.capacity() - valueOffset < valueBytes) {
             throw new IllegalArgumentException("value must be " + valueBytes + " bytes");
         }
+        claimSlot(w);
+        try {
+            return putHoldingSlot(w, value, valueOffset);
+        } finally {
+            releaseSlot(w);
+        }
+    }
+
+    /** Takes a redo slot before any lock of a write operation (see {@link RedoLog}, invariant 5). */
+    private void claimSlot(Worker w) {
+        if (w.slot >= 0) {
+            throw new IllegalStateException("a tree write operation re-entered on its own thread");
+        }
+        w.slot = redo.writers().claim(w.preferredSlot);
+    }
+
+    private void releaseSlot(Worker w) {
+        redo.writers().release(w.slot);
+        w.slot = -1;
+    }
+
+    private boolean putHoldingSlot(Worker w, DirectBuffer value, int valueOffset) {
         long lock = lockCovering(w, 0, descend(w, 0));
         long leaf = w.lockedNode;
         NodeImage n = w.node;
@@ -423,6 +477,15 @@ public final class BLinkTree {
     }
 
     private boolean delete(Worker w) {
+        claimSlot(w);
+        try {
+            return deleteHoldingSlot(w);
+        } finally {
+            releaseSlot(w);
+        }
+    }
+
+    private boolean deleteHoldingSlot(Worker w) {
         long lock = lockCovering(w, 0, descend(w, 0));
         long leaf = w.lockedNode;
         NodeImage n = w.node;
@@ -437,15 +500,38 @@ public final class BLinkTree {
         return true;
     }
 
-    /** Writes one leaf entry and the header words, then releases: one batch. */
+    /**
+     * Writes one leaf entry and the header words, then releases: one batch of the redo record,
+     * the entry, the header words, the record's retirement and the release.
+     */
     private void writeBackEntryAndUnlock(Worker w, long leaf, long lock, int slot) {
         NodeImage n = w.node;
         n.seal();
         VerbBatch b = w.batch;
         b.clear();
         int entry = layout.leafEntry(slot);
-        b.write(GlobalAddress.plus(leaf, entry), n.buffer(), entry, layout.leafEntryBytes());
+        int entryBytes = layout.leafEntryBytes();
+        long cell = redo.cell(leaf, w.slot, 0);
+        int recordBytes = w.record.entry(redo.writers().nextSeq(w.slot, 0), leaf, n, entry, entryBytes);
+        b.write(cell, w.record.buffer(), 0, recordBytes);
+        b.write(GlobalAddress.plus(leaf, entry), n.buffer(), entry, entryBytes);
         b.write(leaf, n.buffer(), 0, NodeLayout.HEADER_WRITE_BYTES);
+        b.write(cell, RedoLog.FREE_WORD, 0, Long.BYTES);
+        locks.release(lock, LockMode.EXCLUSIVE, b);
+        b.clear();
+    }
+
+    /** Writes the whole (sealed) image of an internal node, then releases: one batch. */
+    private void writeNodeAndUnlock(Worker w, long node, long lock) {
+        NodeImage n = w.node;
+        VerbBatch b = w.batch;
+        b.clear();
+        int c = RedoLayout.cellForLevel(n.level());
+        long cell = redo.cell(node, w.slot, c);
+        int recordBytes = w.record.image(redo.writers().nextSeq(w.slot, c), node, n, 0, null, 0, GlobalAddress.NULL);
+        b.write(cell, w.record.buffer(), 0, recordBytes);
+        b.write(node, n.buffer(), 0, layout.nodeBytes());
+        b.write(cell, RedoLog.FREE_WORD, 0, Long.BYTES);
         locks.release(lock, LockMode.EXCLUSIVE, b);
         b.clear();
     }
@@ -453,8 +539,10 @@ public final class BLinkTree {
     /**
      * Writes a new right node, then the rewritten left node with the release. The new node goes in
      * the same batch when both are on one memory node (batches apply in order there), else first.
+     * The left node's redo record carries the intent {@code separator -> right} for the level
+     * above and is left as that intent once the left node is written.
      */
-    private void writeSplitAndUnlock(Worker w, long left, long lock, long right) {
+    private void writeSplitAndUnlock(Worker w, long left, long lock, long right, DirectBuffer separator, int separatorOffset) {
         VerbBatch b = w.batch;
         b.clear();
         if (GlobalAddress.memoryNode(right) == GlobalAddress.memoryNode(left)) {
@@ -462,7 +550,14 @@ public final class BLinkTree {
         } else {
             verbs.write(right, w.other.buffer(), 0, layout.nodeBytes());
         }
-        b.write(left, w.node.buffer(), 0, layout.nodeBytes());
+        NodeImage n = w.node;
+        int level = n.level();
+        int c = RedoLayout.cellForLevel(level);
+        long cell = redo.cell(left, w.slot, c);
+        int recordBytes = w.record.image(redo.writers().nextSeq(w.slot, c), left, n, level + 1, separator, separatorOffset, right);
+        b.write(cell, w.record.buffer(), 0, recordBytes);
+        b.write(left, n.buffer(), 0, layout.nodeBytes());
+        b.write(cell, w.record.intentWord(), 0, Long.BYTES);
         locks.release(lock, LockMode.EXCLUSIVE, b);
         b.clear();
     }
@@ -510,7 +605,7 @@ public final class BLinkTree {
         }
         n.setCount(leftCount);
         n.seal();
-        writeSplitAndUnlock(w, leaf, lock, right);
+        writeSplitAndUnlock(w, leaf, lock, right, records, sepRecord);
         stats.leafSplits.increment();
 
         byte[] separator = new byte[keyBytes];
@@ -534,21 +629,39 @@ public final class BLinkTree {
         long node = w.lockedNode;
         NodeImage n = w.node;
         int i = n.upperBound(w.keyBuffer, 0);
-        if (i > 0 && KeyOrder.equal(n.buffer(), n.internalKeyOffset(i - 1), w.keyBuffer, 0, keyBytes)) {
-            unlock(w, lock); // already there: a root growth took it in
+        if ((i > 0 && KeyOrder.equal(n.buffer(), n.internalKeyOffset(i - 1), w.keyBuffer, 0, keyBytes))
+                || KeyOrder.equal(n.buffer(), n.lowFenceOffset(), w.keyBuffer, 0, keyBytes)) {
+            // already there: a root growth took it in, or an internal split pushed it up as this
+            // node's low fence; or a recovered intent whose split finished long ago
+            unlock(w, lock);
             return;
         }
         if (n.count() < layout.internalCapacity()) {
             n.insertSeparator(i, w.keyBuffer, 0, child);
             n.seal();
-            VerbBatch b = w.batch;
-            b.clear();
-            b.write(node, n.buffer(), 0, layout.nodeBytes());
-            locks.release(lock, LockMode.EXCLUSIVE, b);
-            b.clear();
+            writeNodeAndUnlock(w, node, lock);
             return;
         }
         splitInternalAndInsert(w, node, lock, i, child);
+    }
+
+    /**
+     * Recovery: makes {@code child}, whose low fence is {@code separator}, a child of level
+     * {@code level} unless it is one already (a lapsed member's pending split intent). Ordinary
+     * locked tree operations; run only after the lapsed member's locks were recovered.
+     */
+    void completeSplit(int level, byte[] separator, long child) {
+        if (level < 1) {
+            throw new IllegalArgumentException("a separator goes into level 1 or above: " + level);
+        }
+        checkKey(separator);
+        Worker w = workers.get();
+        claimSlot(w);
+        try {
+            insertSeparator(w, level, separator.clone(), child);
+        } finally {
+            releaseSlot(w);
+        }
     }
 
     private void splitInternalAndInsert(Worker w, long node, long lock, int position, long child) {
@@ -592,7 +705,7 @@ public final class BLinkTree {
         }
         n.setCount(mid);
         n.seal();
-        writeSplitAndUnlock(w, node, lock, right);
+        writeSplitAndUnlock(w, node, lock, right, new UnsafeBuffer(pushed), 0);
         stats.internalSplits.increment();
         insertSeparator(w, level + 1, pushed, right);
     }

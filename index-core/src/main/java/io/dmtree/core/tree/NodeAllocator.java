@@ -6,7 +6,8 @@ import io.dmtree.core.memory.GlobalAddress;
 /**
  * A compute node's allocator of tree nodes: it obtains chunks from the memory nodes' control
  * plane and bump-allocates node-sized blocks inside them, rotating over memory nodes so the tree
- * spreads across them. Nodes are never freed.
+ * spreads across them. Nodes are never freed. Other per-member blocks (a {@link RedoLog}'s) come
+ * from the same chunks, rounded to 64 bytes so nodes stay cache-line aligned.
  */
 public final class NodeAllocator {
     private final ChunkSource chunks;
@@ -25,6 +26,33 @@ public final class NodeAllocator {
         this.cursor = new long[memoryNodes];
         this.remaining = new long[memoryNodes];
         this.next = Math.floorMod(firstMemoryNode, memoryNodes);
+    }
+
+    public long chunkBytes() {
+        return chunks.chunkBytes();
+    }
+
+    /**
+     * The address of a fresh, zeroed block of {@code bytes} (rounded up to 64) on memory node
+     * {@code mn}; it must fit in one chunk.
+     */
+    public synchronized long allocateBlock(int mn, long bytes) {
+        if (mn < 0 || mn >= cursor.length) {
+            throw new IllegalArgumentException("no memory node " + mn);
+        }
+        long size = (bytes + 63) & ~63L;
+        if (size <= 0 || size > chunks.chunkBytes()) {
+            throw new IllegalArgumentException("a block of " + bytes + " bytes does not fit in a chunk of "
+                    + chunks.chunkBytes() + " bytes");
+        }
+        if (remaining[mn] < size) {
+            cursor[mn] = chunks.allocateChunk(mn);
+            remaining[mn] = chunks.chunkBytes();
+        }
+        long address = cursor[mn];
+        cursor[mn] = GlobalAddress.plus(address, size);
+        remaining[mn] -= size;
+        return address;
     }
 
     /** The address of a fresh, zeroed node-sized block. */

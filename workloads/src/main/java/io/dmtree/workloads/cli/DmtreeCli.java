@@ -1,5 +1,6 @@
 package io.dmtree.workloads.cli;
 
+import io.dmtree.workloads.netbench.NetBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +25,8 @@ import java.io.PrintWriter;
                 io.dmtree.mn.MemoryNodeCommand.class,
                 ComputeNodeCommand.class,
                 io.dmtree.workloads.lockbench.LockBenchCommand.class,
-                io.dmtree.workloads.netbench.NetBenchCommand.class,
+                NetBenchCommand.class,
+                CrashSweepCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
