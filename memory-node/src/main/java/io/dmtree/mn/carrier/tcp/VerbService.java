@@ -8,7 +8,11 @@ import io.dmtree.mn.OffHeapRegion;
 
 import java.net.SocketAddress;
 
-/** The tcp verb service of a memory node: each connection gets its own {@link VerbExecutor}. */
+/**
+ * The tcp verb service of a memory node: each connection gets its own {@link VerbExecutor}. Its
+ * sessions never block (a verb frame is checked and applied to the region in one pass of plain
+ * memory operations), so the front door runs them on the event loop that read the frame.
+ */
 public final class VerbService implements FrameService {
     private final OffHeapRegion region;
     private final int maxFrameBytes;
@@ -21,6 +25,16 @@ public final class VerbService implements FrameService {
     @Override
     public int serviceId() {
         return HelloFrame.SERVICE_VERBS;
+    }
+
+    @Override
+    public boolean sessionsMayBlock() {
+        return false;
+    }
+
+    @Override
+    public int maxFrameBytes() {
+        return maxFrameBytes;
     }
 
     @Override
