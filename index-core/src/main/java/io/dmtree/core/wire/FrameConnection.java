@@ -77,6 +77,7 @@ final class FrameConnection implements SessionContext {
     private int start;
     private long reserved;
     private boolean awaitingBudget;
+    private boolean budgetWaitCounted;
     private int frameLength;
 
     private FrameWriter writer;
@@ -199,7 +200,8 @@ final class FrameConnection implements SessionContext {
     }
 
     private void refuseLength(int length) {
-        String limitName = state == HELLO ? "the limit before HELLO" : "the " + serviceName() + " limit";
+        String limitName = state == HELLO ? "the limit before HELLO" : "the limit of " + HelloFrame.serviceName(serviceId)
+                + " connections";
         String message = "frame length " + Integer.toUnsignedString(length) + " outside [" + FrameHeader.LENGTH + ", "
                 + frameLimit + "] (" + limitName + ")";
         if (length < FrameHeader.LENGTH) {
@@ -208,10 +210,6 @@ final class FrameConnection implements SessionContext {
             fatal(0, FrameHeader.ERROR_TOO_LARGE, message,
                     state == HELLO ? LimitLog.Kind.HELLO_TOO_LARGE : LimitLog.Kind.FRAME_TOO_LARGE);
         }
-    }
-
-    private String serviceName() {
-        return HelloFrame.serviceName(serviceId) + " service's";
     }
 
     /**
@@ -224,6 +222,9 @@ final class FrameConnection implements SessionContext {
         int needed = available >= FrameHeader.LENGTH ? frameLength : FrameHeader.LENGTH;
         if (needed <= baseBytes && receive.capacity() > baseBytes) {
             resize(baseBytes);
+            long r = reserved;
+            reserved = 0;
+            server.budget().release(r);
             return;
         }
         if (start > 0 && start + needed > receive.capacity()) {
@@ -237,13 +238,17 @@ final class FrameConnection implements SessionContext {
             if (!server.budget().tryReserve(excess - reserved)) {
                 awaitingBudget = true;
                 server.budget().await(this);
-                server.limitHit(LimitLog.Kind.BUDGET_WAIT, peer, "a frame of " + needed + " bytes waits for "
-                        + (excess - reserved) + " bytes of the receive budget of " + server.budget().capacity());
+                if (!budgetWaitCounted) {
+                    budgetWaitCounted = true;
+                    server.limitHit(LimitLog.Kind.BUDGET_WAIT, peer, "a frame of " + needed + " bytes waits for "
+                            + (excess - reserved) + " bytes of the receive budget of " + server.budget().capacity());
+                }
                 if (!server.budget().tryReserve(excess - reserved)) {
                     return;
                 }
                 awaitingBudget = false;
             }
+            budgetWaitCounted = false;
             reserved = excess;
         }
         resize((int) Math.min(needed, Math.max(2L * receive.capacity(), 64 << 10)));
@@ -266,7 +271,7 @@ final class FrameConnection implements SessionContext {
         start = 0;
     }
 
-    /** Replaces the receive buffer by one of {@code capacity} holding the unhandled bytes; adjusts the reservation. */
+    /** Replaces the receive buffer by one of {@code capacity} holding the unhandled bytes (the caller keeps the reservation right). */
     private void resize(int capacity) {
         int available = receive.position() - start;
         ByteBuffer b = allocateReceive(capacity);
@@ -276,12 +281,6 @@ final class FrameConnection implements SessionContext {
         receive = b;
         view.wrap(receive);
         start = 0;
-        long excess = Math.max(0, (long) capacity - baseBytes);
-        if (excess < reserved) {
-            long release = reserved - excess;
-            reserved = excess;
-            server.budget().release(release);
-        }
         assert receive.position() == available;
     }
 
@@ -736,7 +735,6 @@ final class FrameConnection implements SessionContext {
         } catch (IOException ignored) {
             // closing anyway
         }
-        server.connectionClosed();
         loop.remove(this);
         if (parking != null && inProgress != WORKER) {
             parking.cancel();
@@ -775,6 +773,7 @@ final class FrameConnection implements SessionContext {
             writer = null;
         }
         accountSend();
+        server.connectionClosed(); // after the buffers: an open connection's bytes are always counted while it is open
         FrameService.Session s = session;
         if (s == null || !sessionClosed.compareAndSet(false, true)) {
             return;

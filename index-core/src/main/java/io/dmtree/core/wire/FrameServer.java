@@ -45,7 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   {@link ConnectionLimits#helloBufferBytes()} until HELLO and its session buffer afterwards; a
  *   larger frame reserves its excess from the shared {@link ReceiveBudget} (or waits) and its
  *   buffer grows only as the bytes arrive, and shrinks back after it. So receive memory is at most
- *   {@code open connections x session buffer + budget}, and {@link #stats()} reports it.</li>
+ *   {@code open connections x session buffer + budget}, plus, for the instant a loop copies a
+ *   growing buffer into its successor, that one old buffer; {@link #stats()} reports it (a buffer
+ *   counts from its allocation to its release, which is explicit, not left to the collector).</li>
  *   <li>Threads are {@code eventLoops} plus at most {@code blockingWorkers}, whatever the number of
  *   connections.</li>
  *   <li>A frame with a bad length or version gets an error reply and its connection closed (the
