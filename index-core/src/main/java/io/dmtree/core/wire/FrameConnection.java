@@ -247,6 +247,7 @@ final class FrameConnection implements SessionContext {
                     return;
                 }
                 awaitingBudget = false;
+                server.budget().forget(this);
             }
             budgetWaitCounted = false;
             reserved = excess;
@@ -701,8 +702,8 @@ final class FrameConnection implements SessionContext {
         }
         if (inProgress != WORKER && receive != null) {
             try {
-                for (int i = 0; i < 16; i++) {
-                    receive.clear();
+                for (int i = 0; i < 4; i++) { // at most 4 x 16 KiB: a peer that keeps sending gets its reset
+                    receive.clear().limit(Math.min(receive.capacity(), 16 << 10));
                     if (channel.read(receive) <= 0) {
                         break;
                     }
@@ -758,6 +759,10 @@ final class FrameConnection implements SessionContext {
     }
 
     private void finishClose() {
+        if (awaitingBudget) {
+            awaitingBudget = false;
+            server.budget().forget(this);
+        }
         freeReceive();
         if (reserved > 0) {
             long r = reserved;

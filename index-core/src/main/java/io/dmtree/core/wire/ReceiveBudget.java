@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Lost wake-ups are excluded by the order of a waiter's steps: it enqueues itself, then
  * retries once, so a release that happened between its failed attempt and its enqueueing is seen
- * by the retry. Stale queue entries (a connection that got its bytes on the retry, or closed) are
- * harmless: a woken connection that is not waiting ignores the call.
+ * by the retry. A connection that got its bytes on the retry, or closed while waiting, removes its
+ * entry (linear in the waiters, which are open connections, so bounded by the connection limit);
+ * a woken connection that is not waiting ignores the call.
  */
 final class ReceiveBudget {
     private final long capacity;
@@ -50,6 +51,11 @@ final class ReceiveBudget {
     /** Enqueues {@code c}; the caller then retries {@link #tryReserve} once. */
     void await(FrameConnection c) {
         waiters.add(c);
+    }
+
+    /** Drops {@code c} from the waiters (it got its bytes on the retry, or closed), so no entry outlives its connection. */
+    void forget(FrameConnection c) {
+        waiters.remove(c);
     }
 
     long capacity() {

@@ -24,6 +24,7 @@ import java.io.PrintWriter;
                 io.dmtree.mn.MemoryNodeCommand.class,
                 ComputeNodeCommand.class,
                 io.dmtree.workloads.lockbench.LockBenchCommand.class,
+                io.dmtree.workloads.mnload.MemoryNodeLoadCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
