@@ -549,8 +549,11 @@ final class FrameConnection implements SessionContext {
 
     // ---------------------------------------------------------------- writing
 
-    /** Frees the writer for the next frame: its reply joins {@code out}, or is written now; false while blocked. */
+    /** Frees the writer for the next frame: its reply joins {@code out}, or is written now; false while blocked or once closed. */
     private boolean writerFree() {
+        if (state == CLOSED) {
+            return false;
+        }
         if (writerOut == null) {
             return true;
         }
@@ -568,7 +571,7 @@ final class FrameConnection implements SessionContext {
             return true;
         }
         flush();
-        return writerOut == null;
+        return state != CLOSED && writerOut == null;
     }
 
     void onWritable() {
