@@ -31,6 +31,7 @@ final class FrameLoop implements Runnable {
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final ArrayList<FrameConnection> connections = new ArrayList<>();
     private final long tickNanos;
+    private final java.util.function.Consumer<SelectionKey> onReady = this::ready;
     private ServerSocketChannel acceptChannel;
     private volatile boolean stopping;
     private volatile boolean terminated;
@@ -86,9 +87,9 @@ final class FrameLoop implements Runnable {
                 long now = System.nanoTime();
                 long wait = Math.max(1, (nextTick - now) / 1_000_000);
                 if (tasks.isEmpty()) {
-                    selector.select(this::ready, wait);
+                    selector.select(onReady, wait);
                 } else {
-                    selector.selectNow(this::ready);
+                    selector.selectNow(onReady);
                 }
                 wakeupPending.set(false);
                 runTasks();
