@@ -102,6 +102,15 @@ class FrontDoorUnderAttackTest {
             monitor.setDaemon(true);
             monitor.start();
 
+            // the region's chunk area is not zeroed until a chunk is handed out: the counters start at zero by a WRITE
+            try (FrameChannel ch = FrameChannel.open(mn.address(), HelloFrame.SERVICE_VERBS, MAX_FRAME, 10_000)) {
+                FrameWriter w = new FrameWriter();
+                w.begin(FrameHeader.TYPE_VERB_REQUEST, 1, 1).u8(VerbFrame.KIND_WRITE).u8(0).u16(0).i32(8 * N_COUNTERS).i64(COUNTERS)
+                        .bytes(new byte[8 * N_COUNTERS]).finish();
+                ch.write(w);
+                ch.readWithTimeout(10_000);
+                assertEquals(FrameHeader.TYPE_VERB_REQUEST | FrameHeader.REPLY_BIT, ch.frame().getByte(FrameHeader.TYPE_OFFSET) & 0xFF);
+            }
             ExecutorService pool = Executors.newFixedThreadPool(CLIENTS + ATTACKERS);
             List<Future<long[]>> clients = new ArrayList<>();
             List<Future<?>> attackers = new ArrayList<>();
@@ -178,17 +187,28 @@ class FrontDoorUnderAttackTest {
         FrameWriter w = new FrameWriter();
         long id = 1;
         try (FrameChannel ch = FrameChannel.open(mn, HelloFrame.SERVICE_VERBS, MAX_FRAME, 10_000)) {
+            // the model starts from what the slice holds (the chunk area is not zeroed before it is handed out)
+            for (int off = 0; off < SLICE; off += 16 << 10) {
+                w.begin(FrameHeader.TYPE_VERB_REQUEST, 1, id++).u8(VerbFrame.KIND_READ).u8(0).u16(0).i32(16 << 10).i64(base + off)
+                        .finish();
+                ch.write(w);
+                ch.readWithTimeout(20_000);
+                ch.frame().getBytes(FrameHeader.LENGTH, shadow, off, 16 << 10);
+            }
             for (int batch = 0; batch < 500; batch++) {
                 int frames = 1 + rnd.nextInt(4);
                 List<byte[]> expected = new ArrayList<>();
+                List<String> described = new ArrayList<>();
                 List<int[]> counterReplies = new ArrayList<>();
                 for (int f = 0; f < frames; f++) {
                     int n = 1 + rnd.nextInt(6);
                     w.begin(FrameHeader.TYPE_VERB_REQUEST, n, id++);
                     ByteBuffer reply = ByteBuffer.allocate(1 << 16).order(LE);
                     List<Integer> counterAt = new ArrayList<>();
+                    StringBuilder what = new StringBuilder("frame " + (id - 1) + ":");
                     for (int i = 0; i < n; i++) {
                         int kind = 1 + rnd.nextInt(5);
+                        what.append(' ').append(kind).append('@').append(reply.position());
                         if (kind == 5) { // FAA on a shared counter: its result depends on the others, its total does not
                             int k = rnd.nextInt(N_COUNTERS);
                             long delta = rnd.nextInt(1000);
@@ -238,6 +258,7 @@ class FrontDoorUnderAttackTest {
                     w.finish();
                     ch.write(w);
                     expected.add(Arrays.copyOf(reply.array(), reply.position()));
+                    described.add(what.toString());
                     counterReplies.add(counterAt.stream().mapToInt(Integer::intValue).toArray());
                 }
                 for (int f = 0; f < frames; f++) {
@@ -250,7 +271,12 @@ class FrontDoorUnderAttackTest {
                     for (int at : counterReplies.get(f)) {
                         Arrays.fill(body, at, at + 8, (byte) 0); // a shared counter's value is not this client's to predict
                     }
-                    assertArrayEquals(expected.get(f), body, "client " + client + " batch " + batch + " frame " + f);
+                    if (!Arrays.equals(expected.get(f), body)) {
+                        throw new AssertionError("client " + client + " batch " + batch + " frame " + f + " (" + described.get(f)
+                                + "; kinds 5 = shared counter) reply correlation " + r.correlationId() + ", count " + r.count()
+                                + ", " + body.length + " bytes, expected " + expected.get(f).length + "; first difference at "
+                                + Arrays.mismatch(expected.get(f), body) + "\nexpected " + hex(expected.get(f)) + "\nactual   " + hex(body));
+                    }
                 }
             }
             // the slice equals the model
@@ -265,6 +291,17 @@ class FrontDoorUnderAttackTest {
             }
         }
         return added;
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < Math.min(b.length, 512); i++) {
+            s.append(String.format("%02x", b[i] & 0xFF));
+            if (i % 8 == 7) {
+                s.append(' ');
+            }
+        }
+        return s.toString();
     }
 
     // ---------------------------------------------------------------- the attack
