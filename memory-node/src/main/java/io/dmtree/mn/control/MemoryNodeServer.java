@@ -36,7 +36,10 @@ import java.util.Map;
  *
  * <p>Start-up refuses, with a message saying what to do: a second memory node with the same id
  * in the same directory (the id lock is held), an address in use, a region that does not fit, a
- * carrier that cannot run on this host (rdma without libdisni or a device). {@link #close()}
+ * carrier that cannot run on this host (rdma without libdisni or a device). The front door runs
+ * with {@link MemoryNodeOptions#limits()} (buffers, timeouts, connection cap, threads); control
+ * frames are bounded by {@link MemoryNodeOptions#controlFrameBytes()}, verb frames by
+ * {@link MemoryNodeOptions#maxFrameBytes()}. {@link #close()}
  * stops the servers, wakes every waiting compute node with a shutting-down reply, and deletes
  * the region file and the lock.
  */
