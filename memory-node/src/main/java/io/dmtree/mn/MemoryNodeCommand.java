@@ -1,6 +1,7 @@
 package io.dmtree.mn;
 
 import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.mn.carrier.rdma.RdmaCarrierServer;
 import io.dmtree.mn.carrier.shm.RegionFiles;
@@ -57,6 +58,49 @@ public final class MemoryNodeCommand implements Callable<Integer> {
     @Option(names = "--max-frame", defaultValue = "16M", description = "Largest frame accepted (default ${DEFAULT-VALUE}).")
     String maxFrame;
 
+    @Option(names = "--event-loops", defaultValue = "1", paramLabel = "N",
+            description = "Event-loop threads of the front door; tcp verbs run on them (default ${DEFAULT-VALUE}).")
+    int eventLoops;
+
+    @Option(names = "--blocking-workers", defaultValue = "8", paramLabel = "N",
+            description = "Most threads for control-plane requests, started on demand (default ${DEFAULT-VALUE}).")
+    int blockingWorkers;
+
+    @Option(names = "--max-connections", defaultValue = "4096", paramLabel = "N",
+            description = "Open connections beyond this get an error reply and are closed (default ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--hello-timeout", defaultValue = "5s", paramLabel = "DURATION",
+            description = "A connection that has not said HELLO within this is closed (default ${DEFAULT-VALUE}).")
+    String helloTimeout;
+
+    @Option(names = "--idle-timeout", defaultValue = "15m", paramLabel = "DURATION",
+            description = "A connection with no frame and no request in progress for this long is closed; joined "
+                    + "compute nodes' control connections are spared; 0: never (default ${DEFAULT-VALUE}).")
+    String idleTimeout;
+
+    @Option(names = "--hello-buffer", defaultValue = "4K", paramLabel = "SIZE",
+            description = "Receive buffer of a connection before HELLO, and its largest frame (default ${DEFAULT-VALUE}).")
+    String helloBuffer;
+
+    @Option(names = "--session-buffer", defaultValue = "16K", paramLabel = "SIZE",
+            description = "Receive buffer after HELLO; larger frames grow it and it shrinks back (default ${DEFAULT-VALUE}).")
+    String sessionBuffer;
+
+    @Option(names = "--receive-budget", defaultValue = "0", paramLabel = "SIZE",
+            description = "Most bytes all connections hold beyond their session buffers for large frames; it must hold "
+                    + "one --max-frame; 0: four --max-frame (default ${DEFAULT-VALUE}).")
+    String receiveBudget;
+
+    @Option(names = "--control-max-frame", paramLabel = "SIZE",
+            description = "Largest control-plane frame (default: the largest control request, 1M of barrier payload and a "
+                    + "little more).")
+    String controlMaxFrame;
+
+    @Option(names = "--keepalive", defaultValue = "60s", paramLabel = "DURATION",
+            description = "TCP keepalive idle time that finds half-open connections; 0: the kernel's (default ${DEFAULT-VALUE}).")
+    String keepAlive;
+
     @Option(names = "--carrier-option", paramLabel = "KEY=VALUE",
             description = "A carrier setting, repeatable (e.g. shm.segment-shift=30).")
     java.util.List<String> carrierOptions = new java.util.ArrayList<>();
@@ -89,8 +133,16 @@ public final class MemoryNodeCommand implements Callable<Integer> {
                 HostPort.parse("--rdma-listen", rdmaListen);
                 carrier = carrier.with(RdmaCarrierServer.LISTEN, rdmaListen);
             }
+            int controlFrame = MemoryNodeOptions.DEFAULT_CONTROL_FRAME_BYTES;
+            if (controlMaxFrame != null) {
+                long c = ByteSize.parse(controlMaxFrame);
+                if (c > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("--control-max-frame must be below 2G: " + controlMaxFrame);
+                }
+                controlFrame = (int) c;
+            }
             options = new MemoryNodeOptions(id, HostPort.parse("--listen", listen), advertise, config, transport, dir,
-                    (int) frame, carrier);
+                    (int) frame, carrier, limits(), controlFrame);
         } catch (IllegalArgumentException e) {
             err.println("dmtree mn: " + e.getMessage());
             return 2;
@@ -116,6 +168,44 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             server.close();
         }
         return 0;
+    }
+
+    /** The connection limits from the flags; a bad value is an {@link IllegalArgumentException} naming its flag. */
+    private ConnectionLimits limits() {
+        ConnectionLimits.Builder b = MemoryNodeOptions.DEFAULT_LIMITS.toBuilder();
+        apply(b, "--event-loops", () -> b.eventLoops(eventLoops));
+        apply(b, "--blocking-workers", () -> b.blockingWorkers(blockingWorkers));
+        apply(b, "--max-connections", () -> b.maxConnections(maxConnections));
+        apply(b, "--hello-timeout", () -> b.helloTimeoutMillis(TimeSpan.parseMillis(helloTimeout)));
+        apply(b, "--idle-timeout", () -> b.idleTimeoutMillis(TimeSpan.parseMillis(idleTimeout)));
+        apply(b, "--hello-buffer", () -> b.helloBufferBytes(intSize(helloBuffer)));
+        apply(b, "--session-buffer", () -> b.sessionBufferBytes(intSize(sessionBuffer)));
+        apply(b, "--receive-budget", () -> b.receiveBudgetBytes(ByteSize.parse(receiveBudget)));
+        apply(b, "--keepalive", () -> {
+            int ms = TimeSpan.parseMillis(keepAlive);
+            if (ms % 1000 != 0) {
+                throw new IllegalArgumentException("keepalive is set in whole seconds: " + keepAlive);
+            }
+            b.keepAliveSeconds(ms / 1000);
+        });
+        return b.build();
+    }
+
+    private static void apply(ConnectionLimits.Builder b, String flag, Runnable set) {
+        try {
+            set.run();
+            b.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int intSize(String text) {
+        long n = ByteSize.parse(text);
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("size must be below 2G: " + text);
+        }
+        return (int) n;
     }
 
     private int clean(PrintWriter err) {

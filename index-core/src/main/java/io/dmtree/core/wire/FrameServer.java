@@ -1,62 +1,152 @@
 package io.dmtree.core.wire;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.channels.ClosedChannelException;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.TreeMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The TCP front door of a memory node: accepts connections on one address, reads each
- * connection's {@link HelloFrame}, and serves it with the named {@link FrameService} on a thread
- * of its own, one request frame and one reply at a time (a client pipelines by sending several
- * frames before reading replies; replies come back in request order).
+ * The TCP front door of a memory node (and of a compute node's messaging endpoint): accepts
+ * connections on one address, reads each connection's {@link HelloFrame}, and serves it with the
+ * named {@link FrameService}, event-driven: a few {@link FrameLoop} threads (selectors), no thread
+ * per connection.
  *
- * <p>Robustness invariants: a frame with a bad length or version gets an error reply and its
- * connection closed (the stream cannot be resynchronised); any other refused frame gets an error
- * reply and the connection goes on; an unexpected exception in a session closes that connection
- * only and is counted in {@link #internalErrors()}. No failure of one connection touches another.
+ * <p><b>Algorithm.</b> Loop 0 accepts; each accepted connection is handed round-robin to one loop,
+ * which owns it from then on ({@link FrameConnection}). When a connection's socket is readable its
+ * loop reads what is there into the connection's receive buffer and handles every whole frame in
+ * it, in order. Frames of a non-blocking service ({@link FrameService#sessionsMayBlock()} false:
+ * tcp verbs) are handled on the loop itself, with no hand-off: read, execute, reply from the same
+ * thread, and the replies of all frames handled in one pass leave in one gathering write. Frames
+ * of a service that may block (control plane, CN-to-CN delivery) go to a bounded pool of blocking
+ * workers, one frame of a connection at a time; the worker hands the connection back to its loop,
+ * which writes the reply and goes on. A request that waits for something that may take minutes (a
+ * barrier, a directory lookup, a liveness watch) holds no thread at all: its session
+ * {@linkplain SessionContext#park() parks} it and completes its {@link PendingReply} later.
+ *
+ * <p><b>Invariants.</b>
+ * <ul>
+ *   <li>Requests of one connection are applied in order and answered in order: at most one is in
+ *   progress (inline, on a worker, or parked) and none after it is started before its reply is
+ *   queued.</li>
+ *   <li>No loop ever blocks: a loop thread runs only non-blocking sessions, non-blocking socket
+ *   calls and bookkeeping; every wait is a parked request or a worker's.</li>
+ *   <li>Memory follows what peers send, never what they announce: a connection holds
+ *   {@link ConnectionLimits#helloBufferBytes()} until HELLO and its session buffer afterwards; a
+ *   larger frame reserves its excess from the shared {@link ReceiveBudget} (or waits) and its
+ *   buffer grows only as the bytes arrive, and shrinks back after it. So receive memory is at most
+ *   {@code open connections x session buffer + budget}, plus, for the instant a loop copies a
+ *   growing buffer into its successor, that one old buffer; {@link #stats()} reports it (a buffer
+ *   counts from its allocation to its release, which is explicit, not left to the collector).</li>
+ *   <li>Threads are {@code eventLoops} plus at most {@code blockingWorkers}, whatever the number of
+ *   connections.</li>
+ *   <li>A frame with a bad length or version gets an error reply and its connection closed (the
+ *   stream cannot be resynchronised); any other refused frame gets an error reply and the
+ *   connection goes on; every limit a peer hits (too many connections, a frame too large before
+ *   or after HELLO, no HELLO in time, idle too long, waiting for the budget) is counted in
+ *   {@link #stats()} and reported by a rate-limited line on stderr; an unexpected exception in a
+ *   session closes that connection only and is counted in {@link #internalErrors()}. No failure of
+ *   one connection touches another.</li>
+ * </ul>
+ *
+ * <p><b>Why NIO and not Netty.</b> The server needs exactly one selector loop, direct buffers it
+ * sizes and frees itself (so the receive accounting is exact and a shrunk buffer is returned at
+ * once, not when a pooled arena decides), and sessions that read frames in place. The JDK's
+ * selector (epoll on Linux) gives that in a few hundred lines with no dependency; Netty's epoll
+ * transport would add a native library per platform, its own pooled allocator whose arenas blur
+ * the memory figures this server must report, and a pipeline whose per-connection handler objects
+ * and hand-offs the verbs path does not want.
  */
 public final class FrameServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Map<Integer, FrameService> services;
     private final int maxFrameBytes;
     private final int nodeId;
-    private final Set<FrameChannel> connections = ConcurrentHashMap.newKeySet();
+    private final ConnectionLimits limits;
+    private final String name;
+    private final FrameLoop[] loops;
+    private final ThreadPoolExecutor workers;
+    private final ReceiveBudget budget;
+    private final LimitLog limitLog;
+    private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong framesServed = new AtomicLong();
     private final AtomicLong errorReplies = new AtomicLong();
     private final AtomicLong internalErrors = new AtomicLong();
     private final AtomicLong connectionsAccepted = new AtomicLong();
-    private final Thread acceptor;
+    private final AtomicLong receiveBytes = new AtomicLong();
+    private final AtomicLong peakReceiveBytes = new AtomicLong();
+    private final AtomicLong sendBytes = new AtomicLong();
+    private int nextLoop;
     private volatile boolean closed;
+
+    /** A server with {@link ConnectionLimits#DEFAULTS}. */
+    public FrameServer(InetSocketAddress listen, int nodeId, int maxFrameBytes, Map<Integer, FrameService> services,
+                       String threadPrefix) throws IOException {
+        this(listen, nodeId, maxFrameBytes, services, threadPrefix, ConnectionLimits.DEFAULTS);
+    }
 
     /**
      * Binds {@code listen} (port 0 picks a free port) and starts accepting.
      *
-     * @param nodeId the id this server reports in HELLO replies
+     * @param nodeId        the id this server reports in HELLO replies
+     * @param maxFrameBytes the largest frame of any service (each service may take less)
+     * @param threadPrefix  names the threads: {@code PREFIX-loop-N}, {@code PREFIX-worker-N}, and the log lines
      */
     public FrameServer(InetSocketAddress listen, int nodeId, int maxFrameBytes, Map<Integer, FrameService> services,
-                       String threadPrefix) throws IOException {
+                       String threadPrefix, ConnectionLimits limits) throws IOException {
+        if (maxFrameBytes < FrameHeader.LENGTH + 64) {
+            throw new IllegalArgumentException("frame limit too small: " + maxFrameBytes);
+        }
         this.services = Map.copyOf(services);
         this.maxFrameBytes = maxFrameBytes;
         this.nodeId = nodeId;
+        this.limits = limits;
+        this.name = threadPrefix;
+        int largest = 0;
+        for (FrameService s : this.services.values()) {
+            largest = Math.max(largest, frameLimit(s));
+        }
+        this.budget = new ReceiveBudget(limits.budgetFor(largest));
+        this.limitLog = new LimitLog(threadPrefix);
+        AtomicInteger workerIds = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(limits.blockingWorkers(), limits.blockingWorkers(), 5, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, threadPrefix + "-worker-" + workerIds.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        workers.allowCoreThreadTimeOut(true);
+        long shortest = limits.idleTimeoutMillis() > 0 ? Math.min(limits.helloTimeoutMillis(), limits.idleTimeoutMillis())
+                : limits.helloTimeoutMillis();
+        long tickNanos = Math.max(10, Math.min(1000, shortest / 4)) * 1_000_000L;
         this.server = ServerSocketChannel.open();
+        this.loops = new FrameLoop[limits.eventLoops()];
         try {
-            server.bind(listen, 128);
+            server.bind(listen, 1024);
+            server.configureBlocking(false);
+            for (int i = 0; i < loops.length; i++) {
+                loops[i] = new FrameLoop(this, i, threadPrefix, tickNanos);
+            }
+            loops[0].acceptOn(server);
         } catch (IOException e) {
             server.close();
+            workers.shutdownNow();
             throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
                     + e.getMessage(), e);
         }
-        this.acceptor = new Thread(this::acceptLoop, threadPrefix + "-accept");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        for (FrameLoop l : loops) {
+            l.start();
+        }
     }
 
     public InetSocketAddress address() {
@@ -67,139 +157,145 @@ public final class FrameServer implements AutoCloseable {
         }
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            SocketChannel ch;
-            try {
-                ch = server.accept();
-            } catch (ClosedChannelException e) {
-                return;
-            } catch (IOException e) {
-                if (closed) {
-                    return;
-                }
-                internalErrors.incrementAndGet();
-                continue;
-            }
-            connectionsAccepted.incrementAndGet();
-            Thread t = new Thread(() -> serve(ch), acceptor.getName().replace("-accept", "-conn"));
-            t.setDaemon(true);
-            t.start();
-        }
+    public ConnectionLimits limits() {
+        return limits;
     }
 
-    private void serve(SocketChannel socket) {
-        FrameChannel ch;
-        try {
-            ch = new FrameChannel(socket, maxFrameBytes);
-        } catch (IOException e) {
-            closeQuietly(socket);
-            return;
-        }
-        connections.add(ch);
-        if (closed) {
-            ch.close();
-            connections.remove(ch);
-            return;
-        }
-        FrameReader reader = new FrameReader();
-        FrameWriter writer = new FrameWriter();
-        FrameService.Session session = null;
-        try {
-            session = hello(ch, reader, writer);
-            if (session == null) {
-                return;
-            }
-            while (!closed) {
-                try {
-                    ch.read();
-                } catch (MalformedFrameException e) {
-                    replyError(ch, writer, 0, e);
-                    return;
-                }
-                reader.wrap(ch.frame(), 0, ch.frameLength());
-                try {
-                    writer.reset();
-                    session.handle(reader, writer);
-                    framesServed.incrementAndGet();
-                } catch (MalformedFrameException e) {
-                    replyError(ch, writer, reader.correlationId(), e);
-                    if (e.fatal()) {
-                        return;
-                    }
-                    continue;
-                }
-                if (writer.length() > 0) {
-                    ch.write(writer);
-                }
-            }
-        } catch (EOFException | ClosedChannelException e) {
-            // the peer or the server closed the connection
-        } catch (IOException e) {
-            // a broken or truncated connection: drop it, keep serving the others
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException | Error e) {
-            if (!closed) {
-                internalErrors.incrementAndGet();
-                System.err.println("dmtree: connection from " + ch.remoteAddress() + " dropped after an internal error: " + e);
-            }
-        } finally {
-            connections.remove(ch);
-            ch.close();
-            if (session != null) {
-                try {
-                    session.closed();
-                } catch (RuntimeException e) {
-                    internalErrors.incrementAndGet();
-                }
-            }
-        }
+    // ---------------------------------------------------------------- for the loops and connections
+
+    int nodeId() {
+        return nodeId;
     }
 
-    private FrameService.Session hello(FrameChannel ch, FrameReader reader, FrameWriter writer) throws IOException {
-        try {
-            ch.read();
-            reader.wrap(ch.frame(), 0, ch.frameLength());
-            if (reader.type() != FrameHeader.TYPE_HELLO) {
-                throw new MalformedFrameException(FrameHeader.ERROR_STATE, "the first frame must be HELLO, not "
-                        + FrameHeader.typeName(reader.type()), true);
-            }
-            int magic = reader.i32("magic");
-            int service = reader.u8("service");
-            reader.skip(3, "padding");
-            reader.end();
-            if (magic != HelloFrame.MAGIC) {
-                throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "HELLO has a wrong magic 0x"
-                        + Integer.toHexString(magic) + ": not a dmtree peer", true);
-            }
-            FrameService s = services.get(service);
-            if (s == null) {
-                throw new MalformedFrameException(FrameHeader.ERROR_UNAVAILABLE, "this node does not offer the "
-                        + HelloFrame.serviceName(service) + " service (it offers " + offered() + ")", true);
-            }
-            writer.begin(FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT, 0, reader.correlationId())
-                    .i32(HelloFrame.MAGIC).i32(nodeId).i32(maxFrameBytes).i32(0).finish();
-            ch.write(writer);
-            return s.open(ch.remoteAddress());
-        } catch (MalformedFrameException e) {
-            replyError(ch, writer, ch.frameLength() >= FrameHeader.LENGTH ? reader.correlationId() : 0, e);
-            return null;
-        }
+    FrameService service(int id) {
+        return services.get(id);
     }
 
-    private String offered() {
+    /** The largest frame a connection of {@code s} takes after HELLO. */
+    int frameLimit(FrameService s) {
+        return Math.max(limits.helloBufferBytes(), Math.min(maxFrameBytes, s.maxFrameBytes()));
+    }
+
+    String offered() {
         StringBuilder b = new StringBuilder();
-        for (int id : services.keySet()) {
+        for (int id : new TreeMap<>(services).keySet()) {
             b.append(b.length() == 0 ? "" : ", ").append(HelloFrame.serviceName(id));
         }
         return b.toString();
     }
 
-    private void replyError(FrameChannel ch, FrameWriter writer, long correlationId, MalformedFrameException e) throws IOException {
+    ThreadPoolExecutor workers() {
+        return workers;
+    }
+
+    ReceiveBudget budget() {
+        return budget;
+    }
+
+    void accepted(SocketChannel ch) {
+        connectionsAccepted.incrementAndGet();
+        if (closed) {
+            closeQuietly(ch);
+            return;
+        }
+        if (open.incrementAndGet() > limits.maxConnections()) {
+            open.decrementAndGet();
+            refuse(ch);
+            return;
+        }
+        try {
+            ch.configureBlocking(false);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            if (limits.keepAliveSeconds() > 0) {
+                keepAlive(ch, limits.keepAliveSeconds());
+            }
+        } catch (IOException e) {
+            open.decrementAndGet();
+            closeQuietly(ch);
+            return;
+        }
+        FrameLoop target = loops[nextLoop];
+        nextLoop = (nextLoop + 1) % loops.length;
+        if (target.inLoop()) {
+            target.adopt(ch);
+        } else if (!target.post(() -> target.adopt(ch))) {
+            open.decrementAndGet();
+            closeQuietly(ch);
+        }
+    }
+
+    private static void keepAlive(SocketChannel ch, int idleSeconds) throws IOException {
+        setIfSupported(ch, jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, idleSeconds);
+        setIfSupported(ch, jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL, 10);
+        setIfSupported(ch, jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT, 6);
+    }
+
+    private static <T> void setIfSupported(SocketChannel ch, SocketOption<T> option, T value) throws IOException {
+        if (ch.supportedOptions().contains(option)) {
+            ch.setOption(option, value);
+        }
+    }
+
+    /** Over the connection limit: an error reply and a close, without registering the connection anywhere. */
+    private void refuse(SocketChannel ch) {
+        SocketAddress peer = null;
+        String message = "this node has " + limits.maxConnections() + " connections open, its limit; try again later";
+        try {
+            peer = ch.getRemoteAddress();
+            ch.configureBlocking(false);
+            FrameWriter w = new FrameWriter(FrameHeader.LENGTH + 128);
+            w.error(0, FrameHeader.ERROR_UNAVAILABLE, message);
+            ch.write(w.byteBuffer());
+            ch.read(ByteBuffer.allocate(512)); // what the peer already sent, so the close is a FIN, not a reset
+        } catch (IOException ignored) {
+            // refusing anyway
+        }
         errorReplies.incrementAndGet();
-        writer.error(correlationId, e.code(), e.getMessage());
-        ch.write(writer);
+        limitLog.hit(LimitLog.Kind.REFUSED_OVER_LIMIT, peer, message);
+        closeQuietly(ch);
+    }
+
+    void acceptFailed(IOException e) {
+        internalError("accepting a connection failed", e);
+    }
+
+    void connectionClosed() {
+        open.decrementAndGet();
+    }
+
+    void frameServed() {
+        framesServed.incrementAndGet();
+    }
+
+    void errorReply() {
+        errorReplies.incrementAndGet();
+    }
+
+    void limitHit(LimitLog.Kind kind, SocketAddress peer, String detail) {
+        limitLog.hit(kind, peer, detail);
+    }
+
+    void receiveBytes(long delta) {
+        long now = receiveBytes.addAndGet(delta);
+        long peak;
+        while (now > (peak = peakReceiveBytes.get()) && !peakReceiveBytes.compareAndSet(peak, now)) {
+            // retry: another connection moved the peak
+        }
+    }
+
+    void sendBytes(long delta) {
+        if (delta != 0) {
+            sendBytes.addAndGet(delta);
+        }
+    }
+
+    void internalError(String what, Throwable e) {
+        if (closed) {
+            return;
+        }
+        internalErrors.incrementAndGet();
+        System.err.println(name + ": " + what + ": " + e);
     }
 
     private static void closeQuietly(SocketChannel ch) {
@@ -209,6 +305,8 @@ public final class FrameServer implements AutoCloseable {
             // nothing to do
         }
     }
+
+    // ---------------------------------------------------------------- counters
 
     public long framesServed() {
         return framesServed.get();
@@ -228,26 +326,51 @@ public final class FrameServer implements AutoCloseable {
     }
 
     public int openConnections() {
-        return connections.size();
+        return Math.max(0, open.get());
+    }
+
+    /** Every counter, limit hit, and the server's own accounting of buffer bytes and threads. */
+    public FrameServerStats stats() {
+        return new FrameServerStats(framesServed.get(), errorReplies.get(), internalErrors.get(), connectionsAccepted.get(),
+                openConnections(), limitLog.count(LimitLog.Kind.REFUSED_OVER_LIMIT), limitLog.count(LimitLog.Kind.HELLO_TOO_LARGE),
+                limitLog.count(LimitLog.Kind.HELLO_TIMEOUT), limitLog.count(LimitLog.Kind.IDLE_TIMEOUT),
+                limitLog.count(LimitLog.Kind.FRAME_TOO_LARGE), limitLog.count(LimitLog.Kind.BUDGET_WAIT), receiveBytes.get(),
+                peakReceiveBytes.get(), budget.capacity(), budget.reserved(), sendBytes.get(), loops.length,
+                workers.getPoolSize(), workers.getLargestPoolSize());
     }
 
     public boolean isClosed() {
         return closed;
     }
 
+    /**
+     * Stops accepting, flushes what each connection has queued (best effort) and closes every
+     * connection (sessions hear {@code closed()}), stops the loops and interrupts blocking workers.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         try {
             server.close();
         } catch (IOException ignored) {
             // closing anyway
         }
-        for (FrameChannel ch : connections) {
-            ch.close();
+        for (FrameLoop l : loops) {
+            l.stop();
         }
         try {
-            acceptor.join(2000);
+            for (FrameLoop l : loops) {
+                l.join(2000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -17,6 +17,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +29,14 @@ import java.util.concurrent.TimeUnit;
  * Memory node 0 coordinates (assigns compute-node ids, keeps the directory and the barriers);
  * every memory node hands out its own chunks. All methods are thread-safe; waits end at their
  * timeout or when the plane is {@link #shutdown() shut down}.
+ *
+ * <p>Waits hold no thread. A barrier arrival, a directory lookup and a liveness watch each take an
+ * {@link Outcome} that the plane completes exactly once, later, from whichever thread releases it
+ * (the last arrival, the registration, the timer, {@link #shutdown()}); they return a {@link Wait}
+ * that a caller whose peer went away cancels. Outcomes run under the plane's lock and must not
+ * block or call back into the plane (the front door's only enqueues the reply). The blocking
+ * methods of the same names wait for such an outcome on the caller's thread. Timeouts run on one
+ * timer thread of the plane's own, started on first use and stopped at shutdown.
  *
  * <p>Invariants: a compute-node id is held by at most one live session of memory node 0; a
  * counting barrier round releases exactly when its declared number of distinct compute nodes
@@ -38,6 +50,9 @@ public final class ControlPlane {
     private final BitSet computeNodes = new BitSet();
     private final Map<Integer, String> endpoints = new HashMap<>();
     private final Map<String, Barrier> barriers = new HashMap<>();
+    private final Map<Integer, List<Lookup>> lookups = new HashMap<>();
+    private final Set<Watch> watches = new java.util.LinkedHashSet<>();
+    private ScheduledThreadPoolExecutor timer;
     private boolean shutdown;
 
     public ControlPlane(MemoryNode node, RegionDescription description) {
@@ -71,6 +86,22 @@ public final class ControlPlane {
             return code;
         }
     }
+
+    /** Where the result of a wait goes: exactly one of the two methods is called, once. */
+    public interface Outcome<T> {
+        void done(T value);
+
+        void refused(Refusal refusal);
+    }
+
+    /** A wait in progress; {@link #cancel()} forgets its outcome (the waiter went away). */
+    public interface Wait {
+        void cancel();
+    }
+
+    /** The wait of a call that completed at once. */
+    public static final Wait NO_WAIT = () -> {
+    };
 
     /** Registers a compute node; returns its id. */
     public synchronized int join(int wanted) throws Refusal {
@@ -120,7 +151,6 @@ public final class ControlPlane {
         for (Map.Entry<String, Barrier> e : List.copyOf(barriers.entrySet())) {
             releaseIfComplete(e.getKey(), e.getValue());
         }
-        notifyAll();
     }
 
     /**
@@ -175,21 +205,79 @@ public final class ControlPlane {
             throw new Refusal(FrameHeader.ERROR_STATE, "compute node " + cn + " has not joined");
         }
         endpoints.put(cn, endpoint);
-        notifyAll();
+        List<Lookup> waiting = lookups.remove(cn);
+        if (waiting != null) {
+            for (Lookup l : waiting) {
+                l.finish();
+                l.outcome.done(endpoint);
+            }
+        }
     }
 
     /** The endpoint of {@code cn}, waiting up to {@code waitMillis} for it to be registered; null if absent. */
-    public synchronized String lookupEndpoint(int cn, int waitMillis) throws Refusal, InterruptedException {
+    public String lookupEndpoint(int cn, int waitMillis) throws Refusal, InterruptedException {
+        Blocking<String> b = new Blocking<>();
+        return b.await(lookupEndpoint(cn, waitMillis, b));
+    }
+
+    /**
+     * The endpoint of {@code cn} to {@code outcome}: at once when registered (or when
+     * {@code waitMillis} is 0), else when it is registered, or null after {@code waitMillis}.
+     */
+    public synchronized Wait lookupEndpoint(int cn, int waitMillis, Outcome<String> outcome) throws Refusal {
         requireCoordinator("the messaging directory");
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
-        while (true) {
-            checkOpen();
-            String e = endpoints.get(cn);
-            long left = deadline - System.nanoTime();
-            if (e != null || left <= 0) {
-                return e;
+        checkOpen();
+        String e = endpoints.get(cn);
+        if (e != null || waitMillis <= 0) {
+            outcome.done(e);
+            return NO_WAIT;
+        }
+        Lookup l = new Lookup(cn, outcome);
+        lookups.computeIfAbsent(cn, k -> new ArrayList<>()).add(l);
+        l.timeout = schedule(() -> lookupTimedOut(l), waitMillis);
+        return l;
+    }
+
+    private synchronized void lookupTimedOut(Lookup l) {
+        if (forget(l)) {
+            l.outcome.done(null);
+        }
+    }
+
+    /** Removes a pending lookup; false if it already finished. */
+    private boolean forget(Lookup l) {
+        List<Lookup> waiting = lookups.get(l.cn);
+        if (waiting == null || !waiting.remove(l)) {
+            return false;
+        }
+        if (waiting.isEmpty()) {
+            lookups.remove(l.cn);
+        }
+        l.finish();
+        return true;
+    }
+
+    private final class Lookup implements Wait {
+        final int cn;
+        final Outcome<String> outcome;
+        ScheduledFuture<?> timeout;
+
+        Lookup(int cn, Outcome<String> outcome) {
+            this.cn = cn;
+            this.outcome = outcome;
+        }
+
+        void finish() {
+            if (timeout != null) {
+                timeout.cancel(false);
             }
-            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+
+        @Override
+        public void cancel() {
+            synchronized (ControlPlane.this) {
+                forget(this);
+            }
         }
     }
 
@@ -217,8 +305,21 @@ public final class ControlPlane {
      * the caller one of them) it releases when every member either arrived or left the cluster, so a
      * compute node that dies does not hold up the others; the release names who left.
      */
-    public synchronized BarrierRelease barrier(String name, int cn, int parties, Set<Integer> members, int timeoutMillis,
-                                               byte[] payload) throws Refusal, InterruptedException {
+    public BarrierRelease barrier(String name, int cn, int parties, Set<Integer> members, int timeoutMillis, byte[] payload)
+            throws Refusal, InterruptedException {
+        Blocking<BarrierRelease> b = new Blocking<>();
+        return b.await(barrier(name, cn, parties, members, timeoutMillis, payload, b));
+    }
+
+    /**
+     * The same arrival, whose release (or refusal) goes to {@code outcome}: at once when this
+     * arrival completes the round, else when the round completes, {@code timeoutMillis} pass (the
+     * arrival is then withdrawn: a timeout refusal), or the plane shuts down. A refusal of the
+     * arrival itself is thrown. Cancelling the wait drops the outcome but keeps the arrival until
+     * the round releases or the timeout withdraws it, as for a waiter that stopped listening.
+     */
+    public synchronized Wait barrier(String name, int cn, int parties, Set<Integer> members, int timeoutMillis,
+                                     byte[] payload, Outcome<BarrierRelease> outcome) throws Refusal {
         checkOpen();
         requireCoordinator("barriers");
         if (!computeNodes.get(cn)) {
@@ -242,24 +343,81 @@ public final class ControlPlane {
                     + name + "'");
         }
         b.arrivals.put(cn, payload);
+        Arrival a = new Arrival(name, b, cn, timeoutMillis, outcome);
+        b.waiting.put(cn, a);
         releaseIfComplete(name, b);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (!b.released) {
-            long left = deadline - System.nanoTime();
-            if (shutdown) {
-                throw new Refusal(FrameHeader.ERROR_SHUTTING_DOWN, "memory node " + node.id() + " is stopping");
+        if (b.released) {
+            return NO_WAIT;
+        }
+        if (timeoutMillis <= 0) {
+            a.timedOut();
+            return NO_WAIT;
+        }
+        a.timeout = schedule(a::timedOut, timeoutMillis);
+        return a;
+    }
+
+    /** One compute node waiting at a barrier round. */
+    private final class Arrival implements Wait {
+        final String name;
+        final Barrier barrier;
+        final int cn;
+        final int timeoutMillis;
+        Outcome<BarrierRelease> outcome;
+        ScheduledFuture<?> timeout;
+
+        Arrival(String name, Barrier barrier, int cn, int timeoutMillis, Outcome<BarrierRelease> outcome) {
+            this.name = name;
+            this.barrier = barrier;
+            this.cn = cn;
+            this.timeoutMillis = timeoutMillis;
+            this.outcome = outcome;
+        }
+
+        /** The round released: under the plane's lock. */
+        void release(BarrierRelease r) {
+            if (timeout != null) {
+                timeout.cancel(false);
             }
-            if (left <= 0) {
+            if (outcome != null) {
+                outcome.done(r);
+                outcome = null;
+            }
+        }
+
+        /** Under the plane's lock, or from the timer. */
+        void timedOut() {
+            synchronized (ControlPlane.this) {
+                Barrier b = barrier;
+                if (b.released || b.waiting.get(cn) != this) {
+                    return;
+                }
+                b.waiting.remove(cn);
                 b.arrivals.remove(cn);
                 if (b.arrivals.isEmpty()) {
                     barriers.remove(name, b);
                 }
-                throw new Refusal(FrameHeader.ERROR_TIMEOUT, "barrier '" + name + "': only "
-                        + (b.arrivals.size() + 1) + " of " + parties + " compute nodes arrived within " + timeoutMillis + " ms");
+                refuse(new Refusal(FrameHeader.ERROR_TIMEOUT, "barrier '" + name + "': only "
+                        + (b.arrivals.size() + 1) + " of " + b.parties + " compute nodes arrived within " + timeoutMillis + " ms"));
             }
-            TimeUnit.NANOSECONDS.timedWait(this, left);
         }
-        return new BarrierRelease(b.arrivals, b.departed);
+
+        void refuse(Refusal r) {
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            if (outcome != null) {
+                outcome.refused(r);
+                outcome = null;
+            }
+        }
+
+        @Override
+        public void cancel() {
+            synchronized (ControlPlane.this) {
+                outcome = null;
+            }
+        }
     }
 
     /** Releases {@code b} when it is complete (under the plane's lock). */
@@ -277,21 +435,131 @@ public final class ControlPlane {
             b.released = true;
             b.departed = Collections.unmodifiableSet(departed);
             barriers.remove(name, b);
-            notifyAll();
+            BarrierRelease release = new BarrierRelease(b.arrivals, b.departed);
+            for (Arrival a : b.waiting.values()) {
+                a.release(release);
+            }
+            b.waiting.clear();
         }
     }
 
     /** Blocks until the plane shuts down (a compute node's liveness watch). */
-    public synchronized void awaitShutdown() throws InterruptedException {
-        while (!shutdown) {
-            wait();
+    public void awaitShutdown() throws InterruptedException {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        watchShutdown(() -> f.complete(null));
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
         }
     }
 
-    /** Wakes every waiter; later calls are refused. */
+    /** Runs {@code onShutdown} once the plane shuts down (at once if it has): a compute node's liveness watch. */
+    public synchronized Wait watchShutdown(Runnable onShutdown) {
+        if (shutdown) {
+            onShutdown.run();
+            return NO_WAIT;
+        }
+        Watch w = new Watch(onShutdown);
+        watches.add(w);
+        return w;
+    }
+
+    /** Pending watches, lookups and barrier arrivals: what waits now (for tests and stats). */
+    public synchronized int waiting() {
+        int n = watches.size();
+        for (List<Lookup> l : lookups.values()) {
+            n += l.size();
+        }
+        for (Barrier b : barriers.values()) {
+            n += b.waiting.size();
+        }
+        return n;
+    }
+
+    private final class Watch implements Wait {
+        final Runnable onShutdown;
+
+        Watch(Runnable onShutdown) {
+            this.onShutdown = onShutdown;
+        }
+
+        @Override
+        public void cancel() {
+            synchronized (ControlPlane.this) {
+                watches.remove(this);
+            }
+        }
+    }
+
+    /** Wakes every waiter: watches run, lookups and barrier arrivals are refused; later calls are refused. */
     public synchronized void shutdown() {
+        if (shutdown) {
+            return;
+        }
         shutdown = true;
-        notifyAll();
+        Refusal stopping = new Refusal(FrameHeader.ERROR_SHUTTING_DOWN, "memory node " + node.id() + " is stopping");
+        for (Watch w : List.copyOf(watches)) {
+            w.onShutdown.run();
+        }
+        watches.clear();
+        for (List<Lookup> waiting : List.copyOf(lookups.values())) {
+            for (Lookup l : waiting) {
+                l.finish();
+                l.outcome.refused(stopping);
+            }
+        }
+        lookups.clear();
+        for (Barrier b : List.copyOf(barriers.values())) {
+            for (Arrival a : List.copyOf(b.waiting.values())) {
+                a.refuse(stopping);
+            }
+            b.waiting.clear();
+        }
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+
+    private ScheduledFuture<?> schedule(Runnable task, long millis) {
+        if (timer == null) {
+            timer = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "dmtree-mn" + node.id() + "-control-timer");
+                t.setDaemon(true);
+                return t;
+            });
+            timer.setRemoveOnCancelPolicy(true);
+        }
+        return timer.schedule(task, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** An outcome a caller's thread waits for. */
+    private static final class Blocking<T> implements Outcome<T> {
+        private final CompletableFuture<T> result = new CompletableFuture<>();
+
+        @Override
+        public void done(T value) {
+            result.complete(value);
+        }
+
+        @Override
+        public void refused(Refusal refusal) {
+            result.completeExceptionally(refusal);
+        }
+
+        T await(Wait w) throws Refusal, InterruptedException {
+            try {
+                return result.get();
+            } catch (InterruptedException e) {
+                w.cancel();
+                throw e;
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Refusal r) {
+                    throw r;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
+        }
     }
 
     private void checkOpen() throws Refusal {
@@ -310,6 +578,7 @@ public final class ControlPlane {
         final int parties;
         final Set<Integer> members;
         final Map<Integer, byte[]> arrivals = new TreeMap<>();
+        final Map<Integer, Arrival> waiting = new HashMap<>();
         Set<Integer> departed = Set.of();
         boolean released;
 

@@ -7,8 +7,9 @@ import io.dmtree.core.wire.FrameService;
 import io.dmtree.core.wire.FrameWriter;
 import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.MalformedFrameException;
+import io.dmtree.core.wire.PendingReply;
+import io.dmtree.core.wire.SessionContext;
 
-import java.net.SocketAddress;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -18,12 +19,33 @@ import java.util.TreeSet;
  * {@link ControlPlane}. Each session remembers the compute node that joined on it; when the
  * session ends that compute node leaves, so a compute node killed without saying goodbye frees its
  * id and directory entry.
+ *
+ * <p>Requests that wait (BARRIER, LOOKUP_ENDPOINT with a wait, WATCH) are parked: the session
+ * hands the plane an outcome that completes the connection's {@link PendingReply}, so a waiting
+ * compute node holds no thread of the memory node, however many wait and however long. A session
+ * whose connection closes cancels its wait. A joined session stays open when idle: its connection
+ * is the compute node's membership (closing it would make the node leave), and there are at most
+ * {@link ControlFrame#MAX_COMPUTE_NODES} of them.
  */
 public final class ControlService implements FrameService {
+    /**
+     * The largest control request: a BARRIER with the longest name, the largest payload and a
+     * member list of every compute node.
+     */
+    public static final int MAX_REQUEST_BYTES = FrameHeader.LENGTH + 2 + ControlFrame.MAX_BARRIER_NAME_BYTES + 2 + 4 + 4
+            + ControlFrame.MAX_BARRIER_PAYLOAD_BYTES + 2 + 2 * ControlFrame.MAX_COMPUTE_NODES;
+
     private final ControlPlane plane;
+    private final int maxFrameBytes;
 
     public ControlService(ControlPlane plane) {
+        this(plane, MAX_REQUEST_BYTES);
+    }
+
+    /** A control service that takes frames of at most {@code maxFrameBytes}. */
+    public ControlService(ControlPlane plane, int maxFrameBytes) {
         this.plane = plane;
+        this.maxFrameBytes = maxFrameBytes;
     }
 
     @Override
@@ -32,12 +54,28 @@ public final class ControlService implements FrameService {
     }
 
     @Override
-    public Session open(SocketAddress peer) {
-        return new ControlSession();
+    public Session open(SessionContext context) {
+        return new ControlSession(context);
+    }
+
+    @Override
+    public int maxFrameBytes() {
+        return maxFrameBytes;
     }
 
     private final class ControlSession implements Session {
+        private final SessionContext context;
         private int joined = -1;
+        private ControlPlane.Wait waiting = ControlPlane.NO_WAIT;
+
+        ControlSession(SessionContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public boolean staysOpenWhenIdle() {
+            return joined >= 0;
+        }
 
         @Override
         public void handle(FrameReader r, FrameWriter w) throws MalformedFrameException, InterruptedException {
@@ -91,8 +129,9 @@ public final class ControlService implements FrameService {
                             throw new ControlPlane.Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "wait of " + wait + " ms outside [0, "
                                     + ControlFrame.MAX_WAIT_MILLIS + "]");
                         }
-                        String e = plane.lookupEndpoint(cn, wait);
-                        reply(w, type, id).u8(e == null ? 0 : 1).string(e == null ? "" : e, ControlFrame.MAX_ENDPOINT_BYTES).finish();
+                        PendingReply p = context.park();
+                        waiting = plane.lookupEndpoint(cn, wait, new Parked<>(p, (out, e) -> reply(out, type, id)
+                                .u8(e == null ? 0 : 1).string(e == null ? "" : e, ControlFrame.MAX_ENDPOINT_BYTES).finish()));
                     }
                     case FrameHeader.TYPE_BARRIER -> {
                         String name = r.string(ControlFrame.MAX_BARRIER_NAME_BYTES, "barrier name");
@@ -120,22 +159,17 @@ public final class ControlService implements FrameService {
                             throw new ControlPlane.Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "barrier timeout of " + timeout + " ms");
                         }
                         requireJoined();
-                        ControlPlane.BarrierRelease release = plane.barrier(name, joined, parties, members, timeout, payload);
-                        reply(w, type, id).u16(release.arrivals().size());
-                        for (Map.Entry<Integer, byte[]> e : release.arrivals().entrySet()) {
-                            w.u16(e.getKey()).i32(e.getValue().length).bytes(e.getValue());
-                        }
-                        w.u16(release.departed().size());
-                        for (int d : release.departed()) {
-                            w.u16(d);
-                        }
-                        w.finish();
+                        PendingReply p = context.park();
+                        waiting = plane.barrier(name, joined, parties, members, timeout, payload,
+                                new Parked<>(p, (out, release) -> barrierReply(out, type, id, release)));
                     }
                     case FrameHeader.TYPE_WATCH -> {
                         r.end();
-                        plane.awaitShutdown();
-                        throw new ControlPlane.Refusal(FrameHeader.ERROR_SHUTTING_DOWN, "memory node "
-                                + plane.memoryNodeId() + " is stopping");
+                        PendingReply p = context.park();
+                        waiting = plane.watchShutdown(() -> p.complete(out -> {
+                            throw new MalformedFrameException(FrameHeader.ERROR_SHUTTING_DOWN, "memory node "
+                                    + plane.memoryNodeId() + " is stopping");
+                        }));
                     }
                     default -> throw new MalformedFrameException(FrameHeader.ERROR_UNKNOWN_TYPE, "the control service does not take "
                             + FrameHeader.typeName(type) + " frames");
@@ -153,7 +187,40 @@ public final class ControlService implements FrameService {
 
         @Override
         public void closed() {
+            waiting.cancel();
             plane.leave(joined);
+        }
+    }
+
+    private static void barrierReply(FrameWriter w, int type, long id, ControlPlane.BarrierRelease release) {
+        reply(w, type, id).u16(release.arrivals().size());
+        for (Map.Entry<Integer, byte[]> e : release.arrivals().entrySet()) {
+            w.u16(e.getKey()).i32(e.getValue().length).bytes(e.getValue());
+        }
+        w.u16(release.departed().size());
+        for (int d : release.departed()) {
+            w.u16(d);
+        }
+        w.finish();
+    }
+
+    /** How a parked request's reply is written from the plane's result. */
+    private interface ReplyWriter<T> {
+        void write(FrameWriter w, T value);
+    }
+
+    /** Completes a parked request with the plane's result, or with its refusal as an error reply. */
+    private record Parked<T>(PendingReply reply, ReplyWriter<T> writer) implements ControlPlane.Outcome<T> {
+        @Override
+        public void done(T value) {
+            reply.complete(w -> writer.write(w, value));
+        }
+
+        @Override
+        public void refused(ControlPlane.Refusal refusal) {
+            reply.complete(w -> {
+                throw new MalformedFrameException(refusal.code(), refusal.getMessage());
+            });
         }
     }
 

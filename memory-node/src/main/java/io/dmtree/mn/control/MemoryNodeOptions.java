@@ -2,6 +2,7 @@ package io.dmtree.mn.control;
 
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.carrier.CarrierRegistry;
+import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.carrier.CarrierServer;
 
@@ -11,19 +12,25 @@ import java.nio.file.Path;
 /**
  * How to run one memory node process.
  *
- * @param id             memory-node id; 0 coordinates the cluster
- * @param listen         control plane (and tcp verbs) bind address; port 0 picks a free port
- * @param advertise      the host peers reach this memory node by, or null: the listen host, and for a
- *                       wildcard listen address the host each compute node used to reach it
- * @param region         region, chunk and lock-table sizes
- * @param transport      the carrier compute nodes use for the data path, by name (local, shm, tcp, rdma)
- * @param dir            where the id lock and, for shm, the region file live
- * @param maxFrameBytes  the largest frame the memory node accepts
- * @param carrierOptions options for the carrier (e.g. {@code rdma.listen})
+ * @param id                memory-node id; 0 coordinates the cluster
+ * @param listen            control plane (and tcp verbs) bind address; port 0 picks a free port
+ * @param advertise         the host peers reach this memory node by, or null: the listen host, and for a
+ *                          wildcard listen address the host each compute node used to reach it
+ * @param region            region, chunk and lock-table sizes
+ * @param transport         the carrier compute nodes use for the data path, by name (local, shm, tcp, rdma)
+ * @param dir               where the id lock and, for shm, the region file live
+ * @param maxFrameBytes     the largest frame the memory node accepts (tcp verbs)
+ * @param carrierOptions    options for the carrier (e.g. {@code rdma.listen})
+ * @param limits            what the front door tolerates from its peers: connections, buffers, timeouts
+ * @param controlFrameBytes the largest control-plane frame (at most {@code maxFrameBytes} applies too)
  */
 public record MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
-                                Path dir, int maxFrameBytes, CarrierOptions carrierOptions) {
+                                Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
+                                int controlFrameBytes) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
+    public static final int DEFAULT_CONTROL_FRAME_BYTES = ControlService.MAX_REQUEST_BYTES;
+    /** The front door's defaults for a memory node (see {@link ConnectionLimits#MEMORY_NODE}). */
+    public static final ConnectionLimits DEFAULT_LIMITS = ConnectionLimits.MEMORY_NODE;
 
     public MemoryNodeOptions {
         if (id < 0 || id >= 0xFFFF) {
@@ -32,26 +39,40 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
         if (maxFrameBytes < 64 * 1024) {
             throw new IllegalArgumentException("frame limit must be at least 64 KiB: " + maxFrameBytes);
         }
+        limits = limits == null ? DEFAULT_LIMITS : limits;
+        if (controlFrameBytes < 4096) {
+            throw new IllegalArgumentException("control frame limit must be at least 4 KiB: " + controlFrameBytes);
+        }
+        limits.budgetFor(maxFrameBytes); // a receive budget too small for one frame is refused here, with its reason
         transport = CarrierRegistry.find(CarrierServer.class, transport).name();
         carrierOptions = carrierOptions == null ? CarrierOptions.NONE : carrierOptions;
         advertise = advertise == null || advertise.isBlank() ? null : advertise.trim();
     }
 
-    /** A memory node with default advertise address, frame limit and carrier options. */
+    /** A memory node with default advertise address, frame limits, carrier options and connection limits. */
     public static MemoryNodeOptions of(int id, InetSocketAddress listen, MemoryNodeConfig region, String transport, Path dir) {
-        return new MemoryNodeOptions(id, listen, null, region, transport, dir, DEFAULT_MAX_FRAME_BYTES, CarrierOptions.NONE);
+        return new MemoryNodeOptions(id, listen, null, region, transport, dir, DEFAULT_MAX_FRAME_BYTES, CarrierOptions.NONE,
+                DEFAULT_LIMITS, DEFAULT_CONTROL_FRAME_BYTES);
     }
 
     public MemoryNodeOptions withMaxFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes);
     }
 
     public MemoryNodeOptions withCarrierOptions(CarrierOptions o) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes);
     }
 
     public MemoryNodeOptions withAdvertise(String host) {
-        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions);
+        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes);
+    }
+
+    public MemoryNodeOptions withLimits(ConnectionLimits l) {
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes);
+    }
+
+    public MemoryNodeOptions withControlFrameBytes(int bytes) {
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes);
     }
 
     public Path lockFile() {

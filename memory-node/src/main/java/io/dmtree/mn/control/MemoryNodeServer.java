@@ -7,6 +7,7 @@ import io.dmtree.core.wire.FrameService;
 import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.RegionDescription;
+import io.dmtree.core.wire.SessionContext;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.carrier.CarrierServer;
 import io.dmtree.mn.carrier.DataEndpoint;
@@ -35,7 +36,10 @@ import java.util.Map;
  *
  * <p>Start-up refuses, with a message saying what to do: a second memory node with the same id
  * in the same directory (the id lock is held), an address in use, a region that does not fit, a
- * carrier that cannot run on this host (rdma without libdisni or a device). {@link #close()}
+ * carrier that cannot run on this host (rdma without libdisni or a device). The front door runs
+ * with {@link MemoryNodeOptions#limits()} (buffers, timeouts, connection cap, threads); control
+ * frames are bounded by {@link MemoryNodeOptions#controlFrameBytes()}, verb frames by
+ * {@link MemoryNodeOptions#maxFrameBytes()}. {@link #close()}
  * stops the servers, wakes every waiting compute node with a shutting-down reply, and deletes
  * the region file and the lock.
  */
@@ -88,11 +92,11 @@ public final class MemoryNodeServer implements AutoCloseable {
             MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
             Map<Integer, FrameService> services = new HashMap<>();
-            services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder));
+            services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder, o.controlFrameBytes()));
             for (FrameService s : served.frameServices()) {
                 services.put(s.serviceId(), s);
             }
-            server = new FrameServer(o.listen(), o.id(), o.maxFrameBytes(), services, "dmtree-mn" + o.id());
+            server = new FrameServer(o.listen(), o.id(), o.maxFrameBytes(), services, "dmtree-mn" + o.id(), o.limits());
             InetSocketAddress bound = server.address();
             String advertised = o.advertise() != null ? o.advertise() : bound.getHostString();
             DataEndpoint data = served.start(bound, advertised);
@@ -144,22 +148,21 @@ public final class MemoryNodeServer implements AutoCloseable {
     }
 
     /** Serves control frames once the plane exists (it needs the bound address first). */
-    private record DeferredControl(ControlPlane[] plane) implements FrameService {
+    private record DeferredControl(ControlPlane[] plane, int maxFrameBytes) implements FrameService {
         @Override
         public int serviceId() {
             return HelloFrame.SERVICE_CONTROL;
         }
 
         @Override
-        public Session open(java.net.SocketAddress peer) {
+        public Session open(SessionContext context) {
             ControlPlane p = plane[0];
             if (p == null) {
                 return (r, w) -> {
-                    throw new io.dmtree.core.wire.MalformedFrameException(io.dmtree.core.wire.FrameHeader.ERROR_UNAVAILABLE,
-                            "the memory node is still starting", true);
+                    throw new MalformedFrameException(FrameHeader.ERROR_UNAVAILABLE, "the memory node is still starting", true);
                 };
             }
-            return new ControlService(p).open(peer);
+            return new ControlService(p, maxFrameBytes).open(context);
         }
     }
 

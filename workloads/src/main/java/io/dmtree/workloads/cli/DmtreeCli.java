@@ -1,5 +1,6 @@
 package io.dmtree.workloads.cli;
 
+import io.dmtree.workloads.mnload.MemoryNodeLoadCommand;
 import io.dmtree.workloads.netbench.NetBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,6 +27,7 @@ import java.io.PrintWriter;
                 ComputeNodeCommand.class,
                 io.dmtree.workloads.lockbench.LockBenchCommand.class,
                 NetBenchCommand.class,
+                MemoryNodeLoadCommand.class,
                 CrashSweepCommand.class,
         })
 public final class DmtreeCli implements Runnable {
