@@ -1,5 +1,7 @@
 package io.dmtree.cn.control;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.core.wire.ErrorReply;
 import io.dmtree.core.wire.FrameChannel;
@@ -142,7 +144,7 @@ public final class ControlClient implements AutoCloseable {
                 int cn = r.u16("compute node id");
                 int len = r.i32("payload bytes");
                 if (len < 0 || len > ControlFrame.MAX_BARRIER_PAYLOAD_BYTES) {
-                    throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "payload of " + len + " bytes");
+                    throw new MalformedFrameException(ErrorCode.TOO_LARGE, "payload of " + len + " bytes");
                 }
                 all.put(cn, r.bytes(len, "payload"));
             }

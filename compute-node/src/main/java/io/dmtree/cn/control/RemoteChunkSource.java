@@ -1,5 +1,7 @@
 package io.dmtree.cn.control;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.memory.ChunkSource;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.wire.FrameHeader;
@@ -38,7 +40,7 @@ public final class RemoteChunkSource implements ChunkSource {
         try {
             return memoryNodes.get(mn).allocateChunk();
         } catch (ControlException e) {
-            if (e.code() == FrameHeader.ERROR_NO_SPACE) {
+            if (e.refusedWith(ErrorCode.NO_SPACE)) {
                 throw new io.dmtree.mn.OutOfMemoryNodeSpaceException(e.getMessage());
             }
             throw new RemoteAccessException(e.getMessage(), e);

@@ -150,11 +150,11 @@ public final class FrameChannel implements AutoCloseable {
         int length = receive.getInt(FrameHeader.LENGTH_OFFSET);
         int version = receive.get(FrameHeader.VERSION_OFFSET) & 0xFF;
         if (version != FrameHeader.VERSION) {
-            throw new MalformedFrameException(FrameHeader.ERROR_VERSION, "frame version " + version
+            throw new MalformedFrameException(ErrorCode.VERSION, "frame version " + version
                     + " is not supported (this side speaks version " + FrameHeader.VERSION + ")", true);
         }
         if (length < FrameHeader.LENGTH || length > maxFrameBytes) {
-            throw new MalformedFrameException(length < FrameHeader.LENGTH ? FrameHeader.ERROR_MALFORMED : FrameHeader.ERROR_TOO_LARGE,
+            throw new MalformedFrameException(length < FrameHeader.LENGTH ? ErrorCode.MALFORMED : ErrorCode.TOO_LARGE,
                     "frame length " + Integer.toUnsignedString(length) + " outside [" + FrameHeader.LENGTH + ", "
                             + maxFrameBytes + "]", true);
         }

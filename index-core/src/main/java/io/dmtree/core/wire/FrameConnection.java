@@ -158,7 +158,7 @@ final class FrameConnection implements SessionContext {
             int length = receive.getInt(start + FrameHeader.LENGTH_OFFSET);
             int version = receive.get(start + FrameHeader.VERSION_OFFSET) & 0xFF;
             if (version != FrameHeader.VERSION) {
-                fatal(0, FrameHeader.ERROR_VERSION, "frame version " + version + " is not supported (this side speaks version "
+                fatal(0, ErrorCode.VERSION, "frame version " + version + " is not supported (this side speaks version "
                         + FrameHeader.VERSION + ")", null);
                 return;
             }
@@ -205,9 +205,9 @@ final class FrameConnection implements SessionContext {
         String message = "frame length " + Integer.toUnsignedString(length) + " outside [" + FrameHeader.LENGTH + ", "
                 + frameLimit + "] (" + limitName + ")";
         if (length < FrameHeader.LENGTH) {
-            fatal(0, FrameHeader.ERROR_MALFORMED, message, null);
+            fatal(0, ErrorCode.MALFORMED, message, null);
         } else {
-            fatal(0, FrameHeader.ERROR_TOO_LARGE, message,
+            fatal(0, ErrorCode.TOO_LARGE, message,
                     state == HELLO ? LimitLog.Kind.HELLO_TOO_LARGE : LimitLog.Kind.FRAME_TOO_LARGE);
         }
     }
@@ -305,7 +305,7 @@ final class FrameConnection implements SessionContext {
         FrameService s;
         try {
             if (reader.type() != FrameHeader.TYPE_HELLO) {
-                throw new MalformedFrameException(FrameHeader.ERROR_STATE, "the first frame must be HELLO, not "
+                throw new MalformedFrameException(ErrorCode.STATE, "the first frame must be HELLO, not "
                         + FrameHeader.typeName(reader.type()), true);
             }
             int magic = reader.i32("magic");
@@ -313,13 +313,13 @@ final class FrameConnection implements SessionContext {
             reader.skip(3, "padding");
             reader.end();
             if (magic != HelloFrame.MAGIC) {
-                throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "HELLO has a wrong magic 0x"
+                throw new MalformedFrameException(ErrorCode.MALFORMED, "HELLO has a wrong magic 0x"
                         + Integer.toHexString(magic) + ": not a dmtree peer", true);
             }
             s = server.service(service);
             serviceId = service;
             if (s == null) {
-                throw new MalformedFrameException(FrameHeader.ERROR_UNAVAILABLE, "this node does not offer the "
+                throw new MalformedFrameException(ErrorCode.UNAVAILABLE, "this node does not offer the "
                         + HelloFrame.serviceName(service) + " service (it offers " + server.offered() + ")", true);
             }
         } catch (MalformedFrameException e) {
@@ -672,7 +672,7 @@ final class FrameConnection implements SessionContext {
         ConnectionLimits l = server.limits();
         if (state == HELLO) {
             if (now - acceptedNanos > l.helloTimeoutMillis() * 1_000_000L) {
-                fatal(0, FrameHeader.ERROR_TIMEOUT, "no HELLO within " + l.helloTimeoutMillis() + " ms",
+                fatal(0, ErrorCode.TIMEOUT, "no HELLO within " + l.helloTimeoutMillis() + " ms",
                         LimitLog.Kind.HELLO_TIMEOUT);
             }
             return;
@@ -682,13 +682,13 @@ final class FrameConnection implements SessionContext {
         boolean betweenFrames = receive.position() == start;
         if (l.idleTimeoutMillis() > 0 && inProgress == NONE && now - lastActivityNanos > l.idleTimeoutMillis() * 1_000_000L
                 && !(betweenFrames && session.staysOpenWhenIdle())) {
-            fatal(0, FrameHeader.ERROR_TIMEOUT, "no frame within the idle timeout of " + l.idleTimeoutMillis() + " ms",
+            fatal(0, ErrorCode.TIMEOUT, "no frame within the idle timeout of " + l.idleTimeoutMillis() + " ms",
                     LimitLog.Kind.IDLE_TIMEOUT);
         }
     }
 
     /** Sends an error reply (best effort) and closes: the stream cannot go on, or a limit was hit. */
-    private void fatal(long correlationId, int code, String message, LimitLog.Kind limit) {
+    private void fatal(long correlationId, ErrorCode code, String message, LimitLog.Kind limit) {
         server.errorReply();
         if (limit != null) {
             server.limitHit(limit, peer, message);

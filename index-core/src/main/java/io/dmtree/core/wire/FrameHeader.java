@@ -18,7 +18,7 @@ package io.dmtree.core.wire;
  *   <li><b>frame length</b>: bytes of the whole frame, header included; at least {@link #LENGTH},
  *   at most the receiver's limit. A frame outside these bounds closes the connection (the stream
  *   cannot be resynchronised), after an {@link #TYPE_ERROR} reply when possible.</li>
- *   <li><b>version</b>: {@link #VERSION}; another value gets an {@link #ERROR_VERSION} reply and
+ *   <li><b>version</b>: {@link #VERSION}; another value gets an {@link ErrorCode#VERSION} reply and
  *   a closed connection.</li>
  *   <li><b>type</b>: what the body holds (the {@code TYPE_*} constants); a reply carries the
  *   request's type with {@link #REPLY_BIT} set, or {@link #TYPE_ERROR}.</li>
@@ -56,19 +56,6 @@ public final class FrameHeader {
     public static final int TYPE_WATCH = 0x28;
     public static final int TYPE_MESSAGE = 0x30;
 
-    /** Error codes of a {@link #TYPE_ERROR} body (see {@link ErrorFrame}). */
-    public static final int ERROR_MALFORMED = 1;
-    public static final int ERROR_VERSION = 2;
-    public static final int ERROR_OUT_OF_RANGE = 3;
-    public static final int ERROR_MISALIGNED = 4;
-    public static final int ERROR_TOO_LARGE = 5;
-    public static final int ERROR_UNKNOWN_TYPE = 6;
-    public static final int ERROR_NO_SPACE = 7;
-    public static final int ERROR_TIMEOUT = 8;
-    public static final int ERROR_STATE = 9;
-    public static final int ERROR_UNAVAILABLE = 10;
-    public static final int ERROR_SHUTTING_DOWN = 11;
-
     private FrameHeader() {
     }
 
@@ -89,22 +76,5 @@ public final class FrameHeader {
             case TYPE_MESSAGE -> "MESSAGE";
             default -> "type 0x" + Integer.toHexString(type);
         } + ((type & REPLY_BIT) != 0 && type != TYPE_ERROR ? " reply" : "");
-    }
-
-    public static String errorName(int code) {
-        return switch (code) {
-            case ERROR_MALFORMED -> "malformed frame";
-            case ERROR_VERSION -> "unsupported version";
-            case ERROR_OUT_OF_RANGE -> "out of range";
-            case ERROR_MISALIGNED -> "misaligned";
-            case ERROR_TOO_LARGE -> "too large";
-            case ERROR_UNKNOWN_TYPE -> "unknown type";
-            case ERROR_NO_SPACE -> "no space";
-            case ERROR_TIMEOUT -> "timeout";
-            case ERROR_STATE -> "wrong state";
-            case ERROR_UNAVAILABLE -> "unavailable";
-            case ERROR_SHUTTING_DOWN -> "shutting down";
-            default -> "error " + code;
-        };
     }
 }

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A checked cursor over one received frame: every read first checks that the frame holds the
- * bytes, and throws {@link MalformedFrameException} ({@code ERROR_MALFORMED}) when it does not, so
+ * bytes, and throws {@link MalformedFrameException} ({@link ErrorCode#MALFORMED}) when it does not, so
  * no field is ever read past the frame's end. Reusable: {@link #wrap} the next frame.
  */
 public final class FrameReader {
@@ -55,7 +55,7 @@ public final class FrameReader {
 
     public void require(int bytes, String what) throws MalformedFrameException {
         if (bytes < 0 || bytes > limit - position) {
-            throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, FrameHeader.typeName(type()) + " frame of "
+            throw new MalformedFrameException(ErrorCode.MALFORMED, FrameHeader.typeName(type()) + " frame of "
                     + limit + " bytes ends before " + what + " (needs " + bytes + " bytes at " + position + ")");
         }
     }
@@ -106,7 +106,7 @@ public final class FrameReader {
     public String string(int maxBytes, String what) throws MalformedFrameException {
         int n = u16(what + " length");
         if (n > maxBytes) {
-            throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, what + " of " + n + " bytes exceeds " + maxBytes);
+            throw new MalformedFrameException(ErrorCode.TOO_LARGE, what + " of " + n + " bytes exceeds " + maxBytes);
         }
         return new String(bytes(n, what), StandardCharsets.UTF_8);
     }
@@ -114,7 +114,7 @@ public final class FrameReader {
     /** Fails unless the frame has been read to its end. */
     public void end() throws MalformedFrameException {
         if (position != limit) {
-            throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, FrameHeader.typeName(type()) + " frame has "
+            throw new MalformedFrameException(ErrorCode.MALFORMED, FrameHeader.typeName(type()) + " frame has "
                     + (limit - position) + " unexpected trailing bytes");
         }
     }

@@ -245,7 +245,7 @@ public final class FrameServer implements AutoCloseable {
             peer = ch.getRemoteAddress();
             ch.configureBlocking(false);
             FrameWriter w = new FrameWriter(FrameHeader.LENGTH + 128);
-            w.error(0, FrameHeader.ERROR_UNAVAILABLE, message);
+            w.error(0, ErrorCode.UNAVAILABLE, message);
             ch.write(w.byteBuffer());
             ch.read(ByteBuffer.allocate(512)); // what the peer already sent, so the close is a FIN, not a reset
         } catch (IOException ignored) {

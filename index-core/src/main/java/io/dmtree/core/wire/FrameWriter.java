@@ -135,11 +135,11 @@ public final class FrameWriter {
     }
 
     /** An error reply. */
-    public FrameWriter error(long correlationId, int code, String message) {
+    public FrameWriter error(long correlationId, ErrorCode code, String message) {
         begin(FrameHeader.TYPE_ERROR, 0, correlationId);
         byte[] b = (message == null ? "" : message).getBytes(StandardCharsets.UTF_8);
         int n = Math.min(b.length, ErrorFrame.MAX_MESSAGE_BYTES);
-        u16(code);
+        u16(code.wire());
         u16(n);
         buffer.putBytes(position, b, 0, n);
         position += n;

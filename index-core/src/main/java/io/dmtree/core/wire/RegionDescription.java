@@ -44,7 +44,7 @@ public record RegionDescription(int memoryNode, String transport, long regionByt
         r.skip(6, "padding");
         String t = r.string(MAX_TRANSPORT_BYTES, "transport");
         if (t.isEmpty()) {
-            throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "a region description without a transport");
+            throw new MalformedFrameException(ErrorCode.MALFORMED, "a region description without a transport");
         }
         long region = r.i64("region bytes");
         long chunk = r.i64("chunk bytes");
@@ -56,7 +56,7 @@ public record RegionDescription(int memoryNode, String transport, long regionByt
         int port = r.u16("port");
         int n = r.u16("rdma segment count");
         if (n > MAX_SEGMENTS) {
-            throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, n + " rdma segments");
+            throw new MalformedFrameException(ErrorCode.TOO_LARGE, n + " rdma segments");
         }
         List<RdmaSegment> segments = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {

@@ -25,8 +25,8 @@ package io.dmtree.core.wire;
  * </pre>
  *
  * A refused frame gets a {@link FrameHeader#TYPE_ERROR} reply with the correlation id and one of
- * {@code ERROR_OUT_OF_RANGE}, {@code ERROR_MISALIGNED}, {@code ERROR_MALFORMED},
- * {@code ERROR_TOO_LARGE}; the connection stays open.
+ * {@link ErrorCode#OUT_OF_RANGE}, {@link ErrorCode#MISALIGNED}, {@link ErrorCode#MALFORMED},
+ * {@link ErrorCode#TOO_LARGE}; the connection stays open.
  */
 public final class VerbFrame {
     public static final int KIND_OFFSET = 0;

@@ -64,7 +64,7 @@ class FrameServerLimitsTest {
         FrameChannel ch = track(TestServices.connect(server));
         ch.writeRaw(ByteBuffer.wrap(header(16 << 20, FrameHeader.TYPE_HELLO, 3)));
         assertEquals(FrameHeader.TYPE_ERROR, reply(ch));
-        assertEquals(FrameHeader.ERROR_TOO_LARGE, ErrorReply.of(new FrameReader().wrap(ch.frame(), 0, ch.frameLength())).code());
+        assertEquals(ErrorCode.TOO_LARGE, ErrorReply.of(new FrameReader().wrap(ch.frame(), 0, ch.frameLength())).code());
         assertTrue(closedByServer(ch));
         FrameServerStats s = server.stats();
         assertEquals(1, s.helloFramesTooLarge());
@@ -81,7 +81,7 @@ class FrameServerLimitsTest {
         partial.writeRaw(ByteBuffer.wrap(Arrays.copyOf(hello(ECHO), 9)));
         for (FrameChannel ch : List.of(silent, partial)) {
             assertEquals(FrameHeader.TYPE_ERROR, reply(ch));
-            assertEquals(FrameHeader.ERROR_TIMEOUT, ErrorReply.of(new FrameReader().wrap(ch.frame(), 0, ch.frameLength())).code());
+            assertEquals(ErrorCode.TIMEOUT, ErrorReply.of(new FrameReader().wrap(ch.frame(), 0, ch.frameLength())).code());
             assertTrue(closedByServer(ch));
         }
         assertEquals(2, server.stats().helloTimeouts());
@@ -129,7 +129,7 @@ class FrameServerLimitsTest {
         FrameChannel fifth = track(TestServices.connect(server));
         assertEquals(FrameHeader.TYPE_ERROR, reply(fifth));
         ErrorReply e = ErrorReply.of(new FrameReader().wrap(fifth.frame(), 0, fifth.frameLength()));
-        assertEquals(FrameHeader.ERROR_UNAVAILABLE, e.code());
+        assertEquals(ErrorCode.UNAVAILABLE, e.code());
         assertTrue(e.message().contains("limit"), e.message());
         assertTrue(closedByServer(fifth));
         assertEquals(1, server.stats().refusedOverLimit());

@@ -56,7 +56,7 @@ final class TestServices {
 
     static void echo(FrameReader r, FrameWriter w) throws MalformedFrameException {
         if (r.type() == TYPE_REFUSE) {
-            throw new MalformedFrameException(FrameHeader.ERROR_STATE, "refused as asked");
+            throw new MalformedFrameException(ErrorCode.STATE, "refused as asked");
         }
         int n = r.remaining();
         int at = r.skip(n, "body");
@@ -85,7 +85,7 @@ final class TestServices {
                     held.incrementAndGet();
                     holding[0].countDown();
                     if (!release.await(30, TimeUnit.SECONDS)) {
-                        throw new MalformedFrameException(FrameHeader.ERROR_TIMEOUT, "never released");
+                        throw new MalformedFrameException(ErrorCode.TIMEOUT, "never released");
                     }
                 }
                 echo(r, w);

@@ -1,5 +1,7 @@
 package io.dmtree.mn.control;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.layout.RegionLayout;
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.wire.ControlFrame;
@@ -75,14 +77,14 @@ public final class ControlPlane {
     /** A failure the client caused; {@code code} is a frame error code. */
     public static final class Refusal extends Exception {
         private static final long serialVersionUID = 1L;
-        private final int code;
+        private final transient ErrorCode code;
 
-        public Refusal(int code, String message) {
+        public Refusal(ErrorCode code, String message) {
             super(message);
             this.code = code;
         }
 
-        public int code() {
+        public ErrorCode code() {
             return code;
         }
     }
@@ -108,7 +110,7 @@ public final class ControlPlane {
         checkOpen();
         if (!coordinator()) {
             if (wanted == ControlFrame.ANY_COMPUTE_NODE) {
-                throw new Refusal(FrameHeader.ERROR_STATE,
+                throw new Refusal(ErrorCode.STATE,
                         "join memory node 0 first: it assigns compute-node ids");
             }
             checkId(wanted);
@@ -119,13 +121,13 @@ public final class ControlPlane {
         if (wanted == ControlFrame.ANY_COMPUTE_NODE) {
             id = computeNodes.nextClearBit(0);
             if (id >= ControlFrame.MAX_COMPUTE_NODES) {
-                throw new Refusal(FrameHeader.ERROR_NO_SPACE, "all " + ControlFrame.MAX_COMPUTE_NODES
+                throw new Refusal(ErrorCode.NO_SPACE, "all " + ControlFrame.MAX_COMPUTE_NODES
                         + " compute-node ids are taken");
             }
         } else {
             checkId(wanted);
             if (computeNodes.get(wanted)) {
-                throw new Refusal(FrameHeader.ERROR_STATE, "compute node id " + wanted
+                throw new Refusal(ErrorCode.STATE, "compute node id " + wanted
                         + " is taken by a running compute node");
             }
             id = wanted;
@@ -136,7 +138,7 @@ public final class ControlPlane {
 
     private static void checkId(int id) throws Refusal {
         if (id < 0 || id >= ControlFrame.MAX_COMPUTE_NODES) {
-            throw new Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "compute node id " + id + " outside [0, "
+            throw new Refusal(ErrorCode.OUT_OF_RANGE, "compute node id " + id + " outside [0, "
                     + ControlFrame.MAX_COMPUTE_NODES + ")");
         }
     }
@@ -186,13 +188,13 @@ public final class ControlPlane {
         try {
             return node.allocateChunk();
         } catch (OutOfMemoryNodeSpaceException e) {
-            throw new Refusal(FrameHeader.ERROR_NO_SPACE, e.getMessage());
+            throw new Refusal(ErrorCode.NO_SPACE, e.getMessage());
         }
     }
 
     public long rootHome() throws Refusal {
         if (!coordinator()) {
-            throw new Refusal(FrameHeader.ERROR_STATE, "the root pointer lives on memory node 0, not "
+            throw new Refusal(ErrorCode.STATE, "the root pointer lives on memory node 0, not "
                     + node.id());
         }
         return GlobalAddress.of(0, RegionLayout.ROOT_POINTER_OFFSET);
@@ -202,7 +204,7 @@ public final class ControlPlane {
         checkOpen();
         requireCoordinator("the messaging directory");
         if (!computeNodes.get(cn)) {
-            throw new Refusal(FrameHeader.ERROR_STATE, "compute node " + cn + " has not joined");
+            throw new Refusal(ErrorCode.STATE, "compute node " + cn + " has not joined");
         }
         endpoints.put(cn, endpoint);
         List<Lookup> waiting = lookups.remove(cn);
@@ -323,23 +325,23 @@ public final class ControlPlane {
         checkOpen();
         requireCoordinator("barriers");
         if (!computeNodes.get(cn)) {
-            throw new Refusal(FrameHeader.ERROR_STATE, "compute node " + cn + " has not joined");
+            throw new Refusal(ErrorCode.STATE, "compute node " + cn + " has not joined");
         }
         if (parties < 1 || parties > ControlFrame.MAX_COMPUTE_NODES) {
-            throw new Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "barrier parties " + parties);
+            throw new Refusal(ErrorCode.OUT_OF_RANGE, "barrier parties " + parties);
         }
         if (!members.isEmpty() && (members.size() != parties || !members.contains(cn))) {
-            throw new Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "': compute node " + cn + " names "
+            throw new Refusal(ErrorCode.STATE, "barrier '" + name + "': compute node " + cn + " names "
                     + members.size() + " members " + new TreeSet<>(members) + " for " + parties
                     + " parties; the members must be the parties and include the caller");
         }
         Barrier b = barriers.computeIfAbsent(name, n -> new Barrier(parties, members));
         if (b.parties != parties || !b.members.equals(members)) {
-            throw new Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "' is for " + b.describe()
+            throw new Refusal(ErrorCode.STATE, "barrier '" + name + "' is for " + b.describe()
                     + ", not " + new Barrier(parties, members).describe());
         }
         if (b.arrivals.containsKey(cn)) {
-            throw new Refusal(FrameHeader.ERROR_STATE, "compute node " + cn + " already waits at barrier '"
+            throw new Refusal(ErrorCode.STATE, "compute node " + cn + " already waits at barrier '"
                     + name + "'");
         }
         b.arrivals.put(cn, payload);
@@ -397,7 +399,7 @@ public final class ControlPlane {
                 if (b.arrivals.isEmpty()) {
                     barriers.remove(name, b);
                 }
-                refuse(new Refusal(FrameHeader.ERROR_TIMEOUT, "barrier '" + name + "': only "
+                refuse(new Refusal(ErrorCode.TIMEOUT, "barrier '" + name + "': only "
                         + (b.arrivals.size() + 1) + " of " + b.parties + " compute nodes arrived within " + timeoutMillis + " ms"));
             }
         }
@@ -498,7 +500,7 @@ public final class ControlPlane {
             return;
         }
         shutdown = true;
-        Refusal stopping = new Refusal(FrameHeader.ERROR_SHUTTING_DOWN, "memory node " + node.id() + " is stopping");
+        Refusal stopping = new Refusal(ErrorCode.SHUTTING_DOWN, "memory node " + node.id() + " is stopping");
         for (Watch w : List.copyOf(watches)) {
             w.onShutdown.run();
         }
@@ -564,13 +566,13 @@ public final class ControlPlane {
 
     private void checkOpen() throws Refusal {
         if (shutdown) {
-            throw new Refusal(FrameHeader.ERROR_SHUTTING_DOWN, "memory node " + node.id() + " is stopping");
+            throw new Refusal(ErrorCode.SHUTTING_DOWN, "memory node " + node.id() + " is stopping");
         }
     }
 
     private void requireCoordinator(String what) throws Refusal {
         if (!coordinator()) {
-            throw new Refusal(FrameHeader.ERROR_STATE, what + " live on memory node 0, not " + node.id());
+            throw new Refusal(ErrorCode.STATE, what + " live on memory node 0, not " + node.id());
         }
     }
 

@@ -1,5 +1,7 @@
 package io.dmtree.mn.control;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameReader;
@@ -88,7 +90,7 @@ public final class ControlService implements FrameService {
                         r.skip(6, "padding");
                         r.end();
                         if (joined >= 0) {
-                            throw new ControlPlane.Refusal(FrameHeader.ERROR_STATE, "this connection already joined as compute node " + joined);
+                            throw new ControlPlane.Refusal(ErrorCode.STATE, "this connection already joined as compute node " + joined);
                         }
                         joined = plane.join(wanted);
                         reply(w, type, id).u16(joined).u16(plane.memoryNodeId()).i32(0).finish();
@@ -126,7 +128,7 @@ public final class ControlService implements FrameService {
                         int wait = r.i32("wait millis");
                         r.end();
                         if (wait < 0 || wait > ControlFrame.MAX_WAIT_MILLIS) {
-                            throw new ControlPlane.Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "wait of " + wait + " ms outside [0, "
+                            throw new ControlPlane.Refusal(ErrorCode.OUT_OF_RANGE, "wait of " + wait + " ms outside [0, "
                                     + ControlFrame.MAX_WAIT_MILLIS + "]");
                         }
                         PendingReply p = context.park();
@@ -139,13 +141,13 @@ public final class ControlService implements FrameService {
                         int timeout = r.i32("timeout millis");
                         int n = r.i32("payload bytes");
                         if (n < 0 || n > ControlFrame.MAX_BARRIER_PAYLOAD_BYTES) {
-                            throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "barrier payload of " + n
+                            throw new MalformedFrameException(ErrorCode.TOO_LARGE, "barrier payload of " + n
                                     + " bytes outside [0, " + ControlFrame.MAX_BARRIER_PAYLOAD_BYTES + "]");
                         }
                         byte[] payload = r.bytes(n, "barrier payload");
                         int m = r.u16("members");
                         if (m > ControlFrame.MAX_COMPUTE_NODES) {
-                            throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "barrier of " + m + " members");
+                            throw new MalformedFrameException(ErrorCode.TOO_LARGE, "barrier of " + m + " members");
                         }
                         Set<Integer> members = new TreeSet<>();
                         for (int i = 0; i < m; i++) {
@@ -153,10 +155,10 @@ public final class ControlService implements FrameService {
                         }
                         r.end();
                         if (members.size() != m) {
-                            throw new ControlPlane.Refusal(FrameHeader.ERROR_STATE, "barrier '" + name + "' names a member twice");
+                            throw new ControlPlane.Refusal(ErrorCode.STATE, "barrier '" + name + "' names a member twice");
                         }
                         if (timeout < 0 || timeout > ControlFrame.MAX_WAIT_MILLIS) {
-                            throw new ControlPlane.Refusal(FrameHeader.ERROR_OUT_OF_RANGE, "barrier timeout of " + timeout + " ms");
+                            throw new ControlPlane.Refusal(ErrorCode.OUT_OF_RANGE, "barrier timeout of " + timeout + " ms");
                         }
                         requireJoined();
                         PendingReply p = context.park();
@@ -167,11 +169,11 @@ public final class ControlService implements FrameService {
                         r.end();
                         PendingReply p = context.park();
                         waiting = plane.watchShutdown(() -> p.complete(out -> {
-                            throw new MalformedFrameException(FrameHeader.ERROR_SHUTTING_DOWN, "memory node "
+                            throw new MalformedFrameException(ErrorCode.SHUTTING_DOWN, "memory node "
                                     + plane.memoryNodeId() + " is stopping");
                         }));
                     }
-                    default -> throw new MalformedFrameException(FrameHeader.ERROR_UNKNOWN_TYPE, "the control service does not take "
+                    default -> throw new MalformedFrameException(ErrorCode.UNKNOWN_TYPE, "the control service does not take "
                             + FrameHeader.typeName(type) + " frames");
                 }
             } catch (ControlPlane.Refusal e) {
@@ -181,7 +183,7 @@ public final class ControlService implements FrameService {
 
         private void requireJoined() throws ControlPlane.Refusal {
             if (joined < 0) {
-                throw new ControlPlane.Refusal(FrameHeader.ERROR_STATE, "join first");
+                throw new ControlPlane.Refusal(ErrorCode.STATE, "join first");
             }
         }
 

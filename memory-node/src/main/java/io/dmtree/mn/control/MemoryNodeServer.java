@@ -1,5 +1,7 @@
 package io.dmtree.mn.control;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.carrier.CarrierRegistry;
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameServer;
@@ -159,7 +161,7 @@ public final class MemoryNodeServer implements AutoCloseable {
             ControlPlane p = plane[0];
             if (p == null) {
                 return (r, w) -> {
-                    throw new MalformedFrameException(FrameHeader.ERROR_UNAVAILABLE, "the memory node is still starting", true);
+                    throw new MalformedFrameException(ErrorCode.UNAVAILABLE, "the memory node is still starting", true);
                 };
             }
             return new ControlService(p, maxFrameBytes).open(context);

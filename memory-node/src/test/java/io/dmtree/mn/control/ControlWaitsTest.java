@@ -1,5 +1,7 @@
 package io.dmtree.mn.control;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.core.wire.ErrorReply;
@@ -128,7 +130,7 @@ class ControlWaitsTest {
         FrameReader r = new FrameReader().wrap(watch.frame(), 0, watch.frameLength());
         assertEquals(FrameHeader.TYPE_ERROR, r.type());
         assertEquals(7, r.correlationId());
-        assertEquals(FrameHeader.ERROR_SHUTTING_DOWN, ErrorReply.of(r).code());
+        assertEquals(ErrorCode.SHUTTING_DOWN, ErrorReply.of(r).code());
         assertEquals(0, mn.frameServer().internalErrors());
         for (FrameChannel ch : List.of(watch, member, stranger, lookup)) {
             ch.close();

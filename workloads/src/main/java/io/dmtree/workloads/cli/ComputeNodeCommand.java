@@ -1,5 +1,7 @@
 package io.dmtree.workloads.cli;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dmtree.cn.ClusterConfig;
@@ -390,7 +392,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             try {
                 return arrive.apply(wait);
             } catch (ControlException e) {
-                if (e.code() != FrameHeader.ERROR_TIMEOUT || System.nanoTime() >= deadline) {
+                if (!e.refusedWith(ErrorCode.TIMEOUT) || System.nanoTime() >= deadline) {
                     throw e;
                 }
             }

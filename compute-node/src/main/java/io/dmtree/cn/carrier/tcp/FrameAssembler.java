@@ -1,5 +1,7 @@
 package io.dmtree.cn.carrier.tcp;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.MalformedFrameException;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -72,11 +74,11 @@ final class FrameAssembler {
         int length = view.getInt(start + FrameHeader.LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int version = view.getByte(start + FrameHeader.VERSION_OFFSET) & 0xFF;
         if (version != FrameHeader.VERSION) {
-            throw new MalformedFrameException(FrameHeader.ERROR_VERSION, "frame version " + version
+            throw new MalformedFrameException(ErrorCode.VERSION, "frame version " + version
                     + " is not supported (this side speaks version " + FrameHeader.VERSION + ")", true);
         }
         if (length < FrameHeader.LENGTH || length > maxFrameBytes) {
-            throw new MalformedFrameException(length < FrameHeader.LENGTH ? FrameHeader.ERROR_MALFORMED : FrameHeader.ERROR_TOO_LARGE,
+            throw new MalformedFrameException(length < FrameHeader.LENGTH ? ErrorCode.MALFORMED : ErrorCode.TOO_LARGE,
                     "frame length " + Integer.toUnsignedString(length) + " outside [" + FrameHeader.LENGTH + ", "
                             + maxFrameBytes + "]", true);
         }

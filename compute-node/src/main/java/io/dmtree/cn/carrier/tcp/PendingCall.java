@@ -1,5 +1,7 @@
 package io.dmtree.cn.carrier.tcp;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.memory.VerbBatch;
@@ -217,7 +219,7 @@ final class PendingCall {
             }
         }
         if (reply.count() != expected) {
-            throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "reply for " + reply.count()
+            throw new MalformedFrameException(ErrorCode.MALFORMED, "reply for " + reply.count()
                     + " requests to a frame of " + expected);
         }
         for (int i = 0; i < batch.size(); i++) {

@@ -1,5 +1,7 @@
 package io.dmtree.cn.carrier.tcp;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.cn.messaging.MessageDispatcher;
 import io.dmtree.cn.messaging.PeerConnections;
 import io.dmtree.cn.messaging.PeerDirectory;
@@ -66,14 +68,14 @@ public final class TcpMessaging implements CnMessaging {
             public Session open(SocketAddress peer) {
                 return (r, w) -> {
                     if (r.type() != FrameHeader.TYPE_MESSAGE) {
-                        throw new MalformedFrameException(FrameHeader.ERROR_UNKNOWN_TYPE, "the messaging service takes MESSAGE frames, not "
+                        throw new MalformedFrameException(ErrorCode.UNKNOWN_TYPE, "the messaging service takes MESSAGE frames, not "
                                 + FrameHeader.typeName(r.type()));
                     }
                     int from = r.u16("sender");
                     int length = r.u16("payload length");
                     r.skip(4, "padding");
                     if (length > MessageFrame.MAX_PAYLOAD) {
-                        throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "message of " + length + " bytes", true);
+                        throw new MalformedFrameException(ErrorCode.TOO_LARGE, "message of " + length + " bytes", true);
                     }
                     int at = r.skip(length, "payload");
                     r.end();

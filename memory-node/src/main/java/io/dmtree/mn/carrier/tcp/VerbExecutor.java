@@ -1,5 +1,7 @@
 package io.dmtree.mn.carrier.tcp;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameReader;
 import io.dmtree.core.wire.FrameWriter;
@@ -36,7 +38,7 @@ public final class VerbExecutor {
     public void execute(FrameReader request, FrameWriter reply) throws MalformedFrameException {
         int count = request.count();
         if (count == 0) {
-            throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "verb frame with no request");
+            throw new MalformedFrameException(ErrorCode.MALFORMED, "verb frame with no request");
         }
         long replyBytes = FrameHeader.LENGTH;
         int bodyStart = request.position();
@@ -48,7 +50,7 @@ public final class VerbExecutor {
             switch (kind) {
                 case VerbFrame.KIND_READ, VerbFrame.KIND_WRITE -> {
                     if (length < 0 || length > maxFrameBytes) {
-                        throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "request " + i + ": length " + length
+                        throw new MalformedFrameException(ErrorCode.TOO_LARGE, "request " + i + ": length " + length
                                 + " outside [0, " + maxFrameBytes + "]");
                     }
                     checkRange(i, offset, length);
@@ -58,22 +60,22 @@ public final class VerbExecutor {
                 }
                 case VerbFrame.KIND_CAS, VerbFrame.KIND_FAA -> {
                     if (length != Long.BYTES) {
-                        throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "request " + i
+                        throw new MalformedFrameException(ErrorCode.MALFORMED, "request " + i
                                 + ": an atomic has length 8, not " + length);
                     }
                     checkRange(i, offset, Long.BYTES);
                     if ((offset & 7) != 0) {
-                        throw new MalformedFrameException(FrameHeader.ERROR_MISALIGNED, "request " + i
+                        throw new MalformedFrameException(ErrorCode.MISALIGNED, "request " + i
                                 + ": atomic at unaligned offset " + offset);
                     }
                     request.skip(kind == VerbFrame.KIND_CAS ? 16 : 8, "operands of atomic request " + i);
                 }
-                default -> throw new MalformedFrameException(FrameHeader.ERROR_MALFORMED, "request " + i
+                default -> throw new MalformedFrameException(ErrorCode.MALFORMED, "request " + i
                         + ": unknown verb kind " + kind);
             }
             replyBytes += VerbFrame.replyBytes(kind, length);
             if (replyBytes > maxFrameBytes) {
-                throw new MalformedFrameException(FrameHeader.ERROR_TOO_LARGE, "the reply to this frame would exceed "
+                throw new MalformedFrameException(ErrorCode.TOO_LARGE, "the reply to this frame would exceed "
                         + maxFrameBytes + " bytes; split the batch");
             }
         }
@@ -113,7 +115,7 @@ public final class VerbExecutor {
     private void checkRange(int i, long offset, long length) throws MalformedFrameException {
         long size = region.size();
         if (offset < 0 || offset > size - length) {
-            throw new MalformedFrameException(FrameHeader.ERROR_OUT_OF_RANGE, "request " + i + ": access [" + offset
+            throw new MalformedFrameException(ErrorCode.OUT_OF_RANGE, "request " + i + ": access [" + offset
                     + ", " + offset + "+" + length + ") outside the region of " + size + " bytes");
         }
     }

@@ -1,5 +1,7 @@
 package io.dmtree.mn.carrier.tcp;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameReader;
 import io.dmtree.core.wire.FrameService;
@@ -52,7 +54,7 @@ public final class VerbService implements FrameService {
             @Override
             public void handle(FrameReader request, FrameWriter reply) throws MalformedFrameException {
                 if (request.type() != FrameHeader.TYPE_VERB_REQUEST) {
-                    throw new MalformedFrameException(FrameHeader.ERROR_UNKNOWN_TYPE, "the verbs service takes VERBS frames, not "
+                    throw new MalformedFrameException(ErrorCode.UNKNOWN_TYPE, "the verbs service takes VERBS frames, not "
                             + FrameHeader.typeName(request.type()));
                 }
                 executor.execute(request, reply);

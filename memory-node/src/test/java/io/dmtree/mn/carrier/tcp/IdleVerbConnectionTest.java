@@ -1,5 +1,7 @@
 package io.dmtree.mn.carrier.tcp;
 
+import io.dmtree.core.wire.ErrorCode;
+
 import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.core.wire.FrameChannel;
 import io.dmtree.core.wire.ErrorReply;
@@ -58,7 +60,7 @@ class IdleVerbConnectionTest {
                     stalled.readWithTimeout(10_000);
                     FrameReader r = new FrameReader().wrap(stalled.frame(), 0, stalled.frameLength());
                     assertEquals(FrameHeader.TYPE_ERROR, r.type());
-                    assertEquals(FrameHeader.ERROR_TIMEOUT, ErrorReply.of(r).code());
+                    assertEquals(ErrorCode.TIMEOUT, ErrorReply.of(r).code());
                     assertThrows(IOException.class, () -> stalled.readWithTimeout(10_000), "then the connection is closed");
                 } catch (IOException closedAtOnce) {
                     // closed without the best-effort error reply: closed all the same
