@@ -102,8 +102,17 @@ final class LockStress {
         }
     }
 
-    private static void critical(Guard g, LockMode mode, SplittableRandom rnd, AtomicReference<String> failure,
+    static void critical(Guard g, LockMode mode, SplittableRandom rnd, AtomicReference<String> failure,
                                  String who) {
+        critical(g, mode, rnd, failure, who, null);
+    }
+
+    /**
+     * The critical section; {@code during} (may be null) runs inside it, while the holder is
+     * counted in, so a long hold is checked against every holder that enters meanwhile.
+     */
+    static void critical(Guard g, LockMode mode, SplittableRandom rnd, AtomicReference<String> failure,
+                         String who, Runnable during) {
         if (mode == LockMode.EXCLUSIVE) {
             int x = g.exclusiveIn.incrementAndGet();
             int s = g.sharedIn.get();
@@ -113,6 +122,9 @@ final class LockStress {
             long c = g.counter;
             if (rnd.nextInt(4) == 0) {
                 Thread.yield();
+            }
+            if (during != null) {
+                during.run();
             }
             g.counter = c + 1;
             g.exclusiveAcquires.incrementAndGet();
@@ -127,6 +139,9 @@ final class LockStress {
             long c = g.counter;
             if (rnd.nextInt(2) == 0) {
                 Thread.yield();
+            }
+            if (during != null) {
+                during.run();
             }
             if (g.counter != c) {
                 failure.compareAndSet(null, who + ": protected counter changed under a shared hold");

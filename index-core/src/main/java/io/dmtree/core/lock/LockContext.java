@@ -19,4 +19,13 @@ public interface LockContext {
 
     /** Dense ids of this compute node's threads. */
     CnThreads threads();
+
+    /**
+     * Which compute nodes are members. A wait that has heard nothing for a bound consults it: this
+     * node's own departure ends the wait with a {@link LapsedMemberException}, another's lets the
+     * design look again at what it waits for. By default everyone is a member forever.
+     */
+    default MemberLiveness liveness() {
+        return MemberLiveness.EVERYONE_LIVE;
+    }
 }

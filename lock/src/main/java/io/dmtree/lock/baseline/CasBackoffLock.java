@@ -4,8 +4,11 @@ import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockMode;
+import io.dmtree.core.lock.RecoveryContext;
+import io.dmtree.core.lock.RecoveryReport;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.lock.recovery.WaitPolicy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.SplittableRandom;
@@ -14,28 +17,36 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * {@code cas-backoff}: the CAS lock with truncated exponential backoff, as SMART uses it to cut
  * the retries that saturate the MN. The lock is one MN word, zero when free, else the holder's
- * tag. After the {@code n}-th failed CAS of an acquire the thread waits a random time in
+ * tag ({@link CasLockWord}). After the {@code n}-th failed CAS of an acquire the thread waits a random time in
  * {@code [0, min(base * 2^n, cap)]} before it retries; release writes zero (appended to the
  * caller's write-back batch). Shared requests are treated as exclusive.
  *
- * <p>Invariant: the word is non-zero exactly while some thread holds the lock; only the holder
- * clears it. No fairness: a waiter may be overtaken without bound.
+ * <p>Invariant: the word is non-zero exactly while some thread holds the lock; only the holder,
+ * or the recovery of its departed compute node ({@link OwnerWordRecovery}), clears it. No
+ * fairness: a waiter may be overtaken without bound. The retry loop consults membership at the
+ * {@link WaitPolicy} bound.
  */
 public final class CasBackoffLock implements LockDesign {
     public static final String NAME = "cas-backoff";
     private final long baseNanos;
     private final long capNanos;
+    private final WaitPolicy policy;
 
     public CasBackoffLock() {
         this(1_000, 64_000);
     }
 
     public CasBackoffLock(long baseNanos, long capNanos) {
+        this(baseNanos, capNanos, WaitPolicy.defaults());
+    }
+
+    public CasBackoffLock(long baseNanos, long capNanos, WaitPolicy policy) {
         if (baseNanos < 1 || capNanos < baseNanos) {
             throw new IllegalArgumentException("backoff needs 1 <= base <= cap, got base " + baseNanos + " cap " + capNanos);
         }
         this.baseNanos = baseNanos;
         this.capNanos = capNanos;
+        this.policy = policy;
     }
 
     @Override
@@ -53,16 +64,27 @@ public final class CasBackoffLock implements LockDesign {
         return new Client(context);
     }
 
+    @Override
+    public RecoveryReport recover(RecoveryContext context, int lapsedComputeNode) {
+        if (!(context.client() instanceof Client c)) {
+            throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
+                    + context.client());
+        }
+        return OwnerWordRecovery.recover(NAME, c.verbs, context, lapsedComputeNode);
+    }
+
     private final class Client implements LockClient {
         private final UnsafeBuffer zero = new UnsafeBuffer(new byte[Long.BYTES]);
         private final LockContext context;
         private final Verbs verbs;
         private final ThreadLocal<VerbBatch> scratch = ThreadLocal.withInitial(VerbBatch::new);
         private final ThreadLocal<SplittableRandom> random;
+        private final ThreadLocal<OwnerWordWait> waits;
 
         Client(LockContext context) {
             this.context = context;
             this.verbs = context.verbs();
+            this.waits = ThreadLocal.withInitial(() -> new OwnerWordWait(context, policy));
             SplittableRandom seeds = new SplittableRandom(context.computeNode() * 0x9E3779B97F4A7C15L);
             this.random = ThreadLocal.withInitial(() -> {
                 synchronized (seeds) {
@@ -74,14 +96,21 @@ public final class CasBackoffLock implements LockDesign {
         @Override
         public void acquire(long lock, LockMode mode) {
             long me = CasSpinLock.tag(context.computeNode(), context.threads().current());
+            long found = verbs.cas(lock, 0L, me);
+            if (found == 0L) {
+                return;
+            }
+            OwnerWordWait w = waits.get();
+            w.begin();
             long window = baseNanos;
-            while (verbs.cas(lock, 0L, me) != 0L) {
+            do {
+                w.failed(found, "acquiring a cas-backoff lock");
                 long wait = random.get().nextLong(window + 1);
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                 }
                 window = Math.min(window * 2, capNanos);
-            }
+            } while ((found = verbs.cas(lock, 0L, me)) != 0L);
         }
 
         @Override

@@ -6,9 +6,18 @@ import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockMode;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.lock.RecoveryContext;
+import io.dmtree.core.lock.RecoveryReport;
+import io.dmtree.lock.recovery.DrainProtocol;
+import io.dmtree.lock.recovery.LockTableScan;
+import io.dmtree.lock.recovery.Quiescence;
+import io.dmtree.lock.recovery.WaitPolicy;
+import io.dmtree.lock.recovery.WaitWatch;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 
@@ -31,14 +40,25 @@ import static io.dmtree.lock.baseline.DslrLockLayout.*;
  *   has released (the word equals the expected full state) and CASes the word to zero.</li>
  * </ul>
  * Invariants: tickets order requests FIFO per lock; a shared holder never overlaps an exclusive
- * one because each waits for the other mode's releases counted in its ticket. The lease-based
- * recovery from failed clients of the paper is not built (no client here fails while holding).
+ * one because each waits for the other mode's releases counted in its ticket.
+ *
+ * <h2>Recovery: DSLR's lease reset, driven by membership</h2>
+ * The paper recovers from a failed holder with leases: a waiter that has waited past the lease
+ * resets the lock's counters, and the requests caught by the reset start again. The counters do not
+ * say whose tickets are outstanding, and a per-lock timeout cannot tell a slow live holder from a
+ * dead one: a live holder whose release lands on reset counters would let a later ticket in beside
+ * it. So here the lease is the member's ({@link io.dmtree.core.lock.MemberLiveness}): once a
+ * departed member is fenced, recovery drains every live member ({@link DrainProtocol}: holders
+ * finish, waiters give up, nobody starts), resets every lock whose word is not zero, and resumes;
+ * the waiters caught by the reset take fresh tickets. Every wait consults membership at the
+ * {@link WaitPolicy} bound and gives up when a drain begins.
  */
 public final class DslrLock implements LockDesign {
     public static final String NAME = "dslr";
     private final int countMax;
     private final long baseBackoffNanos;
     private final long maxBackoffNanos;
+    private final WaitPolicy policy;
 
     public DslrLock() {
         this(COUNT_MAX, 1_000, 32_000);
@@ -46,6 +66,10 @@ public final class DslrLock implements LockDesign {
 
     /** {@code countMax} below 2^15 makes resets frequent (tests). */
     public DslrLock(int countMax, long baseBackoffNanos, long maxBackoffNanos) {
+        this(countMax, baseBackoffNanos, maxBackoffNanos, WaitPolicy.defaults());
+    }
+
+    public DslrLock(int countMax, long baseBackoffNanos, long maxBackoffNanos, WaitPolicy policy) {
         if (countMax < 2 || countMax > COUNT_MAX) {
             throw new IllegalArgumentException("count max must be in [2, 2^15]: " + countMax);
         }
@@ -55,6 +79,7 @@ public final class DslrLock implements LockDesign {
         this.countMax = countMax;
         this.baseBackoffNanos = baseBackoffNanos;
         this.maxBackoffNanos = maxBackoffNanos;
+        this.policy = policy;
     }
 
     @Override
@@ -72,22 +97,56 @@ public final class DslrLock implements LockDesign {
         return new Client(context);
     }
 
+    @Override
+    public RecoveryReport recover(RecoveryContext context, int lapsedComputeNode) {
+        if (!(context.client() instanceof Client c)) {
+            throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
+                    + context.client());
+        }
+        long start = System.nanoTime();
+        long[] counts = new long[2];
+        c.drain.drainAndReset(() -> {
+            List<long[]> dirty = new ArrayList<>();
+            counts[0] = LockTableScan.scan(c.verbs, context.lockTable(), context.memoryNodeCount(), 8, (lock, b, off) -> {
+                long w = b.getLong(off);
+                if (w != 0) {
+                    dirty.add(new long[]{lock, w});
+                }
+            });
+            for (long[] d : dirty) {
+                if (c.verbs.cas(d[0], d[1], 0) == d[1]) {
+                    counts[1]++;
+                }
+            }
+        });
+        return new RecoveryReport(NAME, lapsedComputeNode, counts[0], 0, 0, counts[1], 0, System.nanoTime() - start);
+    }
+
     private final class Client implements LockClient {
+        private final LockContext context;
         private final Verbs verbs;
+        private final Quiescence quiescence;
+        private final DrainProtocol drain;
         /** Per thread: lock -> the word a reset must find (0 when this hold has no reset duty). */
         private final ThreadLocal<Long2LongHashMap> resetDuty = ThreadLocal.withInitial(() -> new Long2LongHashMap(0));
         private final ThreadLocal<UnsafeBuffer> word = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[8]));
         private final ThreadLocal<VerbBatch> scratch = ThreadLocal.withInitial(VerbBatch::new);
         private final ThreadLocal<SplittableRandom> random;
+        private final ThreadLocal<WaitWatch> watches;
 
         Client(LockContext context) {
+            this.context = context;
             this.verbs = context.verbs();
+            this.quiescence = new Quiescence(context.threads().capacity());
+            this.drain = new DrainProtocol(context, quiescence);
+            this.watches = ThreadLocal.withInitial(() -> new WaitWatch(context.liveness(), context.computeNode(), policy));
             SplittableRandom seeds = new SplittableRandom(0xD51L + context.computeNode());
             this.random = ThreadLocal.withInitial(() -> {
                 synchronized (seeds) {
                     return seeds.split();
                 }
             });
+            context.messaging().onMessage(drain::onMessage);
         }
 
         private long read(long lock) {
@@ -108,6 +167,27 @@ public final class DslrLock implements LockDesign {
 
         @Override
         public void acquire(long lock, LockMode mode) {
+            int thread = context.threads().current();
+            WaitWatch watch = watches.get();
+            while (true) {
+                long epoch = quiescence.enter(thread, watch);
+                boolean held = false;
+                try {
+                    held = tryAcquire(lock, mode, epoch, watch);
+                } finally {
+                    if (!held) {
+                        quiescence.exit(thread);
+                    }
+                }
+                if (held) {
+                    return;
+                }
+                // a drain began: this request's ticket is reset with the lock; take a fresh one after the thaw
+            }
+        }
+
+        /** One request; false when a drain made it give up. */
+        private boolean tryAcquire(long lock, LockMode mode, long epoch, WaitWatch watch) {
             boolean shared = mode == LockMode.SHARED;
             long one = shared ? ONE_SHARED_MAX : ONE_EXCLUSIVE_MAX;
             long ticket;
@@ -117,13 +197,30 @@ public final class DslrLock implements LockDesign {
                     verbs.faa(lock, -one); // a reset is pending: withdraw and wait for it
                     long window = baseBackoffNanos;
                     long w;
+                    watch.begin();
                     do {
+                        if (quiescence.aborting(epoch)) {
+                            return false;
+                        }
+                        watch.poll("waiting for a dslr counter reset");
                         window = backoff(window);
                         w = read(lock);
                     } while (sharedMax(w) >= countMax || exclusiveMax(w) >= countMax);
                     continue;
                 }
                 break;
+            }
+            long w = ticket;
+            long window = baseBackoffNanos;
+            watch.begin();
+            while (!(exclusiveCount(w) == exclusiveMax(ticket)
+                    && (shared || sharedCount(w) == sharedMax(ticket)))) {
+                if (quiescence.aborting(epoch)) {
+                    return false;
+                }
+                watch.poll("waiting for a dslr lock");
+                window = backoff(window);
+                w = read(lock);
             }
             int myMax = shared ? sharedMax(ticket) : exclusiveMax(ticket);
             if (myMax == countMax - 1) {
@@ -133,31 +230,42 @@ public final class DslrLock implements LockDesign {
                         : word(countMax, sharedMax(ticket), countMax, sharedMax(ticket));
                 resetDuty.get().put(lock, expected);
             }
-            long w = ticket;
-            long window = baseBackoffNanos;
-            while (!(exclusiveCount(w) == exclusiveMax(ticket)
-                    && (shared || sharedCount(w) == sharedMax(ticket)))) {
-                window = backoff(window);
-                w = read(lock);
-            }
+            return true;
         }
 
         @Override
         public void release(long lock, LockMode mode, VerbBatch writeBack) {
-            VerbBatch batch = writeBack;
-            if (batch == null) {
-                batch = scratch.get();
-                batch.clear();
-            }
-            batch.faa(lock, mode == LockMode.SHARED ? ONE_SHARED_COUNT : ONE_EXCLUSIVE_COUNT);
-            verbs.post(batch);
-            long expected = resetDuty.get().remove(lock);
-            if (expected != 0) {
-                long window = baseBackoffNanos;
-                while (verbs.cas(lock, expected, 0) != expected) {
-                    window = backoff(window); // requests ahead still hold, or withdrawals are in flight
+            int thread = context.threads().current();
+            try {
+                VerbBatch batch = writeBack;
+                if (batch == null) {
+                    batch = scratch.get();
+                    batch.clear();
                 }
+                batch.faa(lock, mode == LockMode.SHARED ? ONE_SHARED_COUNT : ONE_EXCLUSIVE_COUNT);
+                verbs.post(batch);
+                long expected = resetDuty.get().remove(lock);
+                if (expected != 0) {
+                    long window = baseBackoffNanos;
+                    WaitWatch watch = watches.get();
+                    watch.begin();
+                    while (verbs.cas(lock, expected, 0) != expected) {
+                        if (quiescence.frozen()) {
+                            return; // a drain is on: its reset zeroes the word
+                        }
+                        watch.poll("resetting dslr counters");
+                        window = backoff(window); // requests ahead still hold, or withdrawals are in flight
+                    }
+                }
+            } finally {
+                quiescence.exit(thread);
             }
+        }
+
+        @Override
+        public void close() {
+            drain.close();
+            context.messaging().onMessage(null);
         }
     }
 

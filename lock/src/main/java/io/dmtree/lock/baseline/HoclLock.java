@@ -4,8 +4,12 @@ import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockMode;
+import io.dmtree.core.lock.RecoveryContext;
+import io.dmtree.core.lock.RecoveryReport;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.lock.recovery.WaitPolicy;
+import io.dmtree.lock.recovery.WaitWatch;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,21 +32,31 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  * Invariants: the local ticket lock admits one thread per CN at a time; the MN word is non-zero
  * while some CN's local holder owns it; a handover passes ownership inside the CN without an MN
- * verb. Shared requests are treated as exclusive.
+ * verb. Shared requests are treated as exclusive. A thread whose global acquire fails (its node
+ * departed) passes the local lock on before it throws, so its CN's other threads are not stranded.
+ * Waits consult membership at the {@link WaitPolicy} bound. Recovery: the MN word names the
+ * compute node that took it ({@link CasLockWord}), whose departure frees it
+ * ({@link OwnerWordRecovery}); the CN-local ticket locks of live nodes are not involved.
  */
 public final class HoclLock implements LockDesign {
     public static final String NAME = "hocl";
     private final int maxHandover;
+    private final WaitPolicy policy;
 
     public HoclLock() {
         this(8);
     }
 
     public HoclLock(int maxHandover) {
+        this(maxHandover, WaitPolicy.defaults());
+    }
+
+    public HoclLock(int maxHandover, WaitPolicy policy) {
         if (maxHandover < 0) {
             throw new IllegalArgumentException("max handover must not be negative: " + maxHandover);
         }
         this.maxHandover = maxHandover;
+        this.policy = policy;
     }
 
     @Override
@@ -60,6 +74,15 @@ public final class HoclLock implements LockDesign {
         return new Client(context);
     }
 
+    @Override
+    public RecoveryReport recover(RecoveryContext context, int lapsedComputeNode) {
+        if (!(context.client() instanceof Client c)) {
+            throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
+                    + context.client());
+        }
+        return OwnerWordRecovery.recover(NAME, c.verbs, context, lapsedComputeNode);
+    }
+
     /** The CN-local ticket lock of one global lock. */
     private static final class LocalLock {
         final AtomicLong next = new AtomicLong();
@@ -75,30 +98,54 @@ public final class HoclLock implements LockDesign {
         private final Verbs verbs;
         private final ConcurrentHashMap<Long, LocalLock> local = new ConcurrentHashMap<>();
         private final ThreadLocal<VerbBatch> scratch = ThreadLocal.withInitial(VerbBatch::new);
+        private final ThreadLocal<OwnerWordWait> globalWaits;
+        private final ThreadLocal<WaitWatch> localWaits;
 
         Client(LockContext context) {
             this.context = context;
             this.verbs = context.verbs();
+            this.globalWaits = ThreadLocal.withInitial(() -> new OwnerWordWait(context, policy));
+            this.localWaits = ThreadLocal.withInitial(() -> new WaitWatch(context.liveness(), context.computeNode(),
+                    policy));
         }
 
         @Override
         public void acquire(long lock, LockMode mode) {
             LocalLock l = local.computeIfAbsent(lock, k -> new LocalLock());
+            long me = CasSpinLock.tag(context.computeNode(), context.threads().current());
             long ticket = l.next.getAndIncrement();
-            int spins = 0;
-            while (l.serving != ticket) {
-                if (++spins < 200) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
+            if (l.serving != ticket) {
+                WaitWatch w = localWaits.get();
+                w.begin();
+                int spins = 0;
+                while (l.serving != ticket) {
+                    if (++spins < 200) {
+                        Thread.onSpinWait();
+                    } else {
+                        w.poll("waiting for the local hocl lock"); // throws once this node departed
+                        Thread.yield();
+                    }
                 }
             }
             if (l.handedOver) {
                 return;
             }
-            long me = CasSpinLock.tag(context.computeNode(), context.threads().current());
-            while (verbs.cas(lock, 0L, me) != 0L) {
-                Thread.onSpinWait();
+            try {
+                long found = verbs.cas(lock, 0L, me);
+                if (found == 0L) {
+                    return;
+                }
+                OwnerWordWait w = globalWaits.get();
+                w.begin();
+                do {
+                    w.failed(found, "acquiring a hocl lock");
+                    Thread.onSpinWait();
+                } while ((found = verbs.cas(lock, 0L, me)) != 0L);
+            } catch (RuntimeException | Error e) {
+                l.handedOver = false;
+                l.handovers = 0;
+                l.serving = l.serving + 1; // the next local ticket takes the global lock itself
+                throw e;
             }
         }
 

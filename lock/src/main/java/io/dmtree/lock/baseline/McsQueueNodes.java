@@ -1,8 +1,10 @@
 package io.dmtree.lock.baseline;
 
 import io.dmtree.core.lock.LockContext;
-import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.lock.MemberLiveness;
 import io.dmtree.core.messaging.CnMessaging;
+import io.dmtree.lock.recovery.DrainProtocol;
+import io.dmtree.lock.recovery.PeerSend;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -14,111 +16,123 @@ import static io.dmtree.lock.baseline.McsMessageLayout.*;
 
 /**
  * The queue nodes of one compute node's threads, by thread and lock, and the messages that other
- * CNs use to write into them ({@link McsMessageLayout}).
+ * CNs use to write into them ({@link McsMessageLayout}). A message or local write reaches a node
+ * only if it carries that node's tag ({@link McsTag}); anything else (a node that gave up in a
+ * drain, or was never registered) is counted and dropped. Drain messages go to the
+ * {@link DrainProtocol} first.
  */
 final class McsQueueNodes {
     private final LockContext context;
     private final CnMessaging messaging;
+    private final MemberLiveness liveness;
+    private final DrainProtocol drain;
     private final ConcurrentHashMap<Long, McsQueueNode>[] byThread;
+    /** Per thread, the sequence of its last node; written only by that thread. */
+    private final int[] sequences;
     private final ThreadLocal<UnsafeBuffer> out = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[LENGTH]));
     private final AtomicLong unknown = new AtomicLong();
 
     @SuppressWarnings("unchecked")
-    McsQueueNodes(LockContext context) {
+    McsQueueNodes(LockContext context, DrainProtocol drain) {
         this.context = context;
         this.messaging = context.messaging();
+        this.liveness = context.liveness();
+        this.drain = drain;
         this.byThread = new ConcurrentHashMap[context.threads().capacity()];
+        this.sequences = new int[context.threads().capacity()];
         for (int i = 0; i < byThread.length; i++) {
             byThread[i] = new ConcurrentHashMap<>();
         }
         messaging.onMessage(this::onMessage);
     }
 
-    static long tag(int cn, int thread) {
-        return CasSpinLock.tag(cn, thread);
-    }
-
-    static int cnOf(long tag) {
-        return (int) (tag >>> 32) - 1;
-    }
-
-    static int threadOf(long tag) {
-        return (int) (tag & 0xFFFFFFFFL) - 1;
-    }
-
-    /** Registers a fresh node of the calling thread for {@code lock}. */
+    /** Registers a fresh node, with a fresh tag, of the calling thread for {@code lock}. */
     McsQueueNode register(long lock) {
-        McsQueueNode q = new McsQueueNode();
-        byThread[context.threads().current()].put(lock, q);
+        int t = context.threads().current();
+        McsQueueNode q = new McsQueueNode(McsTag.of(context.computeNode(), t, ++sequences[t]));
+        byThread[t].put(lock, q);
         return q;
     }
 
     McsQueueNode mine(long lock) {
         McsQueueNode q = byThread[context.threads().current()].get(lock);
         if (q == null) {
-            throw new IllegalStateException("release of lock " + GlobalAddress.toString(lock) + " not held by this thread");
+            throw new IllegalStateException("release of lock " + io.dmtree.core.memory.GlobalAddress.toString(lock)
+                    + " not held by this thread");
         }
         return q;
     }
 
-    void unregister(long lock) {
-        byThread[context.threads().current()].remove(lock);
+    void unregister(long lock, McsQueueNode node) {
+        byThread[context.threads().current()].remove(lock, node);
     }
 
     /** Links {@code me} behind {@code predecessor}: a direct write on this CN, else a message. */
     void linkBehind(long predecessor, long lock, long me) {
-        int cn = cnOf(predecessor);
+        int cn = McsTag.computeNode(predecessor);
         if (cn == context.computeNode()) {
-            node(threadOf(predecessor), lock).setNext(me);
+            McsQueueNode q = node(predecessor, lock);
+            if (q != null) {
+                q.setNext(me);
+            }
         } else {
-            send(cn, SET_NEXT, threadOf(predecessor), 0, lock, me);
+            send(cn, SET_NEXT, predecessor, 0, lock, me);
         }
     }
 
-    /** Hands the lock to {@code successor}. */
+    /** Hands the lock to {@code successor}; dropped when its compute node has departed. */
     void grant(long successor, long lock, int state, int budget) {
-        int cn = cnOf(successor);
+        int cn = McsTag.computeNode(successor);
         if (cn == context.computeNode()) {
-            node(threadOf(successor), lock).grant(state, budget);
+            McsQueueNode q = node(successor, lock);
+            if (q != null) {
+                q.grant(state, budget);
+            }
         } else {
-            send(cn, GRANT, threadOf(successor), state == McsQueueNode.REACQUIRE ? -1 : budget, lock, 0);
+            send(cn, GRANT, successor, state == McsQueueNode.REACQUIRE ? -1 : budget, lock, 0);
         }
     }
 
-    private McsQueueNode node(int thread, long lock) {
-        McsQueueNode q = byThread[thread].get(lock);
-        if (q == null) {
-            throw new IllegalStateException("no queue node of thread " + thread + " for lock " + GlobalAddress.toString(lock));
+    /** The node with exactly this tag for {@code lock}, or null (counted) when it is gone. */
+    private McsQueueNode node(long tag, long lock) {
+        int thread = McsTag.thread(tag);
+        McsQueueNode q = thread >= 0 && thread < byThread.length ? byThread[thread].get(lock) : null;
+        if (q == null || q.tag != tag) {
+            unknown.incrementAndGet();
+            return null;
         }
         return q;
     }
 
-    private void send(int cn, byte type, int thread, int budget, long lock, long successor) {
+    private void send(int cn, byte type, long target, int budget, long lock, long successor) {
         UnsafeBuffer b = out.get();
         b.putByte(TYPE_OFFSET, type);
         b.putByte(1, (byte) 0);
-        b.putShort(THREAD_OFFSET, (short) thread, ByteOrder.LITTLE_ENDIAN);
+        b.putShort(2, (short) 0);
         b.putInt(BUDGET_OFFSET, budget, ByteOrder.LITTLE_ENDIAN);
         b.putLong(LOCK_OFFSET, lock, ByteOrder.LITTLE_ENDIAN);
+        b.putLong(TARGET_OFFSET, target, ByteOrder.LITTLE_ENDIAN);
         b.putLong(SUCCESSOR_OFFSET, successor, ByteOrder.LITTLE_ENDIAN);
-        messaging.send(cn, b, 0, LENGTH);
+        PeerSend.send(messaging, liveness, cn, b, 0, LENGTH);
     }
 
     private void onMessage(int fromCn, DirectBuffer buffer, int offset, int length) {
+        if (drain.onMessage(fromCn, buffer, offset, length)) {
+            return;
+        }
         if (length != LENGTH) {
             unknown.incrementAndGet();
             return;
         }
         byte type = buffer.getByte(offset + TYPE_OFFSET);
-        int thread = buffer.getShort(offset + THREAD_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
         long lock = buffer.getLong(offset + LOCK_OFFSET, ByteOrder.LITTLE_ENDIAN);
-        if (thread >= byThread.length) {
+        long target = buffer.getLong(offset + TARGET_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        if (McsTag.computeNode(target) != context.computeNode()) {
             unknown.incrementAndGet();
             return;
         }
-        McsQueueNode q = byThread[thread].get(lock);
+        McsQueueNode q = node(target, lock);
         if (q == null) {
-            unknown.incrementAndGet();
             return;
         }
         if (type == SET_NEXT) {
@@ -131,7 +145,7 @@ final class McsQueueNodes {
         }
     }
 
-    /** Messages that named no known node or type. */
+    /** Messages and local writes that named no live node or type (nodes that gave up, malformed). */
     long unknownMessages() {
         return unknown.get();
     }

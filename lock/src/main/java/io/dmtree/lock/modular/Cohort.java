@@ -81,18 +81,14 @@ final class Cohort {
         return true;
     }
 
-    /** The leader waits for {@link #deliverGrant}; returns the waiters behind it. */
-    int awaitGrant() {
-        int spins = 0;
-        while (!mnGranted) {
-            if (spins < 200) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.park(this);
-            }
-        }
+    /** The leader, once {@link #mnGranted}: the waiters behind it; ends the wait. */
+    int takeGrant() {
         leader = null;
         return mnWaitersBehind;
+    }
+
+    /** The MN position this cohort's leader waits on (unsigned), or -1. */
+    long pendingPosition() {
+        return pendingPosition.get();
     }
 }

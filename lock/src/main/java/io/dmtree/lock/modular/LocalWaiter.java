@@ -1,6 +1,7 @@
 package io.dmtree.lock.modular;
 
 import io.dmtree.core.lock.LockMode;
+import io.dmtree.lock.recovery.WaitWatch;
 
 import java.util.concurrent.locks.LockSupport;
 
@@ -24,15 +25,18 @@ final class LocalWaiter {
         LockSupport.unpark(thread);
     }
 
-    int await() {
+    /** Waits to be granted or told to lead; consults membership at {@code watch}'s bound. */
+    int await(WaitWatch watch) {
         int spins = 0;
         int s;
+        watch.begin();
         while ((s = state) == WAITING) {
             if (spins < SPINS) {
                 spins++;
                 Thread.onSpinWait();
             } else {
-                LockSupport.park(this);
+                watch.poll("waiting in a modular lock's cohort"); // throws once this node departed
+                LockSupport.parkNanos(this, watch.parkNanos());
             }
         }
         return s;

@@ -1,9 +1,11 @@
 package io.dmtree.lock.modular;
 
 import io.dmtree.core.lock.LockMode;
+import io.dmtree.core.lock.MemberLiveness;
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.lock.recovery.WaitWatch;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -19,18 +21,18 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  * Requests form one FIFO queue of positions. The holders are always a prefix of the queue: the
  * request at the head, or the shared requests before the first exclusive one.
  * <ul>
- *   <li><b>admit</b> (mode decides, then holder adds or waiter records): one FAA adds the request
- *   to S (and to E if exclusive). The word before the add decides: the request holds at once when
- *   S was 0, or when it is shared and E was 0; otherwise it waits. Either way its position is
- *   {@code H + S}.</li>
+ *   <li><b>admit</b> (mode decides, then holder adds or waiter records): one FAA sets this CN's
+ *   field of the word to the request's mode. The word before the add decides: the request holds
+ *   at once when S was 0, or when it is shared and E was 0; otherwise it waits. Either way its
+ *   position is {@code H + S}.</li>
  *   <li><b>enqueue</b>: a waiting request WRITEs its entry so the releaser can find it. A waiting
  *   exclusive request posts a READ of the word behind that WRITE: if the head has already reached
  *   its position it holds (the shared releaser that made it head may have read the ring before
  *   the entry landed and granted nobody). Requests granted at once write nothing, so no late WRITE
  *   of a holder can land in a slot the ring has since given to a later position.</li>
  *   <li><b>release</b> (holder removes, mode updates, waiter selects): one FAA pops a position
- *   (H+1, S-1, E-1 if exclusive) and one READ fetches the ring, posted together after the caller's
- *   write-back. From the word before the FAA: the first position behind the popped one is
+ *   (H+1, this CN's field back to none) and one READ fetches the ring, posted together after the
+ *   caller's write-back. From the word before the FAA: the first position behind the popped one is
  *   {@code H+1}, the last queued is {@code H+S-1}.
  *   <ul>
  *     <li>exclusive release, S &gt; 1: the request at H+1 is granted; if it is shared, so is every
@@ -48,7 +50,18 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  *   (see {@code awaitWrittenOrGone}).</li>
  * </ul>
  *
- * <p>Invariants: S and E count the queued requests and their exclusive ones; H counts releases,
+ * <h2>Departed members</h2>
+ * A waiter whose owner departed between its FAA and its WRITE never writes. The re-read of such
+ * an entry is bounded: at each liveness bound the releaser reads the ring again and names the
+ * compute nodes the word before its FAA lists as queued (all of them waiters, after an exclusive
+ * release) whose entries are missing. While one of them is a member it keeps waiting (a live
+ * WRITE lands); once all are departed the missing position is theirs: if every one of them asked
+ * in shared mode the position is a shared grantee and selection goes on past it, else selection
+ * stops there. Either way the departed request now holds in the word's view and the recovery of
+ * its owner releases it ({@link ModularRecovery}); the release itself completes normally.
+ *
+ * <p>Invariants: the fields of the word name exactly the compute nodes with a queued request and
+ * its mode, so S and E count the queued requests and their exclusive ones; H counts releases,
  * and since shared holders are interchangeable, H may pass a shared holder that still holds;
  * every request behind the first exclusive one waits until granted; only waiters write entries,
  * and a waiter's entry is written before it can be granted, so an entry a releaser needs is never
@@ -57,9 +70,16 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  * is assumed delivered before 2^32 further releases of the same lock.
  */
 public final class MnLockQueue {
+    /** {@code awaitWritten} results that are not entries (a written entry has its present bit set). */
+    static final long GONE = 0;
+    static final long DEPARTED_SHARED = 1;
+    static final long DEPARTED_EXCLUSIVE = 2;
+    static final long DEPARTED_UNKNOWN = 3;
+
     private final Verbs verbs;
     private final int queueSlots;
     private final int computeNode;
+    private final MemberLiveness liveness;
 
     /** Per-thread buffers of one compute node's client. */
     static final class Scratch {
@@ -68,10 +88,12 @@ public final class MnLockQueue {
         final UnsafeBuffer word = new UnsafeBuffer(new byte[Long.BYTES]);
         final VerbBatch batch = new VerbBatch();
         final WaiterSelection selection = new WaiterSelection();
+        final WaitWatch watch;
         long rereads;
 
-        Scratch(int queueSlots) {
+        Scratch(int queueSlots, WaitWatch watch) {
             ring = new UnsafeBuffer(new byte[queueSlots * ENTRY_BYTES]);
+            this.watch = watch;
         }
     }
 
@@ -79,24 +101,38 @@ public final class MnLockQueue {
     public record Admission(boolean granted, int position, int sizeBefore) {
     }
 
-    MnLockQueue(Verbs verbs, int queueSlots, int computeNode) {
+    MnLockQueue(Verbs verbs, int queueSlots, int computeNode, MemberLiveness liveness) {
         this.verbs = verbs;
         this.queueSlots = queueSlots;
         this.computeNode = computeNode;
+        this.liveness = liveness;
     }
 
     int queueSlots() {
         return queueSlots;
     }
 
-    Scratch newScratch() {
-        return new Scratch(queueSlots);
+    Verbs verbs() {
+        return verbs;
+    }
+
+    MemberLiveness liveness() {
+        return liveness;
+    }
+
+    Scratch newScratch(WaitWatch watch) {
+        return new Scratch(queueSlots, watch);
     }
 
     /** Acquire step 1: one FAA on the lock word. */
     public Admission admit(long lock, LockMode mode) {
         boolean exclusive = mode == LockMode.EXCLUSIVE;
-        long before = verbs.faa(lock, exclusive ? ACQUIRE_EXCLUSIVE : ACQUIRE_SHARED);
+        long before = verbs.faa(lock, acquireDelta(computeNode, exclusive));
+        if (field(before, computeNode) != FIELD_NONE) {
+            throw new IllegalStateException("lock " + GlobalAddress.toString(lock) + " already had a request of compute"
+                    + " node " + computeNode + " (" + describe(before) + "): two clients share a compute node id, or"
+                    + " this memory is not a modular lock");
+        }
         int size = size(before);
         if (size >= queueSlots) {
             throw new IllegalStateException("lock " + GlobalAddress.toString(lock) + " has " + size
@@ -151,17 +187,19 @@ public final class MnLockQueue {
             }
         }
         int faa = batch.size();
-        batch.faa(lock, mode == LockMode.EXCLUSIVE ? RELEASE_EXCLUSIVE : RELEASE_SHARED);
+        batch.faa(lock, releaseDelta(computeNode, mode == LockMode.EXCLUSIVE));
         batch.read(GlobalAddress.plus(lock, QUEUE_OFFSET), s.ring, 0, queueSlots * ENTRY_BYTES);
         return faa;
     }
 
     /**
      * Release, after the batch was posted: the waiter manager selects the requests the release
-     * granted, from the word before the FAA and the ring read with it. Re-reads entries still in
-     * flight. The selection is in {@code s.selection}.
+     * granted, from the word before the FAA and the ring read with it ({@code s.ring}). Re-reads
+     * entries still in flight, for a bounded time once their owners have departed (see the class
+     * comment). {@code releaser} is the compute node whose request was popped (this node, or a
+     * departed one whose request recovery released). The selection is in {@code s.selection}.
      */
-    public WaiterSelection select(long lock, LockMode releasedMode, long wordBefore, Scratch s) {
+    public WaiterSelection select(long lock, LockMode releasedMode, long wordBefore, int releaser, Scratch s) {
         WaiterSelection sel = s.selection;
         sel.clear();
         int size = size(wordBefore);
@@ -176,7 +214,7 @@ public final class MnLockQueue {
         int last = head(wordBefore) + size - 1;
         if (releasedMode == LockMode.SHARED) {
             if (exclusive(wordBefore) > 0) {
-                long e = slot(lock, next, s);
+                long e = slot(next, s);
                 if (isFor(e, next) && entryExclusive(e)) {
                     sel.add(e, next);
                     sel.waitersBehind(last - next);
@@ -189,21 +227,29 @@ public final class MnLockQueue {
         while (true) {
             long e;
             if (p == next && firstMayBeGone) {
-                e = awaitWrittenOrGone(lock, p, s);
-                if (e == 0) {
+                e = awaitWrittenOrGone(lock, p, wordBefore, releaser, s);
+                if (e == GONE) {
                     return sel; // an exclusive waiter that granted itself has held and left
                 }
             } else {
-                e = awaitWritten(lock, p, s);
+                e = awaitWritten(lock, p, wordBefore, releaser, s);
             }
-            if (entryExclusive(e)) {
-                if (sel.count() == 0) {
-                    sel.add(e, p);
+            if (e == DEPARTED_UNKNOWN) {
+                break; // a departed waiter of unknown mode: its recovery goes on from here
+            }
+            boolean exclusive = e == DEPARTED_EXCLUSIVE || (e != DEPARTED_SHARED && entryExclusive(e));
+            if (exclusive) {
+                if (p == next) {
+                    if (e != DEPARTED_EXCLUSIVE) {
+                        sel.add(e, p);
+                    }
                     p++;
                 }
                 break;
             }
-            sel.add(e, p);
+            if (e != DEPARTED_SHARED) {
+                sel.add(e, p); // a departed shared waiter is granted too, with no message to send
+            }
             if (p == last) {
                 p++;
                 break;
@@ -214,17 +260,29 @@ public final class MnLockQueue {
         return sel;
     }
 
-    private long slot(long lock, int position, Scratch s) {
+    private long slot(int position, Scratch s) {
         return s.ring.getLong((position & (queueSlots - 1)) * ENTRY_BYTES, ByteOrder.LITTLE_ENDIAN);
     }
 
-    private long awaitWritten(long lock, int position, Scratch s) {
+    private long awaitWritten(long lock, int position, long wordBefore, int releaser, Scratch s) {
+        long e = slot(position, s);
+        if (isFor(e, position)) {
+            return e;
+        }
+        WaitWatch watch = s.watch;
+        watch.begin();
         while (true) {
-            long e = slot(lock, position, s);
+            reread(lock, position, s); // anything else is an older lap: the owner's WRITE is in flight
+            e = slot(position, s);
             if (isFor(e, position)) {
                 return e;
             }
-            reread(lock, position, s); // anything else is an older lap: the owner's WRITE is in flight
+            if (watch.poll("waiting for a waiter's entry to land") != WaitWatch.WAIT) {
+                long verdict = departedVerdict(lock, wordBefore, releaser, s);
+                if (verdict != 0) {
+                    return verdict;
+                }
+            }
         }
     }
 
@@ -235,14 +293,17 @@ public final class MnLockQueue {
      * again. So each re-read also READs the word: once the head has moved past the position, its
      * request has held and left (a shared request there could not have: it waits for our grant,
      * and with another exclusive request queued no shared request is granted at once, so the
-     * head cannot pass it). Returns the entry, or 0 when the request is gone.
+     * head cannot pass it). Returns the entry, {@link #GONE} when the request is gone, or a
+     * departed verdict.
      */
-    private long awaitWrittenOrGone(long lock, int position, Scratch s) {
+    private long awaitWrittenOrGone(long lock, int position, long wordBefore, int releaser, Scratch s) {
+        long e = slot(position, s);
+        if (isFor(e, position)) {
+            return e;
+        }
+        WaitWatch watch = s.watch;
+        watch.begin();
         while (true) {
-            long e = slot(lock, position, s);
-            if (isFor(e, position)) {
-                return e;
-            }
             s.rereads++;
             Thread.onSpinWait();
             int off = (position & (queueSlots - 1)) * ENTRY_BYTES;
@@ -252,10 +313,64 @@ public final class MnLockQueue {
             b.read(lock, s.word, 0, Long.BYTES);
             verbs.post(b);
             b.clear();
-            if (!isFor(slot(lock, position, s), position) && head(s.word.getLong(0)) != position) {
-                return 0;
+            e = slot(position, s);
+            if (isFor(e, position)) {
+                return e;
+            }
+            if (head(s.word.getLong(0)) != position) {
+                return GONE;
+            }
+            if (watch.poll("waiting for a waiter's entry to land") != WaitWatch.WAIT) {
+                long verdict = departedVerdict(lock, wordBefore, releaser, s);
+                if (verdict != 0) {
+                    return verdict;
+                }
             }
         }
+    }
+
+    /**
+     * Whether a missing entry can be given up on. After an exclusive release every compute node the
+     * word before it names, except the releaser, is a waiter at a position in (H, H+S) and writes
+     * its entry there. Reads the whole ring again; the nodes whose entries are not there are the
+     * candidates for the missing position. Returns 0 (keep waiting) while one of them is a member,
+     * else {@link #DEPARTED_SHARED} when all of them are shared requests, {@link #DEPARTED_EXCLUSIVE}
+     * when all are exclusive, {@link #DEPARTED_UNKNOWN} when modes differ.
+     */
+    private long departedVerdict(long lock, long wordBefore, int releaser, Scratch s) {
+        verbs.read(GlobalAddress.plus(lock, QUEUE_OFFSET), s.ring, 0, queueSlots * ENTRY_BYTES);
+        int h = head(wordBefore);
+        int size = size(wordBefore);
+        int accounted = 0;
+        for (int i = 0; i < queueSlots; i++) {
+            long e = s.ring.getLong(i * ENTRY_BYTES, ByteOrder.LITTLE_ENDIAN);
+            if (!isWritten(e)) {
+                continue;
+            }
+            int d = (short) (entryPosition(e) - h);
+            if (d >= 1 && d < size && entryComputeNode(e) < MAX_COMPUTE_NODES) {
+                accounted |= 1 << entryComputeNode(e);
+            }
+        }
+        boolean shared = false;
+        boolean exclusive = false;
+        boolean any = false;
+        for (int cn = 0; cn < MAX_COMPUTE_NODES; cn++) {
+            int f = field(wordBefore, cn);
+            if (f == FIELD_NONE || cn == releaser || (accounted & (1 << cn)) != 0) {
+                continue;
+            }
+            if (liveness.isMember(cn)) {
+                return 0;
+            }
+            any = true;
+            shared |= f == FIELD_SHARED;
+            exclusive |= f == FIELD_EXCLUSIVE;
+        }
+        if (!any) {
+            return 0; // everyone accounted for: the entry is in flight after all
+        }
+        return shared && exclusive ? DEPARTED_UNKNOWN : shared ? DEPARTED_SHARED : DEPARTED_EXCLUSIVE;
     }
 
     /** READs one entry into the ring copy (its owner's WRITE was still in flight). */
@@ -264,6 +379,42 @@ public final class MnLockQueue {
         Thread.onSpinWait();
         int off = (position & (queueSlots - 1)) * ENTRY_BYTES;
         verbs.read(GlobalAddress.plus(lock, QUEUE_OFFSET + off), s.ring, off, ENTRY_BYTES);
+    }
+
+    /**
+     * A waiter that heard nothing for a while looks for itself: READs the word and the ring and
+     * returns the number of waiters behind it if the state shows its request at {@code position}
+     * holds (it is at the head, or it is shared and every request ahead of it is a written shared
+     * entry), else -1. Conservative: a request ahead that wrote nothing may be an exclusive one, so
+     * it is not assumed shared.
+     */
+    int holdsByState(long lock, int position, boolean exclusive, Scratch s) {
+        VerbBatch b = s.batch;
+        b.clear();
+        b.read(lock, s.word, 0, Long.BYTES);
+        b.read(GlobalAddress.plus(lock, QUEUE_OFFSET), s.ring, 0, queueSlots * ENTRY_BYTES);
+        verbs.post(b);
+        b.clear();
+        long w = s.word.getLong(0);
+        int h = head(w);
+        int ahead = position - h;
+        if (ahead < 0 || ahead >= size(w)) {
+            return -1;
+        }
+        int behind = size(w) - 1 - ahead;
+        if (ahead == 0) {
+            return behind;
+        }
+        if (exclusive) {
+            return -1;
+        }
+        for (int p = h; p != position; p++) {
+            long e = slot(p, s);
+            if (!isFor(e, p) || entryExclusive(e)) {
+                return -1;
+            }
+        }
+        return behind;
     }
 
     /**

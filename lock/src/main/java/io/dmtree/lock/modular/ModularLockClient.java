@@ -6,6 +6,7 @@ import io.dmtree.core.lock.LockMode;
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.lock.recovery.WaitWatch;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +28,7 @@ public final class ModularLockClient implements LockClient {
     private final ConcurrentHashMap<Long, Cohort> cohorts = new ConcurrentHashMap<>();
     private final ThreadLocal<MnLockQueue.Scratch> scratch;
     private final boolean byMessage;
+    private final LockAssignment assignment;
 
     private final LongAdder mnAcquires = new LongAdder();
     private final LongAdder localGrants = new LongAdder();
@@ -36,12 +38,37 @@ public final class ModularLockClient implements LockClient {
         this.context = context;
         this.verbs = context.verbs();
         this.config = config;
-        this.queue = new MnLockQueue(verbs, config.queueSlots(), context.computeNode());
-        this.scratch = ThreadLocal.withInitial(queue::newScratch);
+        this.assignment = assignment;
+        this.queue = new MnLockQueue(verbs, config.queueSlots(), context.computeNode(), context.liveness());
+        this.scratch = ThreadLocal.withInitial(() -> queue.newScratch(newWatch()));
         this.byMessage = assignment.grantsByMessage();
         this.grants = assignment.grantsByMessage()
-                ? new MessagingGrantManager(context.messaging(), cohorts::get)
+                ? new MessagingGrantManager(context.messaging(), queue, cohorts::get)
                 : new MnPollingGrantManager(queue);
+    }
+
+    WaitWatch newWatch() {
+        return new WaitWatch(context.liveness(), context.computeNode(), config.waitPolicy());
+    }
+
+    LockContext context() {
+        return context;
+    }
+
+    LockAssignment assignment() {
+        return assignment;
+    }
+
+    MnLockQueue queue() {
+        return queue;
+    }
+
+    GrantManager grantManager() {
+        return grants;
+    }
+
+    MnLockQueue.Scratch scratch() {
+        return scratch.get();
     }
 
     private Cohort cohort(long lock) {
@@ -86,7 +113,7 @@ public final class ModularLockClient implements LockClient {
             }
         }
         if (w != null) {
-            int s = w.await();
+            int s = w.await(scratch.get().watch);
             if (s == LocalWaiter.GRANTED) {
                 localGrants.increment();
                 return;
@@ -110,7 +137,7 @@ public final class ModularLockClient implements LockClient {
             if (word != -1 && ModularLockLayout.atHead(word, a.position())) {
                 c.deliverGrant(a.position(), ModularLockLayout.size(word) - 1); // nobody ahead: holds now
             }
-            behind = grants.awaitGrant(c, a.position(), s);
+            behind = grants.awaitGrant(c, a.position(), mode == LockMode.EXCLUSIVE, s);
         }
         List<LocalWaiter> granted;
         synchronized (c) {
@@ -194,7 +221,7 @@ public final class ModularLockClient implements LockClient {
         verbs.post(batch);
         long before = batch.result(faa);
         long rr = s.rereads;
-        WaiterSelection sel = queue.select(lock, mnMode, before, s);
+        WaiterSelection sel = queue.select(lock, mnMode, before, context.computeNode(), s);
         rereads.add(s.rereads - rr);
         if (sel.count() > 0) {
             grants.grant(lock, sel, s);
@@ -224,12 +251,15 @@ public final class ModularLockClient implements LockClient {
         }
     }
 
-    /** Counters of this client: MN acquisitions (tenures), local grants, entry re-reads, stale grants. */
-    public record Stats(long mnAcquires, long localGrants, long rereads, long staleGrants) {
+    /**
+     * Counters of this client: MN acquisitions (tenures), local grants, entry re-reads, stale
+     * grants, and grants its waiters found in the MN state themselves.
+     */
+    public record Stats(long mnAcquires, long localGrants, long rereads, long staleGrants, long selfGrants) {
     }
 
     public Stats stats() {
-        return new Stats(mnAcquires.sum(), localGrants.sum(), rereads.sum(), grants.staleGrants());
+        return new Stats(mnAcquires.sum(), localGrants.sum(), rereads.sum(), grants.staleGrants(), grants.selfGrants());
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.dmtree.lock.modular;
 import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.lock.RecoveryContext;
+import io.dmtree.core.lock.RecoveryReport;
 
 /**
  * The modular lock: the four lock managers placed by a {@link LockAssignment}, with the mode,
@@ -14,6 +16,11 @@ import io.dmtree.core.lock.LockDesign;
  * a release is one FAA and one READ posted after the caller's write-back in one round trip; a
  * waiter adds one WRITE of its entry and, with the CN grant manager, nothing while it waits; a
  * local handover inside a cohort costs no MN verb.
+ *
+ * <p>Recovery of a departed compute node: {@link ModularRecovery}. Its waits: {@link MnLockQueue}
+ * (a releaser gives up on the entry of a departed waiter), {@link GrantManager} (a waiter looks at
+ * the MN state itself when membership changed). At most
+ * {@link ModularLockLayout#MAX_COMPUTE_NODES} compute nodes use one modular lock.
  */
 public final class ModularLockDesign implements LockDesign {
     private final LockAssignment assignment;
@@ -52,6 +59,11 @@ public final class ModularLockDesign implements LockDesign {
 
     @Override
     public ModularLockClient newClient(LockContext context) {
+        if (context.computeNodeCount() > ModularLockLayout.MAX_COMPUTE_NODES) {
+            throw new IllegalArgumentException("lock design " + name() + " serves at most "
+                    + ModularLockLayout.MAX_COMPUTE_NODES + " compute nodes (its lock word names each one's request);"
+                    + " the cluster has " + context.computeNodeCount());
+        }
         if (context.computeNodeCount() > config.queueSlots()) {
             throw new IllegalArgumentException("lock design " + name() + " has " + config.queueSlots()
                     + " waiter entries per lock and so serves at most " + config.queueSlots() + " compute nodes; the"
@@ -62,6 +74,22 @@ public final class ModularLockDesign implements LockDesign {
                     + context.threads().capacity() + " does not fit a 16-bit waiter entry field");
         }
         return new ModularLockClient(context, assignment, config);
+    }
+
+    @Override
+    public RecoveryReport recover(RecoveryContext context, int lapsedComputeNode) {
+        if (!(context.client() instanceof ModularLockClient c) || c.assignment() != assignment) {
+            throw new IllegalArgumentException("recovery of " + name() + " needs a client of " + name() + ", got "
+                    + context.client());
+        }
+        if (lapsedComputeNode < 0 || lapsedComputeNode >= ModularLockLayout.MAX_COMPUTE_NODES) {
+            throw new IllegalArgumentException("no compute node " + lapsedComputeNode + " uses a modular lock");
+        }
+        if (c.context().liveness().isMember(lapsedComputeNode)) {
+            throw new IllegalStateException("compute node " + lapsedComputeNode + " is still a member: recovery runs"
+                    + " only after it departed and was fenced");
+        }
+        return new ModularRecovery(c).run(name(), context, lapsedComputeNode);
     }
 
     @Override

@@ -6,13 +6,14 @@ package io.dmtree.lock.modular;
  *
  * <pre>
  * lock + 0: lock word
- *  63                             32 31            16 15             0
- * +---------------------------------+----------------+----------------+
- * |            head (H)             |    size (S)    |  exclusive (E) |
- * +---------------------------------+----------------+----------------+
+ *  63                             32 31 30 29 28          ...          3  2  1  0
+ * +---------------------------------+-----+-----+-----------------------+-----+-----+
+ * |            head (H)             | m15 | m14 |          ...          | m1  | m0  |
+ * +---------------------------------+-----+-----+-----------------------+-----+-----+
  *   H: requests popped so far (mod 2^32; its carry falls off the word)
- *   S: requests in the queue, holders and waiters, 0 .. Q
- *   E: exclusive requests among those S
+ *   m_c (bits 2c+1..2c): compute node c's request in the queue: 00 none, 01 shared, 10 exclusive
+ *   S = the number of non-zero m_c (requests queued, holders and waiters, 0 .. 16)
+ *   E = the number of m_c equal to 10 (exclusive requests among those S)
  *
  * lock + 8 + 8*i: waiter entry i, i = 0 .. Q-1 (the request at position p uses entry p mod Q)
  *  63 62      56 55 54      49 48 47            32 31            16 15             0
@@ -29,26 +30,30 @@ package io.dmtree.lock.modular;
  *             (a slot may keep an old entry for many laps: requests granted at once write nothing)
  * </pre>
  *
- * <p>Acquire adds {@link #ACQUIRE_SHARED} or {@link #ACQUIRE_EXCLUSIVE} to the word: the request's
- * position is {@code H + S} of the word before the add. Release adds {@link #RELEASE_SHARED} or
- * {@link #RELEASE_EXCLUSIVE}. No add borrows or carries across fields: S and E never exceed
- * {@code Q}, a release only runs while its own request is counted in S (and in E when exclusive),
- * and the only carry, out of H, leaves the word.
+ * <p>Compute node {@code c} acquires by adding {@link #acquireDelta} (01 or 10 into m_c) to the
+ * word: the request's position is {@code H + S} of the word before the add. It releases by adding
+ * {@link #releaseDelta} (H + 1, and m_c back to 00). No add borrows or carries across fields:
+ * m_c is 00 before the acquire's add (a compute node has at most one request per lock, its
+ * cohort's) and holds exactly the request's mode before the release's subtract, and the only
+ * carry, out of H, leaves the word. So the word always names who is queued and how: recovery knows
+ * from it alone whether a departed compute node still has a request on a lock, and in which mode.
+ * The price is the width: at most {@link #MAX_COMPUTE_NODES} compute nodes use a modular lock.
  */
 public final class ModularLockLayout {
     public static final int WORD_OFFSET = 0;
     public static final int QUEUE_OFFSET = 8;
     public static final int ENTRY_BYTES = 8;
 
-    public static final int EXCLUSIVE_SHIFT = 0;
-    public static final int SIZE_SHIFT = 16;
+    public static final int FIELD_BITS = 2;
     public static final int HEAD_SHIFT = 32;
-    public static final long FIELD_MASK = 0xFFFF;
-
-    public static final long ACQUIRE_SHARED = 1L << SIZE_SHIFT;
-    public static final long ACQUIRE_EXCLUSIVE = (1L << SIZE_SHIFT) + 1;
-    public static final long RELEASE_SHARED = (1L << HEAD_SHIFT) - (1L << SIZE_SHIFT);
-    public static final long RELEASE_EXCLUSIVE = (1L << HEAD_SHIFT) - (1L << SIZE_SHIFT) - 1;
+    /** Compute nodes a lock word can name. */
+    public static final int MAX_COMPUTE_NODES = 16;
+    /** Field values: no request, a shared one, an exclusive one. */
+    public static final int FIELD_NONE = 0;
+    public static final int FIELD_SHARED = 1;
+    public static final int FIELD_EXCLUSIVE = 2;
+    private static final long LOW_BITS = 0x5555_5555L;
+    private static final long HIGH_BITS = 0xAAAA_AAAAL;
 
     public static final int ENTRY_POSITION_SHIFT = 0;
     public static final int ENTRY_THREAD_SHIFT = 16;
@@ -78,12 +83,19 @@ public final class ModularLockLayout {
         return (int) (word >>> HEAD_SHIFT);
     }
 
+    /** Requests queued (holders and waiters). */
     public static int size(long word) {
-        return (int) ((word >>> SIZE_SHIFT) & FIELD_MASK);
+        return Long.bitCount((word | (word >>> 1)) & LOW_BITS);
     }
 
+    /** Exclusive requests queued. */
     public static int exclusive(long word) {
-        return (int) ((word >>> EXCLUSIVE_SHIFT) & FIELD_MASK);
+        return Long.bitCount(word & HIGH_BITS);
+    }
+
+    /** Compute node {@code cn}'s field: {@link #FIELD_NONE}, {@link #FIELD_SHARED} or {@link #FIELD_EXCLUSIVE}. */
+    public static int field(long word, int cn) {
+        return (int) ((word >>> (FIELD_BITS * cn)) & 3);
     }
 
     /** Position of the request whose acquire found {@code wordBefore}. */
@@ -91,9 +103,27 @@ public final class ModularLockLayout {
         return head(wordBefore) + size(wordBefore);
     }
 
-    public static long word(int head, int size, int exclusive) {
-        return ((long) head << HEAD_SHIFT) | ((long) (size & FIELD_MASK) << SIZE_SHIFT)
-                | ((long) (exclusive & FIELD_MASK) << EXCLUSIVE_SHIFT);
+    public static int fieldOf(boolean exclusive) {
+        return exclusive ? FIELD_EXCLUSIVE : FIELD_SHARED;
+    }
+
+    /** What compute node {@code cn} adds to the word to acquire. */
+    public static long acquireDelta(int cn, boolean exclusive) {
+        return (long) fieldOf(exclusive) << (FIELD_BITS * cn);
+    }
+
+    /** What is added to the word to release compute node {@code cn}'s request: H + 1, its field back to 00. */
+    public static long releaseDelta(int cn, boolean exclusive) {
+        return (1L << HEAD_SHIFT) - acquireDelta(cn, exclusive);
+    }
+
+    /** A word with head {@code head} and the given fields (index: compute node). */
+    public static long word(int head, int... fields) {
+        long w = (long) head << HEAD_SHIFT;
+        for (int cn = 0; cn < fields.length; cn++) {
+            w |= (long) (fields[cn] & 3) << (FIELD_BITS * cn);
+        }
+        return w;
     }
 
     /** Byte offset, from the lock, of the entry of the request at {@code position}. */
@@ -169,6 +199,14 @@ public final class ModularLockLayout {
     }
 
     public static String describe(long word) {
-        return "H=" + head(word) + " S=" + size(word) + " E=" + exclusive(word);
+        StringBuilder b = new StringBuilder("H=").append(Integer.toUnsignedString(head(word))).append(" S=")
+                .append(size(word)).append(" E=").append(exclusive(word)).append(" [");
+        for (int cn = 0; cn < MAX_COMPUTE_NODES; cn++) {
+            int f = field(word, cn);
+            if (f != FIELD_NONE) {
+                b.append(" cn").append(cn).append(f == FIELD_SHARED ? ":S" : f == FIELD_EXCLUSIVE ? ":X" : ":?");
+            }
+        }
+        return b.append(" ]").toString();
     }
 }
