@@ -11,6 +11,8 @@ import io.dmtree.core.lock.LockTable;
 import io.dmtree.core.lock.MemberLiveness;
 import io.dmtree.core.lock.RecoveryContext;
 import io.dmtree.core.lock.RecoveryReport;
+import io.dmtree.lock.recovery.FenceableMessaging;
+import io.dmtree.lock.recovery.FenceableVerbs;
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.memory.VerbCounts;

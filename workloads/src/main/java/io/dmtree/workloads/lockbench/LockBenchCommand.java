@@ -23,9 +23,11 @@ import java.util.concurrent.Callable;
  * {@code dmtree lockbench}: every lock design, side by side, at several contention levels on
  * logical compute nodes in this JVM. Prints throughput, acquire latency and the exact MN traffic
  * of the lock per acquire+release, with ratios against {@code cas-spin} from the same run; writes a
- * PNG chart and, on request, JSON.
+ * PNG chart and, on request, JSON. {@code dmtree lockbench recovery} measures recovery instead
+ * ({@link LockRecoveryCommand}).
  */
 @Command(name = "lockbench", sortOptions = false, mixinStandardHelpOptions = true, showDefaultValues = true,
+        subcommands = LockRecoveryCommand.class,
         description = {"Compare lock designs at several contention levels (waiters per lock = cns x threads / locks).",
                 "Critical section: READ the lock's node (--node-bytes), and for exclusive holds write 64 bytes back"
                         + " in the release batch; those two verbs are not counted as lock traffic."})

@@ -1,4 +1,4 @@
-package io.dmtree.lock;
+package io.dmtree.lock.recovery;
 
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.memory.VerbBatch;
@@ -12,13 +12,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A compute node's verbs that the test can fence, as every memory node refuses a lapsed member's
- * verbs: after {@link #fence()} returns, no verb of this node takes effect any more (each throws).
+ * A compute node's verbs that can be fenced from outside, standing in for fencing in tests and
+ * benchmarks of lock recovery (every memory node refusing a lapsed member's verbs): after
+ * {@link #fence()} returns, no verb of this node takes effect any more (each throws).
  * A crash point ({@link #crashAfter}) fences the node by itself just before its n-th next request,
  * so it stops between any two verbs, also partway through a batch (batches then run request by
  * request, in order, and the requests before the crash point take effect).
  */
-final class FenceableVerbs implements Verbs {
+public final class FenceableVerbs implements Verbs {
     private final Verbs inner;
     private final int computeNode;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -27,23 +28,23 @@ final class FenceableVerbs implements Verbs {
     private volatile boolean fenced;
     private volatile Runnable onCrash = () -> { };
 
-    FenceableVerbs(Verbs inner, int computeNode) {
+    public FenceableVerbs(Verbs inner, int computeNode) {
         this.inner = inner;
         this.computeNode = computeNode;
     }
 
     /** Fences after {@code requests} more requests have taken effect; then runs {@code onCrash} once. */
-    void crashAfter(long requests, Runnable onCrash) {
+    public void crashAfter(long requests, Runnable onCrash) {
         this.onCrash = onCrash;
         countdown.set(requests);
     }
 
-    boolean fenced() {
+    public boolean fenced() {
         return fenced;
     }
 
     /** From now on every verb fails; returns once no verb of this node is in flight. */
-    void fence() {
+    public void fence() {
         fenced = true;
         while (inFlight.get() > 0) {
             Thread.onSpinWait();
@@ -51,7 +52,7 @@ final class FenceableVerbs implements Verbs {
     }
 
     /** Requests this node has issued (taken effect or refused). */
-    long requests() {
+    public long requests() {
         return requests.get();
     }
 

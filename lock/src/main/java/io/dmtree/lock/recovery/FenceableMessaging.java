@@ -1,4 +1,4 @@
-package io.dmtree.lock;
+package io.dmtree.lock.recovery;
 
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.MessageHandler;
@@ -7,24 +7,25 @@ import org.agrona.DirectBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A compute node's messaging that the test can cut, as a stopped process's would be: once
+ * A compute node's messaging that can be cut from outside, as a stopped process's would be (tests
+ * and benchmarks of lock recovery): once
  * {@link #fence()}d, its sends fail and messages to it are lost (counted).
  */
-final class FenceableMessaging implements CnMessaging {
+public final class FenceableMessaging implements CnMessaging {
     private final CnMessaging inner;
     private final AtomicLong lost = new AtomicLong();
     private volatile boolean fenced;
 
-    FenceableMessaging(CnMessaging inner) {
+    public FenceableMessaging(CnMessaging inner) {
         this.inner = inner;
     }
 
-    void fence() {
+    public void fence() {
         fenced = true;
     }
 
     /** Messages that reached this node after its fence. */
-    long lost() {
+    public long lost() {
         return lost.get();
     }
 
