@@ -85,21 +85,27 @@ public final class LockBenchCommand implements Callable<Integer> {
         System.exit(new CommandLine(new LockBenchCommand()).execute(args));
     }
 
-    private CommandLine.ParameterException bad(String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
-    }
-
-    @Override
-    public Integer call() throws Exception {
+    /** The designs named by {@code --designs} (all when none are named); an unknown name is a usage error. */
+    static List<LockDesign> chosenDesigns(CommandSpec spec, List<String> designs) {
         List<String> names = designs == null || designs.isEmpty() ? LockDesigns.names() : designs;
         List<LockDesign> chosen = new ArrayList<>();
         for (String n : names) {
             try {
                 chosen.add(LockDesigns.byName(n.trim()));
             } catch (IllegalArgumentException e) {
-                throw bad(e.getMessage());
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
         }
+        return chosen;
+    }
+
+    private CommandLine.ParameterException bad(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<LockDesign> chosen = chosenDesigns(spec, designs);
         if (cns < 1 || cns > 64) {
             throw bad("--cns must be in [1, 64]: " + cns);
         }

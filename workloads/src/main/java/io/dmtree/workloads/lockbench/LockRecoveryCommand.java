@@ -58,15 +58,7 @@ public final class LockRecoveryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> names = designs == null || designs.isEmpty() ? LockDesigns.names() : designs;
-        List<LockDesign> chosen = new ArrayList<>();
-        for (String n : names) {
-            try {
-                chosen.add(LockDesigns.byName(n.trim()));
-            } catch (IllegalArgumentException e) {
-                throw bad(e.getMessage());
-            }
-        }
+        List<LockDesign> chosen = LockBenchCommand.chosenDesigns(spec, designs);
         for (int h : held) {
             if (h < 1 || h > 1000) {
                 throw bad("--held values must be in [1, 1000]: " + h);
