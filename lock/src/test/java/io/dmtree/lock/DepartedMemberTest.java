@@ -88,6 +88,19 @@ class DepartedMemberTest {
         }
     }
 
+    /** Recovery refuses a member that has not departed: it would free locks a live node holds. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("designs")
+    void recoveryRefusesALiveMember(String name) {
+        try (LockTestCluster c = new LockTestCluster(LockDesigns.byName(name), 1, 2, 4)) {
+            c.client(1).acquire(c.lock(0), LockMode.EXCLUSIVE);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.recover(0, 1));
+            assertTrue(e.getMessage().contains("still a member"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> c.recover(0, 7));
+            c.client(1).release(c.lock(0), LockMode.EXCLUSIVE, null);
+        }
+    }
+
     /** A departed node's own waiting thread learns it: its acquire ends with a clear exception. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("designs")

@@ -1,40 +1,43 @@
 package io.dmtree.core.lock;
 
-import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Membership kept in this process: the view of an embedded cluster, of tests and of benchmarks
  * that stop compute nodes themselves. Whoever departs a compute node ({@link #depart}) promises
- * what {@link MemberLiveness} requires: it has fenced that node first.
+ * what {@link MemberLiveness} requires: it has fenced that node first. Reads take no lock (every
+ * lock wait calls them); changes and {@link #awaitChange} use this object's monitor.
  */
 public final class InProcessMemberLiveness implements MemberLiveness {
-    private final long[] epochs;
-    private long version;
+    private final AtomicLongArray epochs;
+    private volatile long version;
 
     /** {@code computeNodes} members, all at epoch 1. */
     public InProcessMemberLiveness(int computeNodes) {
         if (computeNodes < 1) {
             throw new IllegalArgumentException("a cluster has at least one compute node: " + computeNodes);
         }
-        epochs = new long[computeNodes];
-        Arrays.fill(epochs, 1);
+        epochs = new AtomicLongArray(computeNodes);
+        for (int i = 0; i < computeNodes; i++) {
+            epochs.set(i, 1);
+        }
     }
 
     @Override
-    public synchronized long epoch(int computeNode) {
-        return computeNode < 0 || computeNode >= epochs.length ? DEPARTED : epochs[computeNode];
+    public long epoch(int computeNode) {
+        return computeNode < 0 || computeNode >= epochs.length() ? DEPARTED : epochs.get(computeNode);
     }
 
     @Override
-    public synchronized long version() {
+    public long version() {
         return version;
     }
 
     /** Reports {@code computeNode} departed; the caller has fenced it. */
     public synchronized void depart(int computeNode) {
         check(computeNode);
-        if (epochs[computeNode] != DEPARTED) {
-            epochs[computeNode] = DEPARTED;
+        if (epochs.get(computeNode) != DEPARTED) {
+            epochs.set(computeNode, DEPARTED);
             version++;
             notifyAll();
         }
@@ -43,19 +46,19 @@ public final class InProcessMemberLiveness implements MemberLiveness {
     /** A departed compute node joins again with an epoch larger than any before; returns it. */
     public synchronized long rejoin(int computeNode, long lastEpoch) {
         check(computeNode);
-        if (epochs[computeNode] != DEPARTED) {
+        if (epochs.get(computeNode) != DEPARTED) {
             throw new IllegalStateException("compute node " + computeNode + " is still a member (epoch "
-                    + epochs[computeNode] + ")");
+                    + epochs.get(computeNode) + ")");
         }
-        epochs[computeNode] = lastEpoch + 1;
+        epochs.set(computeNode, lastEpoch + 1);
         version++;
         notifyAll();
-        return epochs[computeNode];
+        return lastEpoch + 1;
     }
 
     private void check(int computeNode) {
-        if (computeNode < 0 || computeNode >= epochs.length) {
-            throw new IllegalArgumentException("no compute node " + computeNode + " in a cluster of " + epochs.length);
+        if (computeNode < 0 || computeNode >= epochs.length()) {
+            throw new IllegalArgumentException("no compute node " + computeNode + " in a cluster of " + epochs.length());
         }
     }
 
@@ -78,7 +81,7 @@ public final class InProcessMemberLiveness implements MemberLiveness {
     }
 
     @Override
-    public synchronized String toString() {
-        return "members " + Arrays.toString(epochs) + " (version " + version + ")";
+    public String toString() {
+        return "members " + epochs + " (version " + version + ")";
     }
 }

@@ -89,7 +89,7 @@ public final class ALock implements LockDesign {
             throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
                     + context.client());
         }
-        return McsDrainReset.recover(NAME, c.drain, c.verbs, context, lapsedComputeNode, BYTES);
+        return McsDrainReset.recover(NAME, c.drain, c.context, context, lapsedComputeNode, BYTES);
     }
 
     private final class Client implements LockClient {

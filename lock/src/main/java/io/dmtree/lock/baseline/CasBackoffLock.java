@@ -70,7 +70,7 @@ public final class CasBackoffLock implements LockDesign {
             throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
                     + context.client());
         }
-        return OwnerWordRecovery.recover(NAME, c.verbs, context, lapsedComputeNode);
+        return OwnerWordRecovery.recover(NAME, c.context, context, lapsedComputeNode);
     }
 
     private final class Client implements LockClient {

@@ -56,7 +56,7 @@ public final class CasSpinLock implements LockDesign {
             throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
                     + context.client());
         }
-        return OwnerWordRecovery.recover(NAME, c.verbs, context, lapsedComputeNode);
+        return OwnerWordRecovery.recover(NAME, c.context, context, lapsedComputeNode);
     }
 
     /** The word a holder writes: compute node and thread, never zero. */

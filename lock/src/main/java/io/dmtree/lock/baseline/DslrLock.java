@@ -11,6 +11,7 @@ import io.dmtree.core.lock.RecoveryReport;
 import io.dmtree.lock.recovery.DrainProtocol;
 import io.dmtree.lock.recovery.LockTableScan;
 import io.dmtree.lock.recovery.Quiescence;
+import io.dmtree.lock.recovery.RecoveryPreconditions;
 import io.dmtree.lock.recovery.WaitPolicy;
 import io.dmtree.lock.recovery.WaitWatch;
 import org.agrona.collections.Long2LongHashMap;
@@ -103,6 +104,7 @@ public final class DslrLock implements LockDesign {
             throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
                     + context.client());
         }
+        RecoveryPreconditions.requireDeparted(c.context, lapsedComputeNode, NAME);
         long start = System.nanoTime();
         long[] counts = new long[2];
         c.drain.drainAndReset(() -> {

@@ -80,7 +80,7 @@ public final class HoclLock implements LockDesign {
             throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
                     + context.client());
         }
-        return OwnerWordRecovery.recover(NAME, c.verbs, context, lapsedComputeNode);
+        return OwnerWordRecovery.recover(NAME, c.context, context, lapsedComputeNode);
     }
 
     /** The CN-local ticket lock of one global lock. */

@@ -1,10 +1,12 @@
 package io.dmtree.lock.baseline;
 
+import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.RecoveryContext;
 import io.dmtree.core.lock.RecoveryReport;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.lock.recovery.DrainProtocol;
 import io.dmtree.lock.recovery.LockTableScan;
+import io.dmtree.lock.recovery.RecoveryPreconditions;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
@@ -20,8 +22,10 @@ final class McsDrainReset {
     private McsDrainReset() {
     }
 
-    static RecoveryReport recover(String design, DrainProtocol drain, Verbs verbs, RecoveryContext ctx, int lapsed,
-                                  int lockBytes) {
+    static RecoveryReport recover(String design, DrainProtocol drain, LockContext context, RecoveryContext ctx,
+                                  int lapsed, int lockBytes) {
+        RecoveryPreconditions.requireDeparted(context, lapsed, design);
+        Verbs verbs = context.verbs();
         long start = System.nanoTime();
         long[] counts = new long[2];
         UnsafeBuffer zeros = new UnsafeBuffer(new byte[lockBytes]);

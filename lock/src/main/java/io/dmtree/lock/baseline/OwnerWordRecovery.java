@@ -1,9 +1,11 @@
 package io.dmtree.lock.baseline;
 
+import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.RecoveryContext;
 import io.dmtree.core.lock.RecoveryReport;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.lock.recovery.LockTableScan;
+import io.dmtree.lock.recovery.RecoveryPreconditions;
 
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -19,7 +21,9 @@ final class OwnerWordRecovery {
     private OwnerWordRecovery() {
     }
 
-    static RecoveryReport recover(String design, Verbs verbs, RecoveryContext ctx, int lapsed) {
+    static RecoveryReport recover(String design, LockContext context, RecoveryContext ctx, int lapsed) {
+        RecoveryPreconditions.requireDeparted(context, lapsed, design);
+        Verbs verbs = context.verbs();
         long start = System.nanoTime();
         List<long[]> held = new ArrayList<>();
         long scanned = LockTableScan.scan(verbs, ctx.lockTable(), ctx.memoryNodeCount(), 8, (lock, b, off) -> {

@@ -72,7 +72,7 @@ public final class RdmaMcsLock implements LockDesign {
             throw new IllegalArgumentException("recovery of " + NAME + " needs a client of " + NAME + ", got "
                     + context.client());
         }
-        return McsDrainReset.recover(NAME, c.drain, c.verbs, context, lapsedComputeNode, lockBytes());
+        return McsDrainReset.recover(NAME, c.drain, c.context, context, lapsedComputeNode, lockBytes());
     }
 
     /** RDMA swap: CAS until it takes; returns the previous tail. */

@@ -5,6 +5,7 @@ import io.dmtree.core.lock.LockContext;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.RecoveryContext;
 import io.dmtree.core.lock.RecoveryReport;
+import io.dmtree.lock.recovery.RecoveryPreconditions;
 
 /**
  * The modular lock: the four lock managers placed by a {@link LockAssignment}, with the mode,
@@ -82,13 +83,7 @@ public final class ModularLockDesign implements LockDesign {
             throw new IllegalArgumentException("recovery of " + name() + " needs a client of " + name() + ", got "
                     + context.client());
         }
-        if (lapsedComputeNode < 0 || lapsedComputeNode >= ModularLockLayout.MAX_COMPUTE_NODES) {
-            throw new IllegalArgumentException("no compute node " + lapsedComputeNode + " uses a modular lock");
-        }
-        if (c.context().liveness().isMember(lapsedComputeNode)) {
-            throw new IllegalStateException("compute node " + lapsedComputeNode + " is still a member: recovery runs"
-                    + " only after it departed and was fenced");
-        }
+        RecoveryPreconditions.requireDeparted(c.context(), lapsedComputeNode, name());
         return new ModularRecovery(c).run(name(), context, lapsedComputeNode);
     }
 
