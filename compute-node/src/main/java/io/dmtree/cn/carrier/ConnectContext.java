@@ -11,6 +11,8 @@ import java.util.List;
  * What a carrier's client half needs to connect one compute node.
  *
  * @param computeNode      this compute node's id
+ * @param epoch            this incarnation's epoch from the cluster's membership, or 0 in a cluster
+ *                         without one; carriers that fence present it to the memory nodes
  * @param regions          every memory node's region description, by id
  * @param controlAddresses the control address this compute node reached each memory node at, by id
  * @param directory        where other compute nodes' messaging endpoints are looked up
@@ -19,10 +21,13 @@ import java.util.List;
  * @param timeoutMillis    connections, verbs and messages give up after this
  * @param options          carrier-specific options, read by the half itself
  */
-public record ConnectContext(int computeNode, List<RegionDescription> regions, List<InetSocketAddress> controlAddresses,
+public record ConnectContext(int computeNode, long epoch, List<RegionDescription> regions, List<InetSocketAddress> controlAddresses,
                              PeerDirectory directory, InetSocketAddress messagingListen, String messagingAdvertise,
                              int timeoutMillis, CarrierOptions options) {
     public ConnectContext {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch " + epoch + " is negative");
+        }
         regions = List.copyOf(regions);
         controlAddresses = List.copyOf(controlAddresses);
         if (regions.size() != controlAddresses.size()) {

@@ -188,7 +188,7 @@ public final class ClusterClient implements AutoCloseable {
             directory = ControlClient.connect(o.memoryNodes().get(0), o.timeoutMillis());
             ControlClient dir = directory;
             io.dmtree.cn.messaging.PeerDirectory peers = (peer, wait) -> lookup(dir, peer, wait);
-            ConnectContext context = new ConnectContext(cn, regions, o.memoryNodes(), peers, o.messagingListen(),
+            ConnectContext context = new ConnectContext(cn, 0, regions, o.memoryNodes(), peers, o.messagingListen(),
                     advertisedHost(o, control.get(0)), o.timeoutMillis(), o.carrierOptions());
             try {
                 link = carrier.connect(context);

@@ -17,6 +17,7 @@ package io.dmtree.core.wire;
  *                   | region bytes:64 | chunk bytes:64 | lock table offset:64 | lock table bytes:64 |
  *                   | chunk area offset:64 | shm path:str | host:str | port:16 | segments:16 |
  *                   segments x | region offset:64 | address:64 | length:64 | rkey:32 | 0:32 |
+ *                   | coordination:str |  (the cluster's coordination service, empty for none)
  * ALLOCATE_CHUNK    request: empty                 reply: | global address of a zeroed chunk:64 |
  * ROOT_HOME         request: empty                 reply: | global address of the root pointer:64 |
  * REGISTER_ENDPOINT request: | endpoint:str |      reply: empty   (memory node 0, after JOIN)

@@ -27,6 +27,8 @@ public enum ErrorCode {
     UNAVAILABLE(10, "unavailable"),
     /** The node is stopping. */
     SHUTTING_DOWN(11, "shutting down"),
+    /** The sender's incarnation is fenced: its lease lapsed and its verbs are refused for good. */
+    FENCED(12, "fenced"),
     /** A code this side does not know. */
     UNKNOWN(0xFFFF, "unknown error");
 

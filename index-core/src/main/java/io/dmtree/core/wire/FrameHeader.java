@@ -37,7 +37,7 @@ public final class FrameHeader {
     public static final int CORRELATION_OFFSET = 8;
     public static final int LENGTH = 16;
 
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     /** Set in the type of a successful reply. */
     public static final int REPLY_BIT = 0x80;

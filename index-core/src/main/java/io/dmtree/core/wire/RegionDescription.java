@@ -16,7 +16,7 @@ import java.util.List;
  */
 public record RegionDescription(int memoryNode, String transport, long regionBytes, long chunkBytes,
                                 long lockTableOffset, long lockTableBytes, long chunkAreaOffset,
-                                String shmPath, String host, int port, List<RdmaSegment> rdmaSegments) {
+                                String shmPath, String host, int port, List<RdmaSegment> rdmaSegments, String coordination) {
     public static final int MAX_STRING_BYTES = 1024;
     public static final int MAX_SEGMENTS = 4096;
     public static final int MAX_TRANSPORT_BYTES = 32;
@@ -28,6 +28,21 @@ public record RegionDescription(int memoryNode, String transport, long regionByt
         }
         shmPath = shmPath == null ? "" : shmPath;
         host = host == null ? "" : host;
+        coordination = coordination == null ? "" : coordination;
+    }
+
+    /** A description without a coordination service. */
+    public RegionDescription(int memoryNode, String transport, long regionBytes, long chunkBytes, long lockTableOffset,
+                             long lockTableBytes, long chunkAreaOffset, String shmPath, String host, int port,
+                             List<RdmaSegment> rdmaSegments) {
+        this(memoryNode, transport, regionBytes, chunkBytes, lockTableOffset, lockTableBytes, chunkAreaOffset, shmPath, host,
+                port, rdmaSegments, "");
+    }
+
+    /** A copy naming {@code coordination} as the cluster's coordination service. */
+    public RegionDescription withCoordination(String coordination) {
+        return new RegionDescription(memoryNode, transport, regionBytes, chunkBytes, lockTableOffset, lockTableBytes,
+                chunkAreaOffset, shmPath, host, port, rdmaSegments, coordination);
     }
 
     public void encode(FrameWriter w) {
@@ -37,6 +52,7 @@ public record RegionDescription(int memoryNode, String transport, long regionByt
         for (RdmaSegment s : rdmaSegments) {
             w.i64(s.regionOffset()).i64(s.address()).i64(s.length()).i32(s.rkey()).i32(0);
         }
+        w.string(coordination, MAX_STRING_BYTES);
     }
 
     public static RegionDescription decode(FrameReader r) throws MalformedFrameException {
@@ -67,6 +83,8 @@ public record RegionDescription(int memoryNode, String transport, long regionByt
             r.skip(4, "segment padding");
             segments.add(new RdmaSegment(off, addr, len, rkey));
         }
-        return new RegionDescription(mn, t, region, chunk, lockOffset, lockBytes, chunkArea, path, host, port, segments);
+        String coordination = r.string(MAX_STRING_BYTES, "coordination");
+        return new RegionDescription(mn, t, region, chunk, lockOffset, lockBytes, chunkArea, path, host, port, segments,
+                coordination);
     }
 }
