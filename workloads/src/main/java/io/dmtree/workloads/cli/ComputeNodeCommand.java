@@ -17,6 +17,8 @@ import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.lock.LockDesigns;
+import io.dmtree.cn.history.HistoryLog;
+import io.dmtree.workloads.cn.CheckedRound;
 import io.dmtree.workloads.cn.IndexShell;
 import io.dmtree.workloads.cn.LockedCounterRound;
 import io.dmtree.workloads.cn.RemoteDmtreeSystem;
@@ -157,6 +159,23 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             description = "longest wait at a barrier for the other compute nodes")
     int waitSeconds;
 
+    @Option(names = "--checked-ops", defaultValue = "0", paramLabel = "N",
+            description = "after the run, a checked round: each thread makes N tree operations recorded in --history,"
+                    + " each followed by an increment of --counter-locks locked counters (0: no round; default ${DEFAULT-VALUE})")
+    int checkedOps;
+
+    @Option(names = "--checked-keys", defaultValue = "64", paramLabel = "K",
+            description = "keys of the checked round (default ${DEFAULT-VALUE})")
+    int checkedKeys;
+
+    @Option(names = "--counter-locks", defaultValue = "1", paramLabel = "N",
+            description = "locks one increment of the checked round holds at once, one per counter (default ${DEFAULT-VALUE})")
+    int counterLocks;
+
+    @Option(names = "--history", paramLabel = "FILE",
+            description = "where this compute node writes the checked round's acknowledged history (check it with dmtree history)")
+    Path history;
+
     @Option(names = "--json", paramLabel = "FILE", description = "the reporting compute node also writes the results to FILE")
     Path json;
 
@@ -276,6 +295,12 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         OptionChecks.inRange(spec, "--cns", computeNodes, 1, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES);
         OptionChecks.inRange(spec, "--wait", waitSeconds, 1, 7 * 24 * 3600);
         OptionChecks.inRange(spec, "--locked-counter", lockedCounter, 0, 100_000_000);
+        OptionChecks.inRange(spec, "--checked-ops", checkedOps, 0, 100_000_000);
+        OptionChecks.inRange(spec, "--checked-keys", checkedKeys, 1, 1_000_000);
+        OptionChecks.inRange(spec, "--counter-locks", counterLocks, 1, 1000);
+        if (checkedOps > 0 && history == null) {
+            throw OptionChecks.usage(spec, "--checked-ops needs --history FILE for the acknowledged history");
+        }
         if (!List.of("split", "one", "none").contains(load)) {
             throw OptionChecks.usage(spec, "--load must be split, one or none: " + load);
         }
@@ -347,6 +372,26 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                 long made = counter.run(waitSeconds);
                 out.printf(Locale.ROOT, "cn %d: locked counter +%,d (%d threads x %,d under %s); %,d CN messages sent in all%n",
                         me, made, settings.threads(), lockedCounter, lockName, node.cluster().messaging().messagesSent());
+            }
+            CheckedRound checked = null;
+            HistoryLog historyLog = null;
+            if (checkedOps > 0) {
+                historyLog = new HistoryLog(history, me, node.cluster().epoch());
+                checked = new CheckedRound(node, historyLog, settings.threads(), checkedOps, checkedKeys, counterLocks, runName);
+                checked.share(members, payload -> awaitMembers(node, "checked-setup", members, payload));
+                note(err, "cn " + me + ": checked round started: " + checkedOps + " operations per thread on " + checkedKeys
+                        + " keys, " + counterLocks + " counter lock(s) per increment");
+                long made = checked.run(waitSeconds, settings.seed());
+                note(err, "cn " + me + ": checked round done: " + made + " increments");
+                BarrierRelease after = awaitMembers(node, "checked", members, new byte[0]);
+                int first = after.arrivals().keySet().stream().min(Integer::compare).orElse(me);
+                if (first == me) {
+                    node.awaitRecoveries(waitSeconds);
+                    checked.writeFinalState(made);
+                    out.println("cn " + me + ": checked round final state written to " + history
+                            + (after.departed().isEmpty() ? "" : "; compute node(s) " + after.departed() + " left during it"));
+                }
+                historyLog.close();
             }
             BarrierRelease results = awaitMembers(node, "results", members, ShareReport.encode(mine));
             out.printf(Locale.ROOT, "cn %d: %,d operations in %.3f s, %,.0f ops/s (share %d of %d), %,d CN messages in the run"
@@ -474,9 +519,11 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     /** What every compute node of a run must agree on. */
     private String fingerprint(YcsbSettings s) {
         return String.format(Locale.ROOT, "workload %s %s, %d records, %d operations, %d threads, %d-byte keys, %d-byte values,"
-                        + " seed %d, lock %s, load %s, %d compute nodes, modelled rtt %d us, locked counter %d",
+                        + " seed %d, lock %s, load %s, %d compute nodes, modelled rtt %d us, locked counter %d, checked %d ops on %d keys under"
+                        + " %d locks",
                 s.workload(), s.distribution().label(), s.records(), s.operations(), s.threads(), s.keyBytes(), s.valueBytes(),
-                s.seed(), s.locks().get(0), load, computeNodes, modelledRttMicros, lockedCounter);
+                s.seed(), s.locks().get(0), load, computeNodes, modelledRttMicros, lockedCounter, checkedOps, checkedKeys,
+                counterLocks);
     }
 
     /** Marks figures taken over a modelled network. */

@@ -29,6 +29,7 @@ import java.io.PrintWriter;
                 NetBenchCommand.class,
                 MemoryNodeLoadCommand.class,
                 CrashSweepCommand.class,
+                HistoryCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
