@@ -1,0 +1,166 @@
+package io.dmtree.workloads.failure;
+
+import io.dmtree.mn.MemoryNodeCommand;
+import io.dmtree.workloads.cli.DmtreeCli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real memory-node and compute-node processes for failure tests: started with this JVM's classpath,
+ * their output collected as it comes, signalled by pid (SIGKILL, SIGSTOP, SIGCONT), and every one
+ * of them destroyed by {@link #close()}. Every wait is bounded.
+ */
+final class ClusterProcesses implements AutoCloseable {
+    private final List<Node> nodes = new ArrayList<>();
+
+    /** One process and everything it printed (stdout and stderr together). */
+    static final class Node {
+        final String name;
+        final Process process;
+        private final StringBuilder output = new StringBuilder();
+        private volatile boolean drained;
+
+        Node(String name, Process process) {
+            this.name = name;
+            this.process = process;
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String l;
+                    while ((l = r.readLine()) != null) {
+                        synchronized (output) {
+                            output.append(l).append('\n');
+                            output.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    // the process is gone
+                }
+                synchronized (output) {
+                    drained = true;
+                    output.notifyAll();
+                }
+            }, "output-" + name);
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        String output() {
+            synchronized (output) {
+                return output.toString();
+            }
+        }
+
+        /** Waits up to {@code seconds} for a line containing {@code marker}; returns that line. */
+        String awaitLine(String marker, int seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            synchronized (output) {
+                while (true) {
+                    int at = output.indexOf(marker);
+                    if (at >= 0) {
+                        int start = output.lastIndexOf("\n", at) + 1;
+                        int end = output.indexOf("\n", at);
+                        return output.substring(start, end < 0 ? output.length() : end);
+                    }
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (left <= 0 || drained) {
+                        throw new AssertionError(name + ": no line with '" + marker + "' within " + seconds + " s"
+                                + (drained ? " (its output ended)" : "") + ":\n" + output);
+                    }
+                    output.wait(Math.min(left, 200));
+                }
+            }
+        }
+
+        /** Waits up to {@code seconds} for the process to exit; returns its exit code. */
+        int awaitExit(int seconds) throws InterruptedException {
+            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+                throw new AssertionError(name + " did not exit within " + seconds + " s:\n" + output());
+            }
+            Thread.sleep(50);
+            return process.exitValue();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        void signal(String signal) throws IOException, InterruptedException {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
+            }
+        }
+
+        void kill() throws IOException, InterruptedException {
+            signal("KILL");
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                throw new AssertionError(name + " survived SIGKILL");
+            }
+        }
+    }
+
+    static String classpath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+    }
+
+    Node java(String name, String main, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath(), main));
+        cmd.addAll(args);
+        Node n = new Node(name, new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        synchronized (nodes) {
+            nodes.add(n);
+        }
+        return n;
+    }
+
+    /** A memory node; waits for its ready line. */
+    Node memoryNode(String name, List<String> args) throws IOException, InterruptedException {
+        Node n = java(name, MemoryNodeCommand.class.getName(), args);
+        n.awaitLine(" ready", 90);
+        return n;
+    }
+
+    Node computeNode(String name, List<String> args) throws IOException {
+        List<String> all = new ArrayList<>();
+        all.add("cn");
+        all.addAll(args);
+        return java(name, DmtreeCli.class.getName(), all);
+    }
+
+    /** The value of {@code key=} in a ready line. */
+    static String field(String line, String key) {
+        for (String part : line.split(" ")) {
+            if (part.startsWith(key + "=")) {
+                return part.substring(key.length() + 1);
+            }
+        }
+        throw new AssertionError("no " + key + "= in: " + line);
+    }
+
+    @Override
+    public void close() {
+        synchronized (nodes) {
+            for (Node n : nodes) {
+                if (n.process.isAlive()) {
+                    try {
+                        n.signal("CONT"); // a stopped process cannot act on SIGKILL's cleanup otherwise
+                    } catch (IOException | InterruptedException | AssertionError e) {
+                        // gone already
+                    }
+                }
+                n.process.descendants().forEach(ProcessHandle::destroyForcibly);
+                n.process.destroyForcibly();
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.dmtree.workloads.failure;
+
+import io.dmtree.cn.history.HistoryCheck;
+import io.dmtree.cn.history.HistoryFile;
+import io.dmtree.lock.LockDesigns;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Compute nodes that fail, as real processes on a tcp memory node whose membership is the
+ * ZooKeeper server it starts itself: three compute nodes run a checked round (history-recorded
+ * tree operations, each followed by an increment of {@code held} locked counters under {@code held}
+ * locks taken together), and one is SIGKILLed in the middle of it, holding up to {@code held} locks
+ * with the others queued behind it. For every lock design and 1, 10 and 100 held locks: the other
+ * two finish, the tree checker passes, the counters are within the acknowledged and in-flight
+ * increments, and the acknowledged history is linearizable per key. A compute node SIGSTOPped past
+ * its lease and resumed once the others went on without it has none of its writes invoked after
+ * the resume take effect (checked from the history), says it is fenced, and exits with code 3.
+ * Seeds print; every process is ended by pid.
+ */
+class ComputeNodeFailureTest {
+    private static final long SEED = Long.getLong("dmtree.seed", System.nanoTime());
+    /** The lease of these clusters: long enough that a loaded 2-core host never lapses a live member. */
+    private static final String LEASE = "1s";
+
+    @TempDir
+    Path dir;
+
+    static Stream<Arguments> designsAndHeld() {
+        System.out.println("ComputeNodeFailureTest seed=" + SEED + " (rerun with -Ddmtree.seed=" + SEED + ")");
+        List<Arguments> a = new ArrayList<>();
+        for (String d : LockDesigns.names()) {
+            for (int held : new int[]{1, 10, 100}) {
+                a.add(Arguments.of(d, held));
+            }
+        }
+        return a.stream();
+    }
+
+    private static List<String> memoryNodeArgs(Path dir) {
+        return List.of("--id", "0", "--listen", "127.0.0.1:0", "--zk-listen", "127.0.0.1:0", "--lease", LEASE, "--memory",
+                "96M", "--chunk", "1M", "--lock-table", "256K", "--transport", "tcp", "--dir", dir.toString());
+    }
+
+    private static List<String> computeNodeArgs(String mn, String design, int held, int ops, Path history, String run) {
+        return List.of("--mn", mn, "--cns", "3", "--run", run, "-r", "300", "-n", "300", "-t", "2", "--lock", design,
+                "--checked-ops", Integer.toString(ops), "--checked-keys", "48", "--counter-locks", Integer.toString(held),
+                "--history", history.toString(), "--check", "--timeout", "20000", "--wait", "120");
+    }
+
+    @ParameterizedTest(name = "{0}, {1} held")
+    @MethodSource("designsAndHeld")
+    void killedWhileHoldingLocks(String design, int held) throws Exception {
+        SplittableRandom random = new SplittableRandom(SEED ^ design.hashCode() ^ held);
+        try (ClusterProcesses cluster = new ClusterProcesses()) {
+            ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
+            String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
+            List<ClusterProcesses.Node> cns = new ArrayList<>();
+            List<Path> histories = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Path h = dir.resolve("history-" + i);
+                histories.add(h);
+                cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, held, 200, h, "kill")));
+            }
+            for (ClusterProcesses.Node cn : cns) {
+                cn.awaitLine("checked round started", 120);
+            }
+            int victim = random.nextInt(3);
+            Thread.sleep(30 + random.nextInt(250));
+            cns.get(victim).kill();
+            StringBuilder outputs = new StringBuilder();
+            boolean reported = false;
+            for (int i = 0; i < 3; i++) {
+                if (i == victim) {
+                    continue;
+                }
+                int code = cns.get(i).awaitExit(150);
+                String out = cns.get(i).output();
+                outputs.append(out);
+                assertEquals(0, code, "survivor " + i + " failed:\n" + out + "\nmemory node:\n" + mn.output());
+                reported |= out.contains("final state written");
+            }
+            assertTrue(reported, "no survivor wrote the final state:\n" + outputs);
+            assertTrue(outputs.toString().contains("tree checker: tree ok"), "tree checker:\n" + outputs);
+            List<HistoryFile> files = new ArrayList<>();
+            for (Path h : histories) {
+                files.add(HistoryFile.read(h));
+            }
+            assertFalse(files.get(victim).done(), "the victim finished its round before the kill; nothing was tested");
+            HistoryCheck.Result r = new HistoryCheck(files).run();
+            System.out.println(design + " held " + held + ": victim cn " + files.get(victim).computeNode() + ", " + r.summary());
+            assertTrue(r.ok(), r.violations().toString());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("zombieDesigns")
+    void zombieIsFencedAndNothingItWritesAfterTheFenceShows(String design) throws Exception {
+        try (ClusterProcesses cluster = new ClusterProcesses()) {
+            ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
+            String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
+            List<ClusterProcesses.Node> cns = new ArrayList<>();
+            List<Path> histories = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Path h = dir.resolve("zombie-history-" + i);
+                histories.add(h);
+                cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, 3, 1500, h, "zombie")));
+            }
+            for (ClusterProcesses.Node cn : cns) {
+                cn.awaitLine("checked round started", 120);
+            }
+            Thread.sleep(200);
+            ClusterProcesses.Node zombie = cns.get(2);
+            zombie.signal("STOP");
+            // the others go on once the zombie is fenced and recovered: their counter increments advance
+            long before = increments(histories.get(0)) + increments(histories.get(1));
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (increments(histories.get(0)) + increments(histories.get(1)) < before + 50) {
+                assertTrue(System.nanoTime() < deadline, "the others did not go on without the stopped compute node");
+                Thread.sleep(50);
+            }
+            long resumed = System.nanoTime();
+            zombie.signal("CONT");
+            int code = zombie.awaitExit(60);
+            String out = zombie.output();
+            assertEquals(3, code, "the zombie must exit with code 3 (fenced):\n" + out);
+            assertTrue(out.contains("is fenced"), out);
+            for (int i = 0; i < 2; i++) {
+                assertEquals(0, cns.get(i).awaitExit(150), cns.get(i).output());
+            }
+            List<HistoryFile> files = new ArrayList<>();
+            for (Path h : histories) {
+                files.add(HistoryFile.read(h));
+            }
+            HistoryCheck.Result r = new HistoryCheck(files).noEffectAfter(files.get(2).computeNode(), resumed).run();
+            System.out.println("zombie " + design + ": " + r.summary());
+            assertTrue(r.ok(), r.violations().toString());
+        }
+    }
+
+    static Stream<String> zombieDesigns() {
+        return Stream.of("modular", "cas-spin");
+    }
+
+    private static long increments(Path history) throws java.io.IOException {
+        return HistoryFile.read(history).increments();
+    }
+}
