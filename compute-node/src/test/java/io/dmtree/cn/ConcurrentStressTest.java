@@ -1,7 +1,9 @@
 package io.dmtree.cn;
 
-import io.dmtree.cn.RegisterHistory.Kind;
-import io.dmtree.cn.RegisterHistory.Op;
+import io.dmtree.cn.history.HistoryCheck;
+import io.dmtree.cn.history.HistoryFile;
+import io.dmtree.cn.history.HistoryFile.Kind;
+import io.dmtree.cn.history.HistoryFile.Op;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.lock.LockDesigns;
 import org.junit.jupiter.api.Timeout;
@@ -51,7 +53,8 @@ class ConcurrentStressTest {
             for (int round = 0; round < rounds; round++) {
                 long base = rnd.nextInt(4000);
                 int keys = 4;
-                RegisterHistory history = new RegisterHistory(new HashMap<>(state));
+                Map<Long, Long> initial = new HashMap<>(state);
+                List<Op> history = java.util.Collections.synchronizedList(new ArrayList<>());
                 List<List<Op>> perThread = new ArrayList<>();
                 List<Thread> threads = new ArrayList<>();
                 CountDownLatch start = new CountDownLatch(1);
@@ -78,10 +81,10 @@ class ConcurrentStressTest {
                                 } else if (dice < 9) {
                                     long value = v++;
                                     index.put(key, value);
-                                    ops.add(new Op(key, Kind.PUT, value, t0, System.nanoTime()));
+                                    ops.add(op(key, Kind.PUT, value, t0));
                                 } else {
                                     index.delete(key);
-                                    ops.add(new Op(key, Kind.DELETE, 0, t0, System.nanoTime()));
+                                    ops.add(op(key, Kind.DELETE, 0, t0));
                                 }
                             }
                         } catch (Throwable e) {
@@ -90,16 +93,16 @@ class ConcurrentStressTest {
                     }));
                 }
                 runTogether(threads, start, failure, seed);
-                perThread.forEach(history::add);
-                List<String> violations = history.linearizabilityViolations();
+                perThread.forEach(history::addAll);
+                List<String> violations = HistoryCheck.check(history, initial, Map.of(), true).violations();
                 assertTrue(violations.isEmpty(), "seed " + seed + " round " + round + ": " + violations);
                 // carry the state forward: read it back (quiescent) for the next round's model
-                for (Op op : history.opsKeys()) {
-                    OptionalLong v = cluster.index(0).get(op.key());
+                for (long key : history.stream().map(Op::key).distinct().toList()) {
+                    OptionalLong v = cluster.index(0).get(key);
                     if (v.isPresent()) {
-                        state.put(op.key(), v.getAsLong());
+                        state.put(key, v.getAsLong());
                     } else {
-                        state.remove(op.key());
+                        state.remove(key);
                     }
                 }
                 // fill around to provoke splits in the next rounds
@@ -134,7 +137,7 @@ class ConcurrentStressTest {
                 cluster.index(0).put(k, -k - 1);
                 initial.put(k, -k - 1);
             }
-            RegisterHistory history = new RegisterHistory(initial);
+            List<Op> history = java.util.Collections.synchronizedList(new ArrayList<>());
             List<Thread> threads = new ArrayList<>();
             CountDownLatch start = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -158,10 +161,10 @@ class ConcurrentStressTest {
                             } else if (dice < 85) {
                                 long value = v++;
                                 index.put(key, value);
-                                ops.add(new Op(key, Kind.PUT, value, t0, System.nanoTime()));
+                                ops.add(op(key, Kind.PUT, value, t0));
                             } else if (dice < 95) {
                                 index.delete(key);
-                                ops.add(new Op(key, Kind.DELETE, 0, t0, System.nanoTime()));
+                                ops.add(op(key, Kind.DELETE, 0, t0));
                             } else {
                                 List<DmIndex.LongEntry> scan = index.scan(key, 20);
                                 for (int j = 1; j < scan.size(); j++) {
@@ -174,7 +177,7 @@ class ConcurrentStressTest {
                     } catch (Throwable e) {
                         failure.set(e);
                     }
-                    history.add(ops);
+                    history.addAll(ops);
                 }));
             }
             runTogether(threads, start, failure, seed);
@@ -182,7 +185,11 @@ class ConcurrentStressTest {
             for (DmIndex.LongEntry e : cluster.index(1).scan(Long.MIN_VALUE, Integer.MAX_VALUE)) {
                 finalValues.put(e.key(), e.value());
             }
-            List<String> violations = history.regularityViolations(finalValues);
+            Map<Long, Long> finals = new HashMap<>();
+            for (Op op : history) {
+                finals.put(op.key(), finalValues.getOrDefault(op.key(), HistoryFile.ABSENT));
+            }
+            List<String> violations = HistoryCheck.check(history, initial, finals, false).violations();
             assertTrue(violations.isEmpty(), "seed " + seed + ": " + violations.size() + " violations, first: "
                     + violations.subList(0, Math.min(3, violations.size())));
             TreeReport report = cluster.check();
@@ -207,7 +214,12 @@ class ConcurrentStressTest {
     /** A get, recorded with its invocation time {@code t0} and its response time. */
     private static Op timedGet(DmIndex index, long key, long t0) {
         OptionalLong got = index.get(key);
-        return new Op(key, Kind.GET, got.isPresent() ? got.getAsLong() : RegisterHistory.ABSENT, t0, System.nanoTime());
+        return new Op(0, 0, 0, Kind.GET, key, 0, t0, System.nanoTime(), got.orElse(0), got.isEmpty());
+    }
+
+    /** A put or delete that was invoked at {@code t0} and returned now. */
+    private static Op op(long key, Kind kind, long value, long t0) {
+        return new Op(0, 0, 0, kind, key, value, t0, System.nanoTime(), 0, false);
     }
 
     /** Workers are daemons, so a hung one cannot keep the test JVM alive after a timeout. */

@@ -70,20 +70,14 @@ public final class HistoryCheck {
 
     public Result run() {
         List<String> violations = new ArrayList<>();
-        Map<Long, List<HistoryFile.Op>> byKey = new HashMap<>();
+        List<HistoryFile.Op> kept = new ArrayList<>();
         Map<Long, Long> finals = new HashMap<>();
         Map<String, HistoryFile.Op> suppressedByValue = new HashMap<>();
-        int operations = 0;
-        int pending = 0;
         int suppressed = 0;
         for (HistoryFile f : files) {
             finals.putAll(f.finals());
             Long fence = fencedAt.get(f.computeNode());
             for (HistoryFile.Op op : f.ops()) {
-                operations++;
-                if (op.pending()) {
-                    pending++;
-                }
                 if (fence != null && op.invoke() > fence) {
                     if (op.isWrite()) {
                         suppressed++;
@@ -96,48 +90,80 @@ public final class HistoryCheck {
                     }
                     continue;
                 }
-                if (op.pending() && !op.isWrite()) {
+                kept.add(op);
+            }
+        }
+        for (HistoryFile.Op op : kept) {
+            HistoryFile.Op w = op.isWrite() || op.pending() || op.resultAbsent() ? null
+                    : suppressedByValue.get(op.key() + "=" + read(op));
+            if (w != null) {
+                violations.add("key " + op.key() + ": compute node " + op.computeNode() + " read " + read(op)
+                        + ", written by compute node " + w.computeNode() + " after its fence");
+            }
+        }
+        for (Map.Entry<Long, Long> e : finals.entrySet()) {
+            HistoryFile.Op w = e.getValue() == HistoryFile.ABSENT ? null : suppressedByValue.get(e.getKey() + "=" + e.getValue());
+            if (w != null) {
+                violations.add("key " + e.getKey() + ": final value " + e.getValue() + " was written by compute node "
+                        + w.computeNode() + " after its fence");
+            }
+        }
+        Result r = check(kept, Map.of(), finals, false);
+        violations.addAll(r.violations());
+        checkCounters(violations);
+        int operations = 0;
+        int pending = 0;
+        for (HistoryFile f : files) {
+            for (HistoryFile.Op op : f.ops()) {
+                operations++;
+                pending += op.pending() ? 1 : 0;
+            }
+        }
+        return new Result(operations, pending, r.keys(), r.exactKeys(), suppressed, violations);
+    }
+
+    /**
+     * Checks {@code ops} (of any number of threads and nodes) per key as the class comment says:
+     * keys start at {@code initial} (absent when not in it) and end at {@code finals} where it names
+     * them. With {@code exactOnly}, a key with more than {@value #EXACT_LIMIT} operations is an
+     * {@link IllegalArgumentException} instead of the weaker check.
+     */
+    public static Result check(List<HistoryFile.Op> ops, Map<Long, Long> initial, Map<Long, Long> finals, boolean exactOnly) {
+        List<String> violations = new ArrayList<>();
+        Map<Long, List<HistoryFile.Op>> byKey = new HashMap<>();
+        int pending = 0;
+        for (HistoryFile.Op op : ops) {
+            if (op.pending()) {
+                pending++;
+                if (!op.isWrite()) {
                     continue;
                 }
-                byKey.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
             }
+            byKey.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
         }
         long end = Long.MAX_VALUE - 1;
         int exact = 0;
         for (Map.Entry<Long, List<HistoryFile.Op>> e : byKey.entrySet()) {
-            for (HistoryFile.Op op : e.getValue()) {
-                if (!op.isWrite()) {
-                    HistoryFile.Op w = suppressedByValue.get(op.key() + "=" + read(op));
-                    if (w != null && !op.resultAbsent()) {
-                        violations.add("key " + op.key() + ": compute node " + op.computeNode() + " read " + read(op)
-                                + ", written by compute node " + w.computeNode() + " after its fence");
-                    }
-                }
-            }
+            long start = initial.getOrDefault(e.getKey(), HistoryFile.ABSENT);
             List<HistoryFile.Op> h = new ArrayList<>(e.getValue());
             Long fin = finals.get(e.getKey());
             if (fin != null) {
                 h.add(new HistoryFile.Op(-1, -1, -1, HistoryFile.Kind.GET, e.getKey(), 0, end, end, fin,
                         fin == HistoryFile.ABSENT));
-                HistoryFile.Op w = suppressedByValue.get(e.getKey() + "=" + fin);
-                if (w != null) {
-                    violations.add("key " + e.getKey() + ": final value " + fin + " was written by compute node "
-                            + w.computeNode() + " after its fence");
-                }
             }
             if (h.size() <= EXACT_LIMIT) {
                 exact++;
-                if (!linearizable(h)) {
-                    violations.add("key " + e.getKey() + " is not linearizable: " + describe(h));
+                if (!linearizable(h, start)) {
+                    violations.add("key " + e.getKey() + " is not linearizable: " + describe(h, start));
                 }
+            } else if (exactOnly) {
+                throw new IllegalArgumentException("key " + e.getKey() + " has " + h.size() + " operations, more than the "
+                        + EXACT_LIMIT + " the exact check takes");
             } else {
-                for (String v : regularity(e.getKey(), h)) {
-                    violations.add(v);
-                }
+                violations.addAll(regularity(e.getKey(), h, start));
             }
         }
-        checkCounters(violations);
-        return new Result(operations, pending, byKey.size(), exact, suppressed, violations);
+        return new Result(ops.size(), pending, byKey.size(), exact, 0, violations);
     }
 
     private void checkCounters(List<String> violations) {
@@ -174,7 +200,7 @@ public final class HistoryCheck {
     }
 
     /** The search of the class comment, for one key; keys start absent. */
-    static boolean linearizable(List<HistoryFile.Op> h) {
+    static boolean linearizable(List<HistoryFile.Op> h, long initialValue) {
         HistoryFile.Op[] a = h.toArray(new HistoryFile.Op[0]);
         Arrays.sort(a, (x, y) -> Long.compare(x.invoke(), y.invoke()));
         long mandatory = 0;
@@ -183,7 +209,7 @@ public final class HistoryCheck {
                 mandatory |= 1L << i;
             }
         }
-        return search(a, mandatory, 0L, HistoryFile.ABSENT, new HashSet<>());
+        return search(a, mandatory, 0L, initialValue, new HashSet<>());
     }
 
     private static boolean search(HistoryFile.Op[] a, long mandatory, long done, long value, Set<String> seen) {
@@ -220,7 +246,7 @@ public final class HistoryCheck {
         return false;
     }
 
-    private static List<String> regularity(long key, List<HistoryFile.Op> h) {
+    private static List<String> regularity(long key, List<HistoryFile.Op> h, long initialValue) {
         List<HistoryFile.Op> writes = new ArrayList<>();
         for (HistoryFile.Op op : h) {
             if (op.isWrite()) {
@@ -232,7 +258,7 @@ public final class HistoryCheck {
             if (r.isWrite()) {
                 continue;
             }
-            if (!readPossible(read(r), r.invoke(), r.response(), writes)) {
+            if (!readPossible(read(r), r.invoke(), r.response(), writes, initialValue)) {
                 out.add("key " + key + ": a read returned " + show(read(r)) + " during [" + r.invoke() + ", " + r.response()
                         + "], which no write allows");
             }
@@ -240,7 +266,8 @@ public final class HistoryCheck {
         return out;
     }
 
-    private static boolean readPossible(long got, long invoke, long response, List<HistoryFile.Op> writes) {
+    private static boolean readPossible(long got, long invoke, long response, List<HistoryFile.Op> writes,
+                                        long initialValue) {
         boolean someWriteBefore = false;
         for (HistoryFile.Op w : writes) {
             if (w.response() < invoke) {
@@ -248,7 +275,7 @@ public final class HistoryCheck {
                 break;
             }
         }
-        if (!someWriteBefore && got == HistoryFile.ABSENT) {
+        if (!someWriteBefore && got == initialValue) {
             return true;
         }
         for (HistoryFile.Op w : writes) {
@@ -269,12 +296,12 @@ public final class HistoryCheck {
         return false;
     }
 
-    private static String describe(List<HistoryFile.Op> h) {
-        StringBuilder b = new StringBuilder();
+    private static String describe(List<HistoryFile.Op> h, long initialValue) {
+        StringBuilder b = new StringBuilder("from ").append(show(initialValue)).append(": ");
         List<HistoryFile.Op> sorted = new ArrayList<>(h);
         sorted.sort((x, y) -> Long.compare(x.invoke(), y.invoke()));
         for (HistoryFile.Op op : sorted) {
-            b.append(b.length() == 0 ? "" : ", ");
+            b.append(b.charAt(b.length() - 2) == ':' ? "" : ", ");
             b.append(op.computeNode() < 0 ? "final" : "cn" + op.computeNode() + "/t" + op.thread()).append(' ')
                     .append(op.kind() == HistoryFile.Kind.GET ? "get=" + show(read(op)) : op.kind() == HistoryFile.Kind.PUT
                             ? "put " + op.value() : "delete");
