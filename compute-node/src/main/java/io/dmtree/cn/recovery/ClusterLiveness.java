@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@link MemberLiveness} of one compute node in a cluster with membership: derived from this
@@ -44,9 +45,11 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Concurrency</h2>
  * Reads ({@link #epoch}, {@link #version}) are one volatile array element or field each, no
  * lock: every lock wait calls them. Every change goes through {@link #refresh}, which recomputes
- * all slots from one view and one read of the book under this object's monitor, publishes each
- * changed slot, and then increments the version once if anything changed (so a reader that saw a
- * new version sees the new epochs). Membership notices and book changes only signal a refresher
+ * all slots from one view and one read of the book, publishes each changed slot under this
+ * object's monitor, and then increments the version once if anything changed (so a reader that saw
+ * a new version sees the new epochs); the remote read of the book happens outside the monitor, so
+ * {@link #awaitChange} never waits behind it, and refreshes are serialised by a lock of their own.
+ * Membership notices and book changes only signal a refresher
  * thread of its own (listeners must not block, and reading a remote book blocks); {@link #refresh}
  * may also be called directly by a caller that needs the latest state (recovery does, before it
  * runs). {@link #awaitChange} waits on the monitor, bounded by its timeout.
@@ -66,6 +69,8 @@ public final class ClusterLiveness implements MemberLiveness, AutoCloseable {
     private volatile boolean selfEnded;
     private volatile boolean closed;
     private volatile boolean dirty = true;
+    /** Serialises refreshes, so a refresh from an older read never publishes after a newer one. */
+    private final ReentrantLock refreshing = new ReentrantLock();
     private final Thread refresher;
     private final AutoCloseable membershipWatch;
     private final AutoCloseable bookWatch;
@@ -150,9 +155,17 @@ public final class ClusterLiveness implements MemberLiveness, AutoCloseable {
      * Recomputes every slot from the current view and book now (see the class comment), on the
      * caller's thread; returns the version then.
      */
-    public synchronized long refresh() {
-        MembershipView view = membership.view();
-        List<FenceRecord> records = book.records();
+    public long refresh() {
+        refreshing.lock();
+        try {
+            return recompute(membership.view(), book.records());
+        } finally {
+            refreshing.unlock();
+        }
+    }
+
+    /** One refresh from one view and one read of the book (refreshes are serialised by {@link #refreshing}). */
+    private long recompute(MembershipView view, List<FenceRecord> records) {
         int n = epochs.length();
         long[] next = new long[n];
         Arrays.fill(next, DEPARTED);
@@ -166,18 +179,20 @@ public final class ClusterLiveness implements MemberLiveness, AutoCloseable {
         if (selfEnded && me >= 0 && me < n) {
             next[me] = DEPARTED;
         }
-        boolean changed = false;
-        for (int s = 0; s < n; s++) {
-            if (epochs.get(s) != next[s]) {
-                epochs.set(s, next[s]);
-                changed = true;
+        synchronized (this) {
+            boolean changed = false;
+            for (int s = 0; s < n; s++) {
+                if (epochs.get(s) != next[s]) {
+                    epochs.set(s, next[s]);
+                    changed = true;
+                }
             }
+            if (changed) {
+                version++;
+                notifyAll();
+            }
+            return version;
         }
-        if (changed) {
-            version++;
-            notifyAll();
-        }
-        return version;
     }
 
     private long slotEpoch(int s, MembershipView view, List<FenceRecord> records) {

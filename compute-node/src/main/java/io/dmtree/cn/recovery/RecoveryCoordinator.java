@@ -179,7 +179,7 @@ public final class RecoveryCoordinator implements AutoCloseable {
 
     private void run() {
         while (!closed) {
-            if (!self.isLive() && self.state().ended()) {
+            if (self.state().ended()) {
                 log.accept("recovery coordinator of " + self.member() + " stops: its lease ended (" + self.state() + ")");
                 return;
             }
