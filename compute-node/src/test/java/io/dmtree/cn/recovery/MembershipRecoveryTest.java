@@ -315,6 +315,61 @@ class MembershipRecoveryTest {
         }
     }
 
+    @Test
+    void aRecoveryThatKeepsFailingIsGivenUpNamingTheMemberAndTakenOverAfterTheClaimerLeaves() throws Exception {
+        long seed = seed("aRecoveryThatKeepsFailingIsGivenUpNamingTheMemberAndTakenOverAfterTheClaimerLeaves");
+        Random rnd = new Random(seed);
+        AtomicReference<String> failingThread = new AtomicReference<>();
+        Member[] victim = new Member[1];
+        RecoveryCoordinator.StepListener failFirst = (lapsed, step) -> {
+            if (step == RecoveryCoordinator.Step.CLAIMED && lapsed.equals(victim[0])) {
+                failingThread.compareAndSet(null, Thread.currentThread().getName());
+            }
+            if (step == RecoveryCoordinator.Step.NODES_REPAIRED && Thread.currentThread().getName().equals(failingThread.get())) {
+                throw new IllegalStateException("injected failure after node repair");
+            }
+        };
+        try (FencedCluster c = new FencedCluster(rnd.nextBoolean() ? "modular" : "cas-spin", 1, 3, 8, LEASE)) {
+            Incarnation[] cn = new Incarnation[3];
+            for (int i = 0; i < 3; i++) {
+                cn[i] = c.start(i, failFirst);
+            }
+            victim[0] = cn[VICTIM].lease.member();
+            for (int i = 0; i < 20; i++) {
+                cn[VICTIM].node.index().put(i, i);
+            }
+            cn[VICTIM].stop();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS);
+            String givenUp = null;
+            while (givenUp == null && System.nanoTime() < deadline) {
+                synchronized (c.log) {
+                    for (String line : c.log) {
+                        if (line.contains("given up after " + RecoveryCoordinator.Options.DEFAULTS.attempts() + " attempts")) {
+                            givenUp = line;
+                        }
+                    }
+                }
+                Thread.sleep(5);
+            }
+            assertNotNull(givenUp, "no coordinator gave up: " + c.log);
+            assertTrue(givenUp.contains(victim[0].toString()) && givenUp.contains("injected failure"), givenUp);
+            Incarnation claimer = failingThread.get().equals("dmtree-recovery-cn0") ? cn[0] : cn[1];
+            Incarnation other = claimer == cn[0] ? cn[1] : cn[0];
+            Thread.sleep(100);
+            assertFalse(c.book.record(victim[0]).recovered(), "the claim stays with its live holder");
+            assertTrue(claimer.coordinator.running(), "giving up one record does not stop the coordinator");
+            claimer.close(); // the claimer leaves: its claim ends with its lease, and the other member takes over
+            awaitRecovered(c, victim[0], seed);
+            awaitRecovered(c, claimer.lease.member(), seed); // a member that left is recovered like one that lapsed
+            assertEquals(2, awaitRecoveries(other, claimer, 2), "the other member recovered both");
+            assertEquals(0, claimer.coordinator.recoveries());
+            for (int i = 0; i < 20; i++) {
+                assertEquals(i, other.node.index().get(i).getAsLong());
+            }
+            assertTrue(other.node.check().ok());
+        }
+    }
+
     /** The recoveries two coordinators completed, once they reach {@code expected} (bounded; counted after the book). */
     private static long awaitRecoveries(Incarnation a, Incarnation b, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
