@@ -43,6 +43,7 @@ final class CnIndex implements DmIndex {
         if (closed) {
             throw new IllegalStateException("the index of compute node " + node.id() + " is closed");
         }
+        node.checkNotFenced();
     }
 
     private void checkValue(byte[] value) {

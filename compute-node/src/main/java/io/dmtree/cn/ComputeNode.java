@@ -1,11 +1,13 @@
 package io.dmtree.cn;
 
+import io.dmtree.cn.recovery.MemberFence;
 import io.dmtree.core.cn.CnThreads;
 import io.dmtree.core.lock.HostMemory;
 import io.dmtree.core.lock.HostMemoryContext;
 import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockTable;
+import io.dmtree.core.lock.MemberLiveness;
 import io.dmtree.core.memory.ChunkSource;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
@@ -26,11 +28,15 @@ import io.dmtree.core.tree.TreeReport;
  */
 public final class ComputeNode implements AutoCloseable {
     private final int id;
+    private final int computeNodeCount;
     private final Verbs verbs;
     private final CnMessaging messaging;
     private final CnThreads threads;
     private final LockDesign lockDesign;
     private final LockClient lockClient;
+    private final LockTable lockTable;
+    private final MemberLiveness liveness;
+    private final MemberFence fence;
     private final IndexCache cache;
     private final BLinkTree tree;
     private final TreeConfig treeConfig;
@@ -59,18 +65,38 @@ public final class ComputeNode implements AutoCloseable {
     public ComputeNode(int id, int computeNodes, Verbs verbs, ChunkSource chunks, CnMessaging messaging,
                        TreeConfig treeConfig, LockDesign lockDesign, int threadCapacity, int hostMemoryNode,
                        HostMemory hostMemory) {
+        this(id, computeNodes, verbs, chunks, messaging, treeConfig, lockDesign, threadCapacity, hostMemoryNode, hostMemory,
+                MemberLiveness.EVERYONE_LIVE, null);
+    }
+
+    /**
+     * A compute node of a cluster with leases and fencing: its lock client learns membership from
+     * {@code liveness}, and every index operation first checks {@code fence} (null: none), so an
+     * operation begun after this node was fenced throws {@link io.dmtree.core.memory.FencedException}
+     * at once, whatever lock wait it would have entered. The other constructors give
+     * {@link MemberLiveness#EVERYONE_LIVE} and no fence.
+     */
+    public ComputeNode(int id, int computeNodes, Verbs verbs, ChunkSource chunks, CnMessaging messaging,
+                       TreeConfig treeConfig, LockDesign lockDesign, int threadCapacity, int hostMemoryNode,
+                       HostMemory hostMemory, MemberLiveness liveness, MemberFence fence) {
+        if (liveness == null) {
+            throw new IllegalArgumentException("liveness is required (MemberLiveness.EVERYONE_LIVE for none)");
+        }
         if ((hostMemoryNode < 0) != (hostMemory == null)) {
             throw new IllegalArgumentException("a host memory node needs its host memory, and the other way round");
         }
         this.id = id;
+        this.computeNodeCount = computeNodes;
         this.verbs = verbs;
         this.messaging = messaging;
         this.threads = new CnThreads(threadCapacity);
         this.lockDesign = lockDesign;
         this.treeConfig = treeConfig;
+        this.liveness = liveness;
+        this.fence = fence;
         this.lockClient = lockDesign.newClient(new Context(id, computeNodes, verbs, messaging, threads, hostMemoryNode,
-                hostMemory));
-        LockTable lockTable = new LockTable(chunks.lockTableOffset(), chunks.lockTableBytes(), lockDesign.lockBytes());
+                hostMemory, liveness));
+        this.lockTable = new LockTable(chunks.lockTableOffset(), chunks.lockTableBytes(), lockDesign.lockBytes());
         NodeAllocator allocator = new NodeAllocator(chunks, verbs.memoryNodeCount(), treeConfig.nodeBytes(), id);
         this.cache = new IndexCache(treeConfig.layout(), treeConfig.cacheBytes());
         long root = IndexSuperblock.createOrOpen(verbs, allocator, treeConfig, lockDesign.name(), lockTable.stride());
@@ -81,11 +107,17 @@ public final class ComputeNode implements AutoCloseable {
 
     /** What this node's lock client may use; remote to every memory node when hostMemoryNode is -1. */
     private record Context(int computeNode, int computeNodeCount, Verbs verbs, CnMessaging messaging, CnThreads threads,
-                           int hostMemoryNode, HostMemory hostMemory) implements HostMemoryContext {
+                           int hostMemoryNode, HostMemory hostMemory, MemberLiveness liveness)
+            implements HostMemoryContext {
     }
 
     public int id() {
         return id;
+    }
+
+    /** Upper bound of compute node ids the lock design names. */
+    public int computeNodeCount() {
+        return computeNodeCount;
     }
 
     public Verbs verbs() {
@@ -106,6 +138,29 @@ public final class ComputeNode implements AutoCloseable {
 
     public LockClient lockClient() {
         return lockClient;
+    }
+
+    /** Where this index's locks live (the same on every memory node). */
+    public LockTable lockTable() {
+        return lockTable;
+    }
+
+    /** What this node's lock client knows of membership. */
+    public MemberLiveness liveness() {
+        return liveness;
+    }
+
+    /** This node's own fence, or null in a cluster without one. */
+    public MemberFence fence() {
+        return fence;
+    }
+
+    /** Throws {@link io.dmtree.core.memory.FencedException} once this node is fenced. */
+    void checkNotFenced() {
+        MemberFence f = fence;
+        if (f != null) {
+            f.check();
+        }
     }
 
     public BLinkTree tree() {

@@ -3,8 +3,20 @@ package io.dmtree.cn.control;
 import io.dmtree.cn.carrier.CarrierClient;
 import io.dmtree.cn.carrier.CarrierLink;
 import io.dmtree.cn.carrier.ConnectContext;
+import io.dmtree.cn.recovery.FencedMessaging;
+import io.dmtree.cn.recovery.FencedVerbs;
+import io.dmtree.cn.recovery.MemberFence;
+import io.dmtree.cn.recovery.SlotHandover;
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.carrier.CarrierRegistry;
+import io.dmtree.core.membership.BarrierParties;
+import io.dmtree.core.membership.FenceBook;
+import io.dmtree.core.membership.Lease;
+import io.dmtree.core.membership.Member;
+import io.dmtree.core.membership.MemberId;
+import io.dmtree.core.membership.MemberKind;
+import io.dmtree.core.membership.Membership;
+import io.dmtree.core.membership.MembershipException;
 import io.dmtree.core.memory.ChunkSource;
 import io.dmtree.core.memory.CountingVerbs;
 import io.dmtree.core.memory.ModelledLatencyVerbs;
@@ -18,10 +30,15 @@ import io.dmtree.core.wire.RegionDescription;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A compute node's membership in a cluster of memory-node processes: joins every memory node
@@ -39,6 +56,15 @@ import java.util.Optional;
  * advertised endpoint reaches it; a failure to reach a memory node's data endpoint fails the join
  * naming the endpoints as advertised. Every such check is bounded by the timeout.
  *
+ * <p>With membership (memory node 0's region description names a coordination service, or the
+ * options hand one in): before anything else the compute node joins membership as a compute node
+ * (its id is its membership slot; its lease has the cluster's length) and waits, bounded by the
+ * timeout, until every earlier incarnation of its slot is recovered ({@link SlotHandover}); then it
+ * joins every memory node's control plane with that id and connects the carrier with its epoch.
+ * When its lease ends it is fenced ({@link MemberFence}): every later verb and message throws
+ * {@link io.dmtree.core.memory.FencedException} on this side too ({@link FencedVerbs},
+ * {@link FencedMessaging}). Barriers are then membership barriers ({@link Membership#arrive}).
+ *
  * <p>With a modelled round-trip time ({@link Options#modelledRttNanos()}), every verb round trip
  * is delayed by it ({@link ModelledLatencyVerbs}) and every message to another compute node by half
  * of it ({@link ModelledLatencyMessaging}): figures taken so are modelled.
@@ -55,6 +81,12 @@ public final class ClusterClient implements AutoCloseable {
     private final ChunkSource chunks;
     private final long rootPointer;
     private final long modelledRttNanos;
+    /** Null in a cluster without membership. */
+    private final Coordination coordination;
+    private final Lease lease;
+    private final MemberFence fence;
+    /** The incarnations of compute nodes met at barriers, by id (membership barriers name incarnations). */
+    private final Map<Integer, Member> barrierMembers = new ConcurrentHashMap<>();
 
     /**
      * Options of a compute node joining memory-node processes.
@@ -70,10 +102,12 @@ public final class ClusterClient implements AutoCloseable {
      * @param carrierOptions     options of the carrier ({@code tcp.connections=2}, ...)
      * @param modelledRttNanos   0, or a modelled network round-trip time added to every verb round trip
      *                           (and half of it to every message to another compute node)
+     * @param coordination       null: the coordination service memory node 0 names, if any; else handles
+     *                           this process holds already, used whatever memory node 0 names
      */
     public record Options(List<InetSocketAddress> memoryNodes, int computeNodeId, int timeoutMillis,
                           InetSocketAddress messagingListen, String messagingAdvertise, CarrierOptions carrierOptions,
-                          long modelledRttNanos) {
+                          long modelledRttNanos, Coordination coordination) {
         public Options {
             memoryNodes = List.copyOf(memoryNodes);
             if (memoryNodes.isEmpty()) {
@@ -95,26 +129,27 @@ public final class ClusterClient implements AutoCloseable {
         }
 
         public static Options of(List<InetSocketAddress> memoryNodes) {
-            return new Options(memoryNodes, ControlFrame.ANY_COMPUTE_NODE, 30_000, null, null, CarrierOptions.NONE, 0);
+            return new Options(memoryNodes, ControlFrame.ANY_COMPUTE_NODE, 30_000, null, null, CarrierOptions.NONE, 0, null);
         }
 
         public Options withTimeoutMillis(int ms) {
             return new Options(memoryNodes, computeNodeId, ms, messagingListen, messagingAdvertise, carrierOptions,
-                    modelledRttNanos);
+                    modelledRttNanos, coordination);
         }
 
         public Options withComputeNodeId(int id) {
             return new Options(memoryNodes, id, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
-                    modelledRttNanos);
+                    modelledRttNanos, coordination);
         }
 
         public Options withMessaging(InetSocketAddress listen, String advertise) {
-            return new Options(memoryNodes, computeNodeId, timeoutMillis, listen, advertise, carrierOptions, modelledRttNanos);
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, listen, advertise, carrierOptions, modelledRttNanos,
+                    coordination);
         }
 
         public Options withCarrierOptions(CarrierOptions o) {
             return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, o,
-                    modelledRttNanos);
+                    modelledRttNanos, coordination);
         }
 
         /** Every verb round trip takes {@code micros} longer, every message half of it (modelled). */
@@ -123,22 +158,33 @@ public final class ClusterClient implements AutoCloseable {
                 throw new IllegalArgumentException("modelled round-trip time must be in [0, 10 s]: " + micros + " us");
             }
             return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
-                    micros * 1000);
+                    micros * 1000, coordination);
+        }
+
+        /** Joins through membership handles this process holds, whatever memory node 0 names. */
+        public Options withCoordination(Coordination c) {
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
+                    modelledRttNanos, c);
         }
     }
 
     private ClusterClient(int computeNode, String transport, List<ControlClient> control, ControlClient directoryConnection,
-                          List<RegionDescription> regions, CarrierLink link, long rootPointer, long modelledRttNanos) {
+                          List<RegionDescription> regions, CarrierLink link, long rootPointer, long modelledRttNanos,
+                          Coordination coordination, Lease lease, MemberFence fence) {
         this.computeNode = computeNode;
+        this.coordination = coordination;
+        this.lease = lease;
+        this.fence = fence;
         this.transport = transport;
         this.control = control;
         this.directoryConnection = directoryConnection;
         this.regions = regions;
         this.link = link;
-        this.verbs = CountingVerbs.over(modelledRttNanos > 0 ? new ModelledLatencyVerbs(link.verbs(), modelledRttNanos)
-                : link.verbs());
-        this.messaging = modelledRttNanos > 0 ? new ModelledLatencyMessaging(link.messaging(), modelledRttNanos / 2)
+        Verbs carried = modelledRttNanos > 0 ? new ModelledLatencyVerbs(link.verbs(), modelledRttNanos) : link.verbs();
+        this.verbs = CountingVerbs.over(fence == null ? carried : new FencedVerbs(carried, fence));
+        CnMessaging m = modelledRttNanos > 0 ? new ModelledLatencyMessaging(link.messaging(), modelledRttNanos / 2)
                 : link.messaging();
+        this.messaging = fence == null ? m : new FencedMessaging(m, fence);
         this.chunks = new RemoteChunkSource(control, regions);
         this.rootPointer = rootPointer;
         this.modelledRttNanos = modelledRttNanos;
@@ -150,6 +196,8 @@ public final class ClusterClient implements AutoCloseable {
         ControlClient directory = null;
         CarrierLink link = null;
         ClusterClient joined = null;
+        Coordination coordination = null;
+        Lease lease = null;
         try {
             for (int i = 0; i < o.memoryNodes().size(); i++) {
                 ControlClient c = ControlClient.connect(o.memoryNodes().get(i), o.timeoutMillis());
@@ -159,7 +207,22 @@ public final class ClusterClient implements AutoCloseable {
                             + c.memoryNodeId() + " but is listed at position " + i + "; list memory nodes in id order, 0 first");
                 }
             }
-            int cn = control.get(0).join(o.computeNodeId());
+            String described = control.get(0).describe().coordination();
+            MemberFence fence = null;
+            int wanted = o.computeNodeId();
+            if (o.coordination() != null || !described.isEmpty()) {
+                coordination = o.coordination() != null ? o.coordination() : connectCoordination(described, o.timeoutMillis());
+                lease = joinMembership(coordination, wanted, control.size(), o.timeoutMillis());
+                wanted = lease.member().id().id();
+                fence = new MemberFence(wanted, lease.member().epoch());
+                MemberFence f = fence;
+                lease.onEnd(state -> f.fence("its lease ended (" + state.name().toLowerCase(java.util.Locale.ROOT)
+                        + "): the cluster counts it failed and recovers what it held"));
+            }
+            int cn = control.get(0).join(wanted);
+            if (lease != null && cn != wanted) {
+                throw new ControlException("memory node 0 gave compute node id " + cn + " to the member of slot " + wanted);
+            }
             List<RegionDescription> regions = new ArrayList<>();
             for (int i = 0; i < control.size(); i++) {
                 if (i > 0) {
@@ -188,7 +251,7 @@ public final class ClusterClient implements AutoCloseable {
             directory = ControlClient.connect(o.memoryNodes().get(0), o.timeoutMillis());
             ControlClient dir = directory;
             io.dmtree.cn.messaging.PeerDirectory peers = (peer, wait) -> lookup(dir, peer, wait);
-            ConnectContext context = new ConnectContext(cn, 0, regions, o.memoryNodes(), peers, o.messagingListen(),
+            ConnectContext context = new ConnectContext(cn, lease == null ? 0 : lease.member().epoch(), regions, o.memoryNodes(), peers, o.messagingListen(),
                     advertisedHost(o, control.get(0)), o.timeoutMillis(), o.carrierOptions());
             try {
                 link = carrier.connect(context);
@@ -198,7 +261,8 @@ public final class ClusterClient implements AutoCloseable {
             }
             control.get(0).registerEndpoint(link.endpoint());
             long root = control.get(0).rootHome();
-            ClusterClient client = new ClusterClient(cn, t, control, directory, regions, link, root, o.modelledRttNanos());
+            ClusterClient client = new ClusterClient(cn, t, control, directory, regions, link, root, o.modelledRttNanos(),
+                    coordination, lease, fence);
             joined = client;
             for (ControlClient c : control) {
                 int mn = c.memoryNodeId();
@@ -216,7 +280,52 @@ public final class ClusterClient implements AutoCloseable {
                 directory.close();
             }
             control.forEach(ControlClient::close);
+            if (lease != null) {
+                lease.close();
+            }
+            if (coordination != null) {
+                coordination.close();
+            }
             throw e;
+        }
+    }
+
+    private static Coordination connectCoordination(String described, int timeoutMillis) {
+        try {
+            return Coordination.connect(described, timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ControlException("interrupted while connecting to the coordination service " + described);
+        } catch (MembershipException e) {
+            throw new ControlException("cannot reach the coordination service " + described + " that memory node 0 names: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Joins membership as a compute node in slot {@code wanted} (or the lowest free one) and waits
+     * until the slot's earlier incarnations are recovered; both bounded by {@code timeoutMillis}.
+     */
+    private static Lease joinMembership(Coordination c, int wanted, int memoryNodes, int timeoutMillis) {
+        Duration timeout = Duration.ofMillis(timeoutMillis);
+        Lease lease = null;
+        try {
+            lease = c.membership().join(MemberKind.COMPUTE_NODE,
+                    wanted == ControlFrame.ANY_COMPUTE_NODE ? Membership.ANY_ID : wanted, "", timeout);
+            Member me = lease.member();
+            SlotHandover.awaitRecovered(c.book(), me.id().id(), me.epoch(), timeout, memoryNodes);
+            return lease;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (lease != null) {
+                lease.close();
+            }
+            throw new ControlException("interrupted while joining membership");
+        } catch (MembershipException | IllegalArgumentException e) {
+            if (lease != null) {
+                lease.close();
+            }
+            throw new ControlException("compute node cannot join the cluster's membership: " + e.getMessage(), e);
         }
     }
 
@@ -322,7 +431,12 @@ public final class ClusterClient implements AutoCloseable {
 
     /** Waits until {@code parties} compute nodes arrived at {@code name}; returns their payloads by id. */
     public Map<Integer, byte[]> barrier(String name, int parties, int waitMillis, byte[] payload) {
-        return control.get(0).barrier(name, parties, waitMillis, payload);
+        if (coordination == null) {
+            return control.get(0).barrier(name, parties, waitMillis, payload);
+        }
+        io.dmtree.core.membership.BarrierRelease r = arrive(name, BarrierParties.count(MemberKind.COMPUTE_NODE, parties),
+                waitMillis, payload);
+        return byId(r).arrivals();
     }
 
     /**
@@ -331,7 +445,71 @@ public final class ClusterClient implements AutoCloseable {
      * dies therefore does not hold up the others.
      */
     public BarrierRelease barrierOf(String name, java.util.Set<Integer> members, int waitMillis, byte[] payload) {
-        return control.get(0).barrier(name, members.size(), members, waitMillis, payload);
+        if (coordination == null) {
+            return control.get(0).barrier(name, members.size(), members, waitMillis, payload);
+        }
+        // membership barriers name incarnations: those met at earlier barriers, else the live ones
+        Set<Member> parties = new TreeSet<>();
+        Set<Integer> gone = new TreeSet<>();
+        for (int id : members) {
+            Member m = id == computeNode ? lease.member() : barrierMembers.get(id);
+            if (m == null) {
+                m = coordination.membership().view().member(MemberId.computeNode(id)).orElse(null);
+            }
+            if (m == null) {
+                gone.add(id); // no incarnation of it is known: it left before this barrier
+            } else {
+                parties.add(m);
+            }
+        }
+        BarrierRelease r = byId(arrive(name, BarrierParties.members(parties), waitMillis, payload));
+        Set<Integer> departed = new TreeSet<>(r.departed());
+        departed.addAll(gone);
+        return new BarrierRelease(r.arrivals(), departed);
+    }
+
+    private io.dmtree.core.membership.BarrierRelease arrive(String name, BarrierParties parties, int waitMillis,
+                                                            byte[] payload) {
+        fence.check();
+        try {
+            return coordination.membership().arrive(lease, name, parties, payload, Duration.ofMillis(waitMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ControlException("interrupted at barrier '" + name + "'");
+        }
+    }
+
+    private BarrierRelease byId(io.dmtree.core.membership.BarrierRelease r) {
+        Map<Integer, byte[]> arrivals = new TreeMap<>();
+        for (Map.Entry<Member, byte[]> e : r.arrivals().entrySet()) {
+            arrivals.put(e.getKey().id().id(), e.getValue());
+            barrierMembers.put(e.getKey().id().id(), e.getKey());
+        }
+        Set<Integer> lapsed = new TreeSet<>();
+        for (Member m : r.lapsed()) {
+            lapsed.add(m.id().id());
+        }
+        return new BarrierRelease(arrivals, lapsed);
+    }
+
+    /** The cluster's coordination handles, or null in a cluster without membership. */
+    public Coordination coordination() {
+        return coordination;
+    }
+
+    /** This compute node's lease, or null without membership. */
+    public Lease lease() {
+        return lease;
+    }
+
+    /** This incarnation's epoch, or 0 without membership. */
+    public long epoch() {
+        return lease == null ? 0 : lease.member().epoch();
+    }
+
+    /** This compute node's own fence, or null without membership. */
+    public MemberFence fence() {
+        return fence;
     }
 
     /** Leaves every memory node and closes the carrier. */
@@ -348,5 +526,11 @@ public final class ClusterClient implements AutoCloseable {
         }
         directoryConnection.close();
         link.close();
+        if (lease != null) {
+            lease.close(); // leaves membership: a clean leave holds nothing to recover
+        }
+        if (coordination != null) {
+            coordination.close();
+        }
     }
 }

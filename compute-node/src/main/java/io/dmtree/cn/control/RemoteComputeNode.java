@@ -2,6 +2,9 @@ package io.dmtree.cn.control;
 
 import io.dmtree.cn.ComputeNode;
 import io.dmtree.cn.DmIndex;
+import io.dmtree.cn.recovery.ClusterLiveness;
+import io.dmtree.cn.recovery.RecoveryCoordinator;
+import io.dmtree.core.lock.MemberLiveness;
 import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.lock.LockDesigns;
@@ -9,8 +12,9 @@ import io.dmtree.lock.LockDesigns;
 /**
  * A compute node of a cluster of memory-node processes: its {@link ClusterClient} membership and
  * the {@link ComputeNode} runtime on top of it (the tree, the lock client, the index cache), with
- * the carrier, chunks and messaging the memory nodes offer. Closing it closes the runtime and
- * leaves the cluster.
+ * the carrier, chunks and messaging the memory nodes offer. In a cluster with membership its lock
+ * client reads a {@link ClusterLiveness}, and a {@link RecoveryCoordinator} of its own takes part
+ * in recovering compute nodes that fail. Closing it closes the runtime and leaves the cluster.
  */
 public final class RemoteComputeNode implements AutoCloseable {
     /**
@@ -23,10 +27,15 @@ public final class RemoteComputeNode implements AutoCloseable {
 
     private final ClusterClient cluster;
     private final ComputeNode node;
+    /** Null without membership. */
+    private final ClusterLiveness liveness;
+    private final RecoveryCoordinator recovery;
 
-    private RemoteComputeNode(ClusterClient cluster, ComputeNode node) {
+    private RemoteComputeNode(ClusterClient cluster, ComputeNode node, ClusterLiveness liveness, RecoveryCoordinator recovery) {
         this.cluster = cluster;
         this.node = node;
+        this.liveness = liveness;
+        this.recovery = recovery;
     }
 
     /**
@@ -47,6 +56,8 @@ public final class RemoteComputeNode implements AutoCloseable {
     public static RemoteComputeNode join(ClusterClient.Options options, IndexShape wanted, TreeConfig fresh, int maxComputeNodes,
                                          int threadCapacity) {
         ClusterClient cluster = ClusterClient.join(options);
+        ClusterLiveness liveness = null;
+        ComputeNode node = null;
         try {
             IndexShape.Resolved shape = wanted.resolve(IndexSuperblock.stored(cluster.verbs()), fresh);
             TreeConfig tree = shape.tree();
@@ -55,10 +66,27 @@ public final class RemoteComputeNode implements AutoCloseable {
                 throw new IllegalStateException("compute node id " + cluster.computeNodeId() + " is beyond the "
                         + maxComputeNodes + " compute nodes the lock design was sized for");
             }
-            ComputeNode node = new ComputeNode(cluster.computeNodeId(), maxComputeNodes, cluster.verbs(), cluster.chunkSource(),
-                    cluster.messaging(), tree, LockDesigns.byName(lock), threadCapacity);
-            return new RemoteComputeNode(cluster, node);
+            Coordination c = cluster.coordination();
+            if (c != null) {
+                liveness = new ClusterLiveness(c.membership(), c.book(), maxComputeNodes, cluster.regions().size());
+                liveness.ownLease(cluster.lease());
+            }
+            node = new ComputeNode(cluster.computeNodeId(), maxComputeNodes, cluster.verbs(), cluster.chunkSource(),
+                    cluster.messaging(), tree, LockDesigns.byName(lock), threadCapacity, -1, null,
+                    liveness == null ? MemberLiveness.EVERYONE_LIVE : liveness, cluster.fence());
+            RecoveryCoordinator recovery = null;
+            if (c != null) {
+                recovery = new RecoveryCoordinator(c.membership(), cluster.lease(), c.book(), liveness, node,
+                        RecoveryCoordinator.Options.DEFAULTS, line -> System.err.println("dmtree cn: " + line), null);
+            }
+            return new RemoteComputeNode(cluster, node, liveness, recovery);
         } catch (RuntimeException e) {
+            if (node != null) {
+                node.close();
+            }
+            if (liveness != null) {
+                liveness.close();
+            }
             cluster.close();
             throw e;
         }
@@ -88,8 +116,19 @@ public final class RemoteComputeNode implements AutoCloseable {
         return cluster;
     }
 
+    /** This node's part in recovering failed compute nodes, or null in a cluster without membership. */
+    public RecoveryCoordinator recovery() {
+        return recovery;
+    }
+
     @Override
     public void close() {
+        if (recovery != null) {
+            recovery.close();
+        }
+        if (liveness != null) {
+            liveness.close();
+        }
         node.close();
         cluster.close();
     }

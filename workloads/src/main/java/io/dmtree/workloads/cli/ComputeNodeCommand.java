@@ -10,7 +10,11 @@ import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.ControlException;
 import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
+import io.dmtree.cn.recovery.MemberFence;
 import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.lock.LapsedMemberException;
+import io.dmtree.core.membership.BarrierTimeoutException;
+import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.core.wire.ControlFrame;
@@ -76,6 +80,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code dmtree ycsb --cns N}. At {@code results} each process hands over its result (counters and
  * compressed latency histograms, {@link ShareReport}); the member with the lowest id prints the
  * aggregate with the columns of {@code dmtree ycsb}, the others one line each.
+ *
+ * <p>In a cluster with membership the barriers are membership barriers, and a compute node whose
+ * lease lapsed is fenced: whatever it was doing, it exits with {@value #EXIT_FENCED} and one line,
+ * {@code dmtree cn: compute node N (epoch E) is fenced: ...} (no stack trace); it may be started
+ * again, as a new incarnation.
  */
 @Command(name = "cn", sortOptions = false, mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {
@@ -89,6 +98,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class ComputeNodeCommand implements Callable<Integer> {
     /** Longest single barrier call; longer waits are made of several calls. */
     private static final int BARRIER_CALL_MILLIS = 60_000;
+    /** Exit code of a compute node that was fenced (its lease lapsed; the cluster recovers what it held). */
+    public static final int EXIT_FENCED = 3;
 
     @Spec
     CommandSpec spec;
@@ -180,6 +191,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     Path json;
 
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The joined compute node, once joined (to tell a fence from other failures). */
+    private volatile RemoteComputeNode joined;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private List<InetSocketAddress> addresses() {
@@ -244,7 +257,45 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         List<InetSocketAddress> mns = addresses();
         ClusterClient.Options cluster = clusterOptions(mns);
         IndexShape wanted = wantedShape();
-        return serve ? serve(cluster, wanted) : runWorkload(cluster, mns.size(), wanted);
+        try {
+            return serve ? serve(cluster, wanted) : runWorkload(cluster, mns.size(), wanted);
+        } catch (Exception e) {
+            RemoteComputeNode node = joined;
+            String line = fencedLine(e, node == null ? null : node.cluster().fence());
+            if (line == null) {
+                throw e;
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(line);
+            err.flush();
+            return EXIT_FENCED;
+        }
+    }
+
+    /**
+     * The fence behind {@code e}: a {@link FencedException} in its causes, or a lock wait that ended
+     * because this node departed ({@link LapsedMemberException}) while its own fence is up; else null.
+     */
+    static FencedException fencedBy(Throwable e, MemberFence fence) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof FencedException f) {
+                return f;
+            }
+        }
+        if (fence != null && fence.fenced()) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof LapsedMemberException) {
+                    return new FencedException(fence.computeNode(), fence.epoch(), fence.reason());
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The one line a fenced compute node exits with, or null if {@code e} is no fence (see {@link #fencedBy}). */
+    static String fencedLine(Throwable e, MemberFence fence) {
+        FencedException f = fencedBy(e, fence);
+        return f == null ? null : "dmtree cn: " + f.getMessage();
     }
 
     /**
@@ -255,6 +306,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     private RemoteComputeNode join(ClusterClient.Options cluster, IndexShape wanted, int threads) {
         RemoteComputeNode node = RemoteComputeNode.join(cluster, wanted, TreeConfig.defaults(),
                 RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, Math.max(ClusterConfig.defaults().threadsPerComputeNode(), threads + 1));
+        joined = node;
         TreeConfig tree = node.computeNode().treeConfig();
         widths.keySize = tree.keyBytes();
         widths.valueSize = tree.valueBytes();
@@ -426,8 +478,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
 
     /**
      * Calls {@code arrive} with waits of at most a minute until the barrier releases or
-     * {@code --wait} is over: a timed-out arrival is withdrawn by the memory node, so arriving again
-     * is safe, and the control connection never sits in one call for long.
+     * {@code --wait} is over: a timed-out arrival is withdrawn (by the memory node, or by
+     * membership), so arriving again is safe, and no connection sits in one call for long.
      */
     private <T> T awaitBarrier(java.util.function.IntFunction<T> arrive) {
         long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
@@ -439,6 +491,10 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             } catch (ControlException e) {
                 if (!e.refusedWith(ErrorCode.TIMEOUT) || System.nanoTime() >= deadline) {
                     throw e;
+                }
+            } catch (BarrierTimeoutException e) {
+                if (System.nanoTime() >= deadline) {
+                    throw e; // membership withdrew the arrival; it names who arrived and who is missing
                 }
             }
         }
