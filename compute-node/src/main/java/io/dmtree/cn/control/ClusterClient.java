@@ -393,11 +393,6 @@ public final class ClusterClient implements AutoCloseable {
         return computeNode;
     }
 
-    /** This incarnation's epoch in the cluster's membership, or 0 in a cluster without one. */
-    public long epoch() {
-        return 0;
-    }
-
     /** The carrier's name: local, shm, tcp or rdma. */
     public String transport() {
         return transport;

@@ -105,11 +105,38 @@ public final class RemoteComputeNode implements AutoCloseable {
     }
 
     /**
-     * Waits up to {@code seconds} until every compute node that lapsed is recovered (fenced, its
-     * nodes repaired, its locks freed, its splits completed); at once in a cluster without
-     * membership, where nobody is recovered.
+     * Waits up to {@code seconds} until the compute nodes {@code departed} (ids) are recovered and no
+     * other recovery is outstanding: fenced, nodes repaired, locks freed, splits completed. Returns
+     * at once in a cluster without membership, where nobody is recovered; throws
+     * {@link IllegalStateException} naming what is still outstanding when the time is up.
      */
-    public void awaitRecoveries(int seconds) {
+    public void awaitRecoveries(int seconds, java.util.Set<Integer> departed) throws InterruptedException {
+        Coordination c = cluster.coordination();
+        if (c == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            java.util.List<io.dmtree.core.membership.FenceBook.FenceRecord> records = c.book().records();
+            java.util.Set<Integer> missing = new java.util.TreeSet<>(departed);
+            java.util.List<String> outstanding = new java.util.ArrayList<>();
+            for (io.dmtree.core.membership.FenceBook.FenceRecord r : records) {
+                if (r.recovered()) {
+                    missing.remove(r.member().id().id());
+                } else {
+                    outstanding.add(r.member().id().id() + "@" + r.member().epoch() + " (fenced by memory nodes "
+                            + r.fencedBy() + ")");
+                }
+            }
+            if (missing.isEmpty() && outstanding.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("recovery not done within " + seconds + " s: outstanding " + outstanding
+                        + ", departed without a recovered record " + missing);
+            }
+            Thread.sleep(20);
+        }
     }
 
     public ClusterClient cluster() {

@@ -438,7 +438,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                 BarrierRelease after = awaitMembers(node, "checked", members, new byte[0]);
                 int first = after.arrivals().keySet().stream().min(Integer::compare).orElse(me);
                 if (first == me) {
-                    node.awaitRecoveries(waitSeconds);
+                    node.awaitRecoveries(waitSeconds, after.departed());
                     checked.writeFinalState(made);
                     out.println("cn " + me + ": checked round final state written to " + history
                             + (after.departed().isEmpty() ? "" : "; compute node(s) " + after.departed() + " left during it"));
