@@ -12,6 +12,7 @@ import io.dmtree.core.wire.RegionDescription;
 import io.dmtree.core.wire.SessionContext;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.carrier.CarrierServer;
+import io.dmtree.mn.carrier.ComputeNodeProcesses;
 import io.dmtree.mn.carrier.DataEndpoint;
 import io.dmtree.mn.carrier.ServeContext;
 import io.dmtree.mn.carrier.ServedRegion;
@@ -89,12 +90,13 @@ public final class MemoryNodeServer implements AutoCloseable {
                 throw new IllegalStateException("memory node " + o.id() + " is already running with directory " + o.dir()
                         + " (its lock " + o.lockFile() + " is held); give this one another --id or --dir");
             }
+            ComputeNodeProcesses processes = new ComputeNodeProcesses();
             served = carrier.open(new ServeContext(o.id(), o.region().regionBytes(), o.dir(), o.maxFrameBytes(),
-                    o.carrierOptions()));
+                    o.carrierOptions(), processes));
             MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
             Map<Integer, FrameService> services = new HashMap<>();
-            services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder, o.controlFrameBytes()));
+            services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder, o.controlFrameBytes(), processes));
             for (FrameService s : served.frameServices()) {
                 services.put(s.serviceId(), s);
             }
@@ -150,7 +152,7 @@ public final class MemoryNodeServer implements AutoCloseable {
     }
 
     /** Serves control frames once the plane exists (it needs the bound address first). */
-    private record DeferredControl(ControlPlane[] plane, int maxFrameBytes) implements FrameService {
+    private record DeferredControl(ControlPlane[] plane, int maxFrameBytes, ComputeNodeProcesses processes) implements FrameService {
         @Override
         public int serviceId() {
             return HelloFrame.SERVICE_CONTROL;
@@ -164,7 +166,7 @@ public final class MemoryNodeServer implements AutoCloseable {
                     throw new MalformedFrameException(ErrorCode.UNAVAILABLE, "the memory node is still starting", true);
                 };
             }
-            return new ControlService(p, maxFrameBytes).open(context);
+            return new ControlService(p, maxFrameBytes, processes).open(context);
         }
     }
 
@@ -186,6 +188,15 @@ public final class MemoryNodeServer implements AutoCloseable {
 
     public FrameServer frameServer() {
         return server;
+    }
+
+    /**
+     * Fences compute node {@code computeNode}'s incarnations up to {@code epochUpTo} on this memory
+     * node's carrier; returns once none of their verbs can take effect here any more
+     * ({@link ServedRegion#fence}).
+     */
+    public void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException {
+        served.fence(computeNode, epochUpTo);
     }
 
     /** The one line a launcher waits for. */
