@@ -46,9 +46,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>If this memory node's own lease lapses (the ZooKeeper session was lost), it joins again,
  *   with a new epoch, retrying until it is closed.</li>
  * </ul>
+ *
+ * <p>The cluster's lease length ({@code --lease}) is the compute nodes'; a memory node holds a lease
+ * of at least {@link #MIN_OWN_LEASE} itself: nothing is recovered or fenced when a memory node's
+ * lease ends (its lease only shows it in the view), and with the compute nodes' tens of
+ * milliseconds it lapsed spuriously on a loaded host, where a memory node's ZooKeeper client thread
+ * waits behind its event loops.
  */
 public final class MemoryNodeMembership implements AutoCloseable {
     static final long RETRY_MILLIS = 1000;
+    /** The shortest lease a memory node holds itself (see the class comment). */
+    static final Duration MIN_OWN_LEASE = Duration.ofSeconds(5);
 
     /** Fences a compute node on this memory node's carrier ({@link io.dmtree.mn.carrier.ServedRegion#fence}). */
     @FunctionalInterface
@@ -109,7 +117,7 @@ public final class MemoryNodeMembership implements AutoCloseable {
             } else {
                 connect = c.connectString();
             }
-            MembershipOptions mo = MembershipOptions.DEFAULTS.withLease(c.lease())
+            MembershipOptions mo = MembershipOptions.DEFAULTS.withLease(ownLease(c.lease()))
                     .withPools(MembershipOptions.DEFAULT_COMPUTE_NODES, Math.max(MembershipOptions.DEFAULT_MEMORY_NODES,
                             Math.min(MembershipOptions.MAX_POOL, memoryNode + 1)));
             m = ZooKeeperMembership.connect(new ZooKeeperMembershipOptions(zk != null ? zk.connectString() : connect,
@@ -134,6 +142,11 @@ public final class MemoryNodeMembership implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** A memory node's own lease: the cluster's, but at least {@link #MIN_OWN_LEASE}. */
+    static Duration ownLease(Duration cluster) {
+        return cluster.compareTo(MIN_OWN_LEASE) < 0 ? MIN_OWN_LEASE : cluster;
     }
 
     /**

@@ -51,7 +51,8 @@ class ShmGroundTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Process p = new ProcessBuilder(java, "-Xmx128m", "-cp", cp, MemoryNodeCommand.class.getName(), "--id", "1",
-                "--listen", "127.0.0.1:0", "--transport", "shm", "--memory", "64M", "--chunk", "1M", "--dir", dir.toString())
+                "--listen", "127.0.0.1:0", "--transport", "shm", "--memory", "64M", "--chunk", "1M", "--dir", dir.toString(),
+                "--zk", "none")
                 .redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
