@@ -129,7 +129,7 @@ public final class MemoryNodeCommand implements Callable<Integer> {
     String lease;
 
     @Option(names = "--clean", description = "Remove what crashed memory nodes and compute nodes left in --dir (region files, "
-            + "locks, inboxes of processes that are gone), print each, and exit; files of live processes stay.")
+            + "locks, memory node 0's ZooKeeper data, inboxes of processes that are gone), print each, and exit; files of live processes stay.")
     boolean clean;
 
     private final CountDownLatch stopped = new CountDownLatch(1);

@@ -17,6 +17,8 @@ import io.dmtree.mn.membership.ZooKeeperMembership;
 import io.dmtree.mn.membership.ZooKeeperMembershipOptions;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -100,16 +102,21 @@ public final class MemoryNodeMembership implements AutoCloseable {
      * book, and fences every incarnation the book holds; joins nothing yet ({@link #join}).
      *
      * @param advertisedHost the host others reach an embedded ZooKeeper by when it binds every interface
+     * @param zkData         the embedded ZooKeeper's data directory: removed first if a killed memory node
+     *                       left it (the caller holds the memory node's id lock), and on close
      */
-    public static MemoryNodeMembership connect(int memoryNode, Coordination c, String advertisedHost, Fencer fencer)
-            throws IOException, InterruptedException {
+    public static MemoryNodeMembership connect(int memoryNode, Coordination c, String advertisedHost, Path zkData,
+                                               Fencer fencer) throws IOException, InterruptedException {
         EmbeddedZooKeeper zk = null;
         ZooKeeperMembership m = null;
         FenceBook book = null;
         try {
             String connect;
             if (c.isEmbedded()) {
-                zk = EmbeddedZooKeeper.start(c.embeddedListen(), EmbeddedZooKeeper.DEFAULT_TICK_MILLIS);
+                if (Files.exists(zkData)) {
+                    EmbeddedZooKeeper.removeData(zkData); // a fresh cluster: the old one died with its memory node 0
+                }
+                zk = EmbeddedZooKeeper.start(c.embeddedListen(), EmbeddedZooKeeper.DEFAULT_TICK_MILLIS, zkData, true);
                 String host = c.embeddedListen().getAddress() != null && c.embeddedListen().getAddress().isAnyLocalAddress()
                         && advertisedHost != null ? advertisedHost : zk.connectString().substring(0,
                         zk.connectString().lastIndexOf(':'));

@@ -97,4 +97,9 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
     public Path lockFile() {
         return dir.resolve("dmtree-mn" + id + ".lock");
     }
+
+    /** Where memory node 0's embedded ZooKeeper keeps its data (removed when it stops; {@code --clean} after a kill). */
+    public Path zkDataDir() {
+        return dir.resolve("dmtree-mn" + id + ".zk");
+    }
 }

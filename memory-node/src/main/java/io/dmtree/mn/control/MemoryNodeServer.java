@@ -104,7 +104,7 @@ public final class MemoryNodeServer implements AutoCloseable {
                     o.carrierOptions(), processes));
             if (o.coordination().enabled()) { // before serving: every incarnation in the fence book is fenced first
                 ServedRegion s = served;
-                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), s::fence);
+                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(), s::fence);
             }
             MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
