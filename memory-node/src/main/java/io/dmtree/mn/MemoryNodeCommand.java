@@ -5,6 +5,8 @@ import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.mn.carrier.rdma.RdmaCarrierServer;
 import io.dmtree.mn.carrier.shm.RegionFiles;
+import io.dmtree.core.membership.MembershipOptions;
+import io.dmtree.mn.control.Coordination;
 import io.dmtree.mn.control.MemoryNodeOptions;
 import io.dmtree.mn.control.MemoryNodeServer;
 import picocli.CommandLine.Command;
@@ -12,6 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -19,6 +23,9 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code dmtree mn}: runs one memory node until SIGTERM or SIGINT, then stops cleanly (compute
  * nodes are told, the shm file and the id lock are removed). Prints one ready line when serving.
+ * Membership: memory node 0 runs a ZooKeeper server of its own unless given {@code --zk}; every
+ * other memory node needs {@code --zk} (memory node 0's {@code zk=} address, an ensemble, or
+ * {@code none}) and refuses to start without it (exit code 2).
  */
 @Command(name = "mn", mixinStandardHelpOptions = true,
         description = "Run a memory node: it owns a region of memory and serves the control plane; "
@@ -105,8 +112,24 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             description = "A carrier setting, repeatable (e.g. shm.segment-shift=30).")
     java.util.List<String> carrierOptions = new java.util.ArrayList<>();
 
+    @Option(names = "--zk", paramLabel = "CONNECT|none",
+            description = "The cluster's ZooKeeper, HOST:PORT[,HOST:PORT...][/ROOT], for membership, leases and fencing; "
+                    + "none: a cluster without membership. Default: memory node 0 runs a ZooKeeper server in its own "
+                    + "process (see --zk-listen) and prints its address as zk=HOST:PORT in its ready line; other memory "
+                    + "nodes must be given it.")
+    String zk;
+
+    @Option(names = "--zk-listen", paramLabel = "HOST:PORT",
+            description = "Where memory node 0's own ZooKeeper binds (default: the --listen host, its port + 2).")
+    String zkListen;
+
+    @Option(names = "--lease", paramLabel = "DURATION",
+            description = "Lease length of the cluster's members; memory node 0 writes it into the cluster configuration "
+                    + "and compute nodes join with it (default " + MembershipOptions.DEFAULT_LEASE_MILLIS + "ms).")
+    String lease;
+
     @Option(names = "--clean", description = "Remove what crashed memory nodes and compute nodes left in --dir (region files, "
-            + "locks, inboxes of processes that are gone), print each, and exit; files of live processes stay.")
+            + "locks, memory node 0's ZooKeeper data, inboxes of processes that are gone), print each, and exit; files of live processes stay.")
     boolean clean;
 
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -141,8 +164,9 @@ public final class MemoryNodeCommand implements Callable<Integer> {
                 }
                 controlFrame = (int) c;
             }
-            options = new MemoryNodeOptions(id, HostPort.parse("--listen", listen), advertise, config, transport, dir,
-                    (int) frame, carrier, limits(), controlFrame);
+            InetSocketAddress bind = HostPort.parse("--listen", listen);
+            options = new MemoryNodeOptions(id, bind, advertise, config, transport, dir,
+                    (int) frame, carrier, limits(), controlFrame, coordination(bind));
         } catch (IllegalArgumentException e) {
             err.println("dmtree mn: " + e.getMessage());
             return 2;
@@ -168,6 +192,52 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             server.close();
         }
         return 0;
+    }
+
+    /** What --zk, --zk-listen and --lease ask for; a bad value is an {@link IllegalArgumentException} naming its flag. */
+    private Coordination coordination(InetSocketAddress bind) {
+        Duration leaseLength = null;
+        if (lease != null) {
+            try {
+                leaseLength = Duration.ofMillis(TimeSpan.parseMillis(lease));
+                MembershipOptions.DEFAULTS.withLease(leaseLength);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--lease: " + e.getMessage(), e);
+            }
+        }
+        if (zk != null && zk.trim().equalsIgnoreCase("none")) {
+            if (zkListen != null || lease != null) {
+                throw new IllegalArgumentException((zkListen != null ? "--zk-listen" : "--lease")
+                        + " needs membership; it cannot go with --zk none");
+            }
+            return Coordination.none();
+        }
+        if (zk != null) {
+            if (zkListen != null) {
+                throw new IllegalArgumentException("--zk-listen is for memory node 0's own ZooKeeper; it cannot go with --zk");
+            }
+            try {
+                return Coordination.zooKeeper(zk, leaseLength);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--zk: " + e.getMessage(), e);
+            }
+        }
+        if (id != 0) {
+            throw new IllegalArgumentException("memory node " + id + " needs --zk: pass memory node 0's ZooKeeper address "
+                    + "(its ready line prints it as zk=HOST:PORT), or --zk none for a cluster without membership");
+        }
+        InetSocketAddress at;
+        if (zkListen != null) {
+            at = HostPort.parse("--zk-listen", zkListen);
+        } else {
+            int port = bind.getPort() == 0 ? 0 : bind.getPort() + 2;
+            if (port > 65535) {
+                throw new IllegalArgumentException("--listen port " + bind.getPort() + " leaves no port + 2 for ZooKeeper; "
+                        + "give --zk-listen");
+            }
+            at = new InetSocketAddress(bind.getAddress(), port);
+        }
+        return Coordination.embedded(at, leaseLength);
     }
 
     /** The connection limits from the flags; a bad value is an {@link IllegalArgumentException} naming its flag. */

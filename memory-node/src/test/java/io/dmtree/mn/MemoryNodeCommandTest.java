@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code dmtree mn}'s connection-limit flags: a bad value exits 2 with a line naming the flag and why. */
+/** {@code dmtree mn}'s connection-limit and membership flags: a bad value exits 2 with a line naming the flag and why. */
 class MemoryNodeCommandTest {
     @TempDir
     Path dir;
@@ -58,6 +58,25 @@ class MemoryNodeCommandTest {
         r = run("--control-max-frame", "1K");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("control frame limit must be at least 4 KiB"), r.err());
+    }
+
+    @Test
+    void badMembershipFlagsAreRefusedWithTheFlagAndTheReason() {
+        refused("--lease", "soon", "not a duration");
+        refused("--lease", "11m", "outside [1 ms, 10 min]");
+        refused("--zk", "localhost", "is not host:port");
+        Run r = run("--zk", "127.0.0.1:2181", "--zk-listen", "127.0.0.1:0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--zk-listen is for memory node 0's own ZooKeeper"), r.err());
+        r = run("--zk", "none", "--lease", "1s");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--lease needs membership"), r.err());
+        r = run("--zk", "127.0.0.1:2181/not/ok/", "--id", "1");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--zk: ZooKeeper root"), r.err());
+        r = run("--id", "2", "--zk-listen", "127.0.0.1:0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("memory node 2 needs --zk"), r.err());
     }
 
     @Test

@@ -72,9 +72,12 @@ public final class ControlClient implements AutoCloseable {
         return a;
     }
 
+    /** This process's id as JOIN carries it (an shm memory node fences a compute node by stopping it). */
+    private static final int OWN_PID = (int) ProcessHandle.current().pid();
+
     /** Joins; {@code wanted} is {@link ControlFrame#ANY_COMPUTE_NODE} on memory node 0. Returns the id. */
     public synchronized int join(int wanted) {
-        FrameReader r = call(begin(FrameHeader.TYPE_JOIN).u16(wanted).u16(0).i32(0), timeoutMillis, "JOIN");
+        FrameReader r = call(begin(FrameHeader.TYPE_JOIN).u16(wanted).u16(0).i32(OWN_PID), timeoutMillis, "JOIN");
         return read(() -> {
             int cn = r.u16("compute node id");
             r.skip(6, "memory node id and padding");

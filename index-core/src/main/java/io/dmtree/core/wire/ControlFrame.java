@@ -7,10 +7,11 @@ package io.dmtree.core.wire;
  * bytes; every length is checked against the frame and the limits below before use.
  *
  * <pre>
- * JOIN              request: | cn id wanted:16 (0xFFFF = any) | 0:16 | 0:32 |
+ * JOIN              request: | cn id wanted:16 (0xFFFF = any) | 0:16 | process id:u32 (0 = not told) |
  *                   reply  : | cn id:16 | memory node id:16 | 0:32 |
  *                   (memory node 0 assigns compute-node ids; others take the id the compute node
- *                    got from memory node 0)
+ *                    got from memory node 0. The process id is the compute node's on its host:
+ *                    an shm memory node fences a compute node by stopping that process)
  * LEAVE             request: empty                 reply: empty
  * DESCRIBE          request: empty                 reply: a {@link RegionDescription}:
  *                   | mn id:16 | 0:16 | 0:32 | transport name:str |

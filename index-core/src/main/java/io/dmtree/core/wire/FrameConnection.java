@@ -70,6 +70,8 @@ final class FrameConnection implements SessionContext {
     private FrameService.Session session;
     private boolean blocking;
     private int serviceId;
+    private int helloComputeNode = HelloFrame.NO_COMPUTE_NODE;
+    private long helloEpoch;
     private int frameLimit;
     private int baseBytes;
 
@@ -119,6 +121,16 @@ final class FrameConnection implements SessionContext {
     void register(SelectionKey k) {
         this.key = k;
         interest = SelectionKey.OP_READ;
+    }
+
+    @Override
+    public int computeNode() {
+        return helloComputeNode;
+    }
+
+    @Override
+    public long epoch() {
+        return helloEpoch;
     }
 
     @Override
@@ -311,6 +323,16 @@ final class FrameConnection implements SessionContext {
             int magic = reader.i32("magic");
             int service = reader.u8("service");
             reader.skip(3, "padding");
+            if (reader.remaining() > 0) { // the incarnation section (HelloFrame)
+                helloComputeNode = reader.i32("compute node");
+                reader.skip(4, "padding");
+                helloEpoch = reader.i64("epoch");
+                if (helloComputeNode < HelloFrame.NO_COMPUTE_NODE || helloEpoch < 0
+                        || (helloComputeNode == HelloFrame.NO_COMPUTE_NODE && helloEpoch != 0)) {
+                    throw new MalformedFrameException(ErrorCode.MALFORMED, "HELLO names compute node " + helloComputeNode
+                            + " at epoch " + helloEpoch + ": not an incarnation", true);
+                }
+            }
             reader.end();
             if (magic != HelloFrame.MAGIC) {
                 throw new MalformedFrameException(ErrorCode.MALFORMED, "HELLO has a wrong magic 0x"
@@ -322,6 +344,7 @@ final class FrameConnection implements SessionContext {
                 throw new MalformedFrameException(ErrorCode.UNAVAILABLE, "this node does not offer the "
                         + HelloFrame.serviceName(service) + " service (it offers " + server.offered() + ")", true);
             }
+            s.admit(this);
         } catch (MalformedFrameException e) {
             fatal(correlationId, e.code(), e.getMessage(), null);
             return;

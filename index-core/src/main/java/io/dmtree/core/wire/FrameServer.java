@@ -147,6 +147,31 @@ public final class FrameServer implements AutoCloseable {
         for (FrameLoop l : loops) {
             l.start();
         }
+        for (FrameService s : this.services.values()) {
+            s.servedBy(this);
+        }
+    }
+
+    /**
+     * Returns once every event loop finished whatever frame it was handling when this was called:
+     * a task posted to each loop runs between two frames of that loop, and this waits for all of
+     * them (a loop that has terminated handles nothing any more). So a change a non-blocking
+     * session reads on each frame, published before this call, is seen by every frame handled
+     * after it returns, and no frame that missed it is still running. Frames of blocking services
+     * run on workers and are not covered. Throws {@link java.util.concurrent.TimeoutException}
+     * if some loop did not get round to it within {@code timeoutNanos}.
+     */
+    public void awaitLoops(long timeoutNanos) throws InterruptedException, java.util.concurrent.TimeoutException {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(loops.length);
+        for (FrameLoop l : loops) {
+            if (l.inLoop() || !l.post(done::countDown)) {
+                done.countDown(); // the caller's own loop is between frames; a terminated loop handles none
+            }
+        }
+        if (!done.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            throw new java.util.concurrent.TimeoutException(done.getCount() + " of " + loops.length + " event loops of "
+                    + name + " did not pass a frame boundary within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+        }
     }
 
     public InetSocketAddress address() {

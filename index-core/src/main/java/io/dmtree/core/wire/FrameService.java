@@ -25,6 +25,21 @@ public interface FrameService {
     }
 
     /**
+     * Checks a connection's HELLO before its session opens (the incarnation it names: {@link
+     * SessionContext#computeNode()}, {@link SessionContext#epoch()}); a refusal is the HELLO's
+     * error reply and the connection is closed. Called on an event-loop thread: must not block.
+     */
+    default void admit(SessionContext context) throws MalformedFrameException {
+    }
+
+    /**
+     * Tells the service which server offers it, once that server runs (its loops are started);
+     * a service that must wait out its frames in progress ({@link FrameServer#awaitLoops}) keeps it.
+     */
+    default void servedBy(FrameServer server) {
+    }
+
+    /**
      * Whether {@link Session#handle} may block or take long (locks held by others, file I/O, a
      * handler that waits). True: the server runs this service's frames on its bounded pool of
      * blocking workers, one frame of a connection at a time. False: on the event-loop thread that

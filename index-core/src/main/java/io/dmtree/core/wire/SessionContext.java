@@ -7,6 +7,16 @@ public interface SessionContext {
     /** The peer's address (for messages; may be null once the connection is closed). */
     SocketAddress peer();
 
+    /** The compute node the peer's HELLO named ({@link HelloFrame}), or {@link HelloFrame#NO_COMPUTE_NODE}. */
+    default int computeNode() {
+        return HelloFrame.NO_COMPUTE_NODE;
+    }
+
+    /** The epoch of that compute node's incarnation the HELLO named, or 0 (no membership). */
+    default long epoch() {
+        return 0;
+    }
+
     /**
      * Parks the request being handled: called from {@link FrameService.Session#handle}, which then
      * writes no reply and returns. The connection handles no further request until the returned

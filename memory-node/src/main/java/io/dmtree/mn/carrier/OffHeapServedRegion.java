@@ -3,6 +3,7 @@ package io.dmtree.mn.carrier;
 import io.dmtree.core.wire.FrameService;
 import io.dmtree.mn.OffHeapRegion;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.function.Function;
@@ -15,10 +16,18 @@ import java.util.function.Function;
 public final class OffHeapServedRegion implements ServedRegion {
     private final OffHeapRegion region;
     private final List<FrameService> services;
+    private final Fence fence;
 
-    public OffHeapServedRegion(long regionBytes, Function<OffHeapRegion, List<FrameService>> services) {
+    /** How a carrier fences a compute node on this region ({@link ServedRegion#fence}). */
+    @FunctionalInterface
+    public interface Fence {
+        void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException;
+    }
+
+    public OffHeapServedRegion(long regionBytes, Function<OffHeapRegion, List<FrameService>> services, Fence fence) {
         this.region = new OffHeapRegion(regionBytes);
         this.services = List.copyOf(services.apply(region));
+        this.fence = fence;
     }
 
     @Override
@@ -34,6 +43,11 @@ public final class OffHeapServedRegion implements ServedRegion {
     @Override
     public DataEndpoint start(InetSocketAddress bound, String advertisedHost) {
         return DataEndpoint.at(advertisedHost, bound.getPort());
+    }
+
+    @Override
+    public void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException {
+        fence.fence(computeNode, epochUpTo);
     }
 
     @Override

@@ -26,6 +26,17 @@ public interface ServedRegion extends AutoCloseable {
      */
     DataEndpoint start(InetSocketAddress bound, String advertisedHost) throws IOException;
 
+    /**
+     * Fences compute node {@code computeNode}'s incarnations with epochs up to {@code epochUpTo}:
+     * returns only once no verb of those incarnations can take effect on this region any more
+     * (a verb already applied stays applied; none is applied after the return). Idempotent; a
+     * later call with a smaller epoch changes nothing. How is the carrier's own (tcp: epochs
+     * checked on every verb frame; shm: the process is stopped; rdma: its queue pairs are
+     * disconnected). Bounded in time: throws {@link IOException} naming what it could not stop,
+     * and the memory node then does not acknowledge the fence (it tries again).
+     */
+    void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException;
+
     /** Extra words for the memory node's ready line ({@code file=...}, {@code rdma=...}); may be empty. */
     default String readyDetail() {
         return "";

@@ -11,6 +11,7 @@ import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.PendingReply;
 import io.dmtree.core.wire.SessionContext;
+import io.dmtree.mn.carrier.ComputeNodeProcesses;
 
 import java.util.Map;
 import java.util.Set;
@@ -39,6 +40,7 @@ public final class ControlService implements FrameService {
 
     private final ControlPlane plane;
     private final int maxFrameBytes;
+    private final ComputeNodeProcesses processes;
 
     public ControlService(ControlPlane plane) {
         this(plane, MAX_REQUEST_BYTES);
@@ -46,8 +48,14 @@ public final class ControlService implements FrameService {
 
     /** A control service that takes frames of at most {@code maxFrameBytes}. */
     public ControlService(ControlPlane plane, int maxFrameBytes) {
+        this(plane, maxFrameBytes, new ComputeNodeProcesses());
+    }
+
+    /** ... and records in {@code processes} which process joined as which compute node. */
+    public ControlService(ControlPlane plane, int maxFrameBytes, ComputeNodeProcesses processes) {
         this.plane = plane;
         this.maxFrameBytes = maxFrameBytes;
+        this.processes = processes;
     }
 
     @Override
@@ -87,17 +95,22 @@ public final class ControlService implements FrameService {
                 switch (type) {
                     case FrameHeader.TYPE_JOIN -> {
                         int wanted = r.u16("compute node id");
-                        r.skip(6, "padding");
+                        r.skip(2, "padding");
+                        long pid = r.i32("process id") & 0xFFFF_FFFFL;
                         r.end();
                         if (joined >= 0) {
                             throw new ControlPlane.Refusal(ErrorCode.STATE, "this connection already joined as compute node " + joined);
                         }
                         joined = plane.join(wanted);
+                        processes.joined(joined, pid, context.peer());
                         reply(w, type, id).u16(joined).u16(plane.memoryNodeId()).i32(0).finish();
                     }
                     case FrameHeader.TYPE_LEAVE -> {
                         r.end();
                         plane.leave(joined);
+                        if (joined >= 0) {
+                            processes.left(joined);
+                        }
                         joined = -1;
                         reply(w, type, id).finish();
                     }

@@ -23,10 +23,11 @@ import java.nio.file.Path;
  * @param carrierOptions    options for the carrier (e.g. {@code rdma.listen})
  * @param limits            what the front door tolerates from its peers: connections, buffers, timeouts
  * @param controlFrameBytes the largest control-plane frame (at most {@code maxFrameBytes} applies too)
+ * @param coordination      the cluster's membership service, or {@link Coordination#none()}
  */
 public record MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
                                 Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
-                                int controlFrameBytes) {
+                                int controlFrameBytes, Coordination coordination) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
     public static final int DEFAULT_CONTROL_FRAME_BYTES = ControlService.MAX_REQUEST_BYTES;
     /** The front door's defaults for a memory node (see {@link ConnectionLimits#MEMORY_NODE}). */
@@ -47,35 +48,58 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
         transport = CarrierRegistry.find(CarrierServer.class, transport).name();
         carrierOptions = carrierOptions == null ? CarrierOptions.NONE : carrierOptions;
         advertise = advertise == null || advertise.isBlank() ? null : advertise.trim();
+        coordination = coordination == null ? Coordination.none() : coordination;
+        if (coordination.isEmbedded() && id != 0) {
+            throw new IllegalArgumentException("only memory node 0 runs the embedded ZooKeeper; memory node " + id
+                    + " connects to memory node 0's");
+        }
     }
 
-    /** A memory node with default advertise address, frame limits, carrier options and connection limits. */
+    /** Options without membership ({@link Coordination#none()}). */
+    public MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
+                             Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
+                             int controlFrameBytes) {
+        this(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, null);
+    }
+
+    /** A memory node that takes part in membership as {@code c} says. */
+    public MemoryNodeOptions withCoordination(Coordination c) {
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits,
+                controlFrameBytes, c);
+    }
+
+    /** A memory node with default advertise address, frame limits, carrier options and connection limits, and no membership. */
     public static MemoryNodeOptions of(int id, InetSocketAddress listen, MemoryNodeConfig region, String transport, Path dir) {
         return new MemoryNodeOptions(id, listen, null, region, transport, dir, DEFAULT_MAX_FRAME_BYTES, CarrierOptions.NONE,
                 DEFAULT_LIMITS, DEFAULT_CONTROL_FRAME_BYTES);
     }
 
     public MemoryNodeOptions withMaxFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes, coordination);
     }
 
     public MemoryNodeOptions withCarrierOptions(CarrierOptions o) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes, coordination);
     }
 
     public MemoryNodeOptions withAdvertise(String host) {
-        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes);
+        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, coordination);
     }
 
     public MemoryNodeOptions withLimits(ConnectionLimits l) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes, coordination);
     }
 
     public MemoryNodeOptions withControlFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes, coordination);
     }
 
     public Path lockFile() {
         return dir.resolve("dmtree-mn" + id + ".lock");
+    }
+
+    /** Where memory node 0's embedded ZooKeeper keeps its data (removed when it stops; {@code --clean} after a kill). */
+    public Path zkDataDir() {
+        return dir.resolve("dmtree-mn" + id + ".zk");
     }
 }

@@ -7,11 +7,13 @@ import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameServer;
 import io.dmtree.core.wire.FrameService;
 import io.dmtree.core.wire.HelloFrame;
+import io.dmtree.core.wire.HostPort;
 import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.RegionDescription;
 import io.dmtree.core.wire.SessionContext;
 import io.dmtree.mn.MemoryNode;
 import io.dmtree.mn.carrier.CarrierServer;
+import io.dmtree.mn.carrier.ComputeNodeProcesses;
 import io.dmtree.mn.carrier.DataEndpoint;
 import io.dmtree.mn.carrier.ServeContext;
 import io.dmtree.mn.carrier.ServedRegion;
@@ -44,6 +46,11 @@ import java.util.Map;
  * {@link MemoryNodeOptions#maxFrameBytes()}. {@link #close()}
  * stops the servers, wakes every waiting compute node with a shutting-down reply, and deletes
  * the region file and the lock.
+ *
+ * <p>With membership ({@link MemoryNodeOptions#coordination()}), the memory node runs memory node 0's
+ * embedded ZooKeeper or connects to the cluster's, fences every incarnation in the fence book before
+ * it serves, names the coordination service in its region description, joins as a memory node, and
+ * does its part of fencing ({@link MemoryNodeMembership}); its ready line says {@code zk=HOST:PORT}.
  */
 public final class MemoryNodeServer implements AutoCloseable {
     private final MemoryNodeOptions options;
@@ -53,10 +60,12 @@ public final class MemoryNodeServer implements AutoCloseable {
     private final MemoryNode node;
     private final ControlPlane plane;
     private final FrameServer server;
+    private final MemoryNodeMembership membership;
     private volatile boolean closed;
 
     private MemoryNodeServer(MemoryNodeOptions options, FileChannel lockChannel, FileLock lock, ServedRegion served,
-                             MemoryNode node, ControlPlane plane, FrameServer server) {
+                             MemoryNode node, ControlPlane plane, FrameServer server, MemoryNodeMembership membership) {
+        this.membership = membership;
         this.options = options;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -77,6 +86,7 @@ public final class MemoryNodeServer implements AutoCloseable {
         FileLock lock = null;
         ServedRegion served = null;
         FrameServer server = null;
+        MemoryNodeMembership membership = null;
         try {
             Files.createDirectories(o.dir());
             lockChannel = FileChannel.open(o.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -89,12 +99,17 @@ public final class MemoryNodeServer implements AutoCloseable {
                 throw new IllegalStateException("memory node " + o.id() + " is already running with directory " + o.dir()
                         + " (its lock " + o.lockFile() + " is held); give this one another --id or --dir");
             }
+            ComputeNodeProcesses processes = new ComputeNodeProcesses();
             served = carrier.open(new ServeContext(o.id(), o.region().regionBytes(), o.dir(), o.maxFrameBytes(),
-                    o.carrierOptions()));
+                    o.carrierOptions(), processes));
+            if (o.coordination().enabled()) { // before serving: every incarnation in the fence book is fenced first
+                ServedRegion s = served;
+                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(), s::fence);
+            }
             MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
             Map<Integer, FrameService> services = new HashMap<>();
-            services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder, o.controlFrameBytes()));
+            services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder, o.controlFrameBytes(), processes));
             for (FrameService s : served.frameServices()) {
                 services.put(s.serviceId(), s);
             }
@@ -104,12 +119,23 @@ public final class MemoryNodeServer implements AutoCloseable {
             DataEndpoint data = served.start(bound, advertised);
             RegionDescription d = new RegionDescription(o.id(), carrier.name(), o.region().regionBytes(), o.region().chunkBytes(),
                     io.dmtree.core.layout.RegionLayout.LOCK_TABLE_START, o.region().lockTableBytes(), o.region().chunkAreaOffset(),
-                    data.shmPath(), data.host(), data.port(), data.rdmaSegments());
+                    data.shmPath(), data.host(), data.port(), data.rdmaSegments(),
+                    membership == null ? "" : membership.coordinationString());
             ControlPlane plane = new ControlPlane(node, d);
             planeHolder[0] = plane;
+            if (membership != null) {
+                membership.join(HostPort.format(new InetSocketAddress(advertised, bound.getPort())));
+            }
             writeLockInfo(lockChannel, o, bound);
-            return new MemoryNodeServer(o, lockChannel, lock, served, node, plane, server);
+            return new MemoryNodeServer(o, lockChannel, lock, served, node, plane, server, membership);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(server, served, membership, lockChannel, lock, o);
+            throw new IllegalStateException("memory node " + o.id() + " was interrupted while starting", e);
         } catch (IOException | RuntimeException e) {
+            if (membership != null) {
+                membership.close();
+            }
             if (server != null) {
                 server.close();
             }
@@ -132,6 +158,22 @@ public final class MemoryNodeServer implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(FrameServer server, ServedRegion served, MemoryNodeMembership membership,
+                                     FileChannel lockChannel, FileLock lock, MemoryNodeOptions o) {
+        if (membership != null) {
+            membership.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (served != null) {
+            served.close();
+        }
+        if (lock != null) {
+            releaseLock(lockChannel, lock, o.lockFile());
+        }
+    }
+
     private static void writeLockInfo(FileChannel ch, MemoryNodeOptions o, InetSocketAddress bound) throws IOException {
         String info = "pid=" + ProcessHandle.current().pid() + " id=" + o.id() + " transport=" + o.transport()
                 + " address=" + FrameServer.describe(bound) + "\n";
@@ -150,7 +192,7 @@ public final class MemoryNodeServer implements AutoCloseable {
     }
 
     /** Serves control frames once the plane exists (it needs the bound address first). */
-    private record DeferredControl(ControlPlane[] plane, int maxFrameBytes) implements FrameService {
+    private record DeferredControl(ControlPlane[] plane, int maxFrameBytes, ComputeNodeProcesses processes) implements FrameService {
         @Override
         public int serviceId() {
             return HelloFrame.SERVICE_CONTROL;
@@ -164,7 +206,7 @@ public final class MemoryNodeServer implements AutoCloseable {
                     throw new MalformedFrameException(ErrorCode.UNAVAILABLE, "the memory node is still starting", true);
                 };
             }
-            return new ControlService(p, maxFrameBytes).open(context);
+            return new ControlService(p, maxFrameBytes, processes).open(context);
         }
     }
 
@@ -188,6 +230,15 @@ public final class MemoryNodeServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Fences compute node {@code computeNode}'s incarnations up to {@code epochUpTo} on this memory
+     * node's carrier; returns once none of their verbs can take effect here any more
+     * ({@link ServedRegion#fence}).
+     */
+    public void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException {
+        served.fence(computeNode, epochUpTo);
+    }
+
     /** The one line a launcher waits for. */
     public String readyLine() {
         RegionDescription d = plane.description();
@@ -198,6 +249,9 @@ public final class MemoryNodeServer implements AutoCloseable {
         String detail = served.readyDetail();
         if (!detail.isEmpty()) {
             b.append(' ').append(detail);
+        }
+        if (membership != null) {
+            b.append(" zk=").append(membership.connectString());
         }
         return b.append(" ready").toString();
     }
@@ -223,8 +277,16 @@ public final class MemoryNodeServer implements AutoCloseable {
                 break;
             }
         }
+        if (membership != null) {
+            membership.close(); // leaves the cluster; an embedded ZooKeeper stops last of all membership
+        }
         server.close();
         served.close();
         releaseLock(lockChannel, lock, options.lockFile());
+    }
+
+    /** This memory node's part in membership, or null in a cluster without one ({@code --zk none}). */
+    public MemoryNodeMembership membership() {
+        return membership;
     }
 }

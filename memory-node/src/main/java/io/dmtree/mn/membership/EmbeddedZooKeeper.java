@@ -129,6 +129,11 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
     }
 
+    /** Removes a data directory a server that is not running left (a memory node killed with SIGKILL). */
+    public static void removeData(Path dir) {
+        deleteTree(dir);
+    }
+
     /**
      * Removes {@code dir} and everything in it; retries a few times (bounded) because a server that
      * just stopped may still be closing its last log file.

@@ -22,6 +22,12 @@ import java.nio.charset.StandardCharsets;
  * ROOT/barriers/run%2Fstart/r5        persistent; data: the parties of round 5
  * ROOT/barriers/run%2Fstart/r5/cn-3@42@...   ephemeral, arriver's session: an arrival; data: its payload
  * ROOT/barriers/run%2Fstart/release-5 persistent; data: the release of round 5
+ * ROOT/fences/cn-3@42                 persistent: the fence of compute node 3, epoch 42, was requested;
+ *                                     data: its endpoint (UTF-8)
+ * ROOT/fences/cn-3@42/mn-0            persistent: memory node 0 fenced it
+ * ROOT/fences/cn-3@42/claim           ephemeral, the claimer's lease session: who recovers it;
+ *                                     data: the claimer's incarnation name
+ * ROOT/fences/cn-3@42/recovered       persistent: nothing it held is left
  * </pre>
  *
  * Names are percent-encoded: every byte of the UTF-8 form outside {@code [A-Za-z0-9_-]} becomes
@@ -83,6 +89,55 @@ public final class ZooKeeperPaths {
 
     public String release(String name, long round) {
         return barrier(name) + "/release-" + round;
+    }
+
+    public String fences() {
+        return root + "/fences";
+    }
+
+    /** The fence record of incarnation {@code m} ({@code cn-3@42}). */
+    public String fence(Member m) {
+        return fences() + "/" + fenceName(m);
+    }
+
+    /** Memory node {@code memoryNode}'s acknowledgement of the fence of {@code m}. */
+    public String fenceAck(Member m, int memoryNode) {
+        return fence(m) + "/" + FENCE_ACK_PREFIX + memoryNode;
+    }
+
+    public String fenceClaim(Member m) {
+        return fence(m) + "/" + FENCE_CLAIM;
+    }
+
+    public String fenceRecovered(Member m) {
+        return fence(m) + "/" + FENCE_RECOVERED;
+    }
+
+    /** Child names under a fence record. */
+    public static final String FENCE_ACK_PREFIX = "mn-";
+    public static final String FENCE_CLAIM = "claim";
+    public static final String FENCE_RECOVERED = "recovered";
+
+    /** {@code cn-3@42}: the name of an incarnation's fence record (no endpoint: that is the record's data). */
+    public static String fenceName(Member m) {
+        return m.kind().tag() + "-" + m.id().id() + "@" + m.epoch();
+    }
+
+    /** The incarnation of fence record {@code name} with {@code endpoint}, or null if {@code name} is not one. */
+    public static Member parseFenceName(String name, String endpoint) {
+        int dash = name.indexOf('-');
+        int at = name.indexOf('@');
+        if (dash <= 0 || at < dash || name.indexOf('@', at + 1) >= 0) {
+            return null;
+        }
+        try {
+            MemberKind kind = MemberKind.ofTag(name.substring(0, dash));
+            int id = Integer.parseInt(name.substring(dash + 1, at));
+            long epoch = Long.parseLong(name.substring(at + 1));
+            return new Member(new MemberId(kind, id), epoch, endpoint);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** {@code cn-3@42@<endpoint>}: the name of an incarnation's lease and arrival nodes. */

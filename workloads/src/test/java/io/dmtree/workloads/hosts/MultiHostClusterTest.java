@@ -65,10 +65,12 @@ class MultiHostClusterTest {
         Process mn0 = hosts.start(0, java(List.of("mn", "--id", "0", "--listen", hosts.address(0) + ":" + MEMORY_NODE_PORT,
                 "--memory", "64M", "--chunk", "1M", "--lock-table", "64K", "--transport", "tcp", "--dir", dir.toString())),
                 dir.resolve("mn0.log"));
+        String ready0 = awaitLine(mn0, dir.resolve("mn0.log"), " ready", 60);
+        java.util.regex.Matcher zk = java.util.regex.Pattern.compile(" zk=(\\S+)").matcher(ready0);
+        assertTrue(zk.find(), "memory node 0 names its ZooKeeper: " + ready0);
         Process mn1 = hosts.start(1, java(List.of("mn", "--id", "1", "--listen", "0.0.0.0:" + MEMORY_NODE_PORT,
                 "--advertise", hosts.address(1), "--memory", "64M", "--chunk", "1M", "--lock-table", "64K",
-                "--transport", "tcp", "--dir", dir.toString())), dir.resolve("mn1.log"));
-        awaitLine(mn0, dir.resolve("mn0.log"), " ready", 60);
+                "--transport", "tcp", "--dir", dir.toString(), "--zk", zk.group(1))), dir.resolve("mn1.log"));
         awaitLine(mn1, dir.resolve("mn1.log"), " ready", 60);
         memoryNodes = hosts.address(0) + ":" + MEMORY_NODE_PORT + "," + hosts.address(1) + ":" + MEMORY_NODE_PORT;
     }
@@ -92,12 +94,15 @@ class MultiHostClusterTest {
     }
 
     /** Waits until {@code log} has a line containing {@code marker}; fails with the log if the process ends first. */
-    private static void awaitLine(Process p, Path log, String marker, int seconds) throws Exception {
+    /** Waits for the line of {@code log} that holds {@code marker}; returns it. */
+    private static String awaitLine(Process p, Path log, String marker, int seconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             String text = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-            if (text.contains(marker)) {
-                return;
+            for (String line : text.split("\n")) {
+                if (line.contains(marker)) {
+                    return line;
+                }
             }
             if (!p.isAlive()) {
                 throw new AssertionError("process ended (" + p.exitValue() + ") without '" + marker + "':\n" + text);

@@ -3,6 +3,7 @@ package io.dmtree.cn.carrier.tcp;
 import io.dmtree.core.wire.ErrorCode;
 
 import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.wire.FrameHeader;
@@ -65,7 +66,7 @@ final class PendingCall {
     private Thread owner;
     private volatile long stamp;
     volatile boolean parked;
-    private RemoteAccessException error;
+    private RuntimeException error;
 
     /** The finished request frame, for the connection's writer; made again only when the encoder's buffer grew. */
     private ByteBuffer wire;
@@ -201,7 +202,7 @@ final class PendingCall {
     }
 
     /** A reader: the memory node refused the frame with id {@code id}; the call fails, the connection goes on. */
-    boolean refuse(long id, RemoteAccessException e) {
+    boolean refuse(long id, RuntimeException e) {
         if (!STAMP.compareAndSet(this, id << STATE_BITS | PENDING, id << STATE_BITS | COMPLETING)) {
             return false;
         }
@@ -280,7 +281,10 @@ final class PendingCall {
 
     void throwIfFailed() {
         if (isFailed()) {
-            RemoteAccessException e = error;
+            RuntimeException e = error;
+            if (e instanceof FencedException f) {
+                throw f; // one per fenced connection, made by the reader; nothing is allocated per refused verb
+            }
             throw new RemoteAccessException(e.getMessage(), e);
         }
     }

@@ -40,7 +40,8 @@ public final class TcpCarrierClient implements CarrierClient {
         for (int i = 0; i < c.regions().size(); i++) {
             addresses.add(new InetSocketAddress(c.dataHost(i), c.regions().get(i).port()));
         }
-        TcpVerbs verbs = TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()));
+        TcpVerbs verbs = c.epoch() == 0 ? TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()))
+                : TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()), c.computeNode(), c.epoch());
         return CarrierLink.open(verbs, () -> TcpMessaging.start(c.computeNode(), c.messagingListen(),
                 c.messagingAdvertise(), c.directory(), c.timeoutMillis()), TcpMessaging::endpoint, verbs::memoryNodeLost);
     }

@@ -2,6 +2,7 @@ package io.dmtree.cn.carrier.tcp;
 
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.RemoteAccessException;
+import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.wire.FrameWriter;
@@ -56,6 +57,14 @@ public final class TcpVerbs implements Verbs {
      * node {@code i}); fails with a message naming the unreachable node.
      */
     public static TcpVerbs connect(List<InetSocketAddress> memoryNodes, TcpVerbsConfig config) {
+        return connect(memoryNodes, config, HelloFrame.NO_COMPUTE_NODE, 0);
+    }
+
+    /**
+     * Connects as incarnation {@code (computeNode, epoch)} of a cluster with membership: memory
+     * nodes that fenced it refuse its verbs, which then throw {@link io.dmtree.core.memory.FencedException}.
+     */
+    public static TcpVerbs connect(List<InetSocketAddress> memoryNodes, TcpVerbsConfig config, int computeNode, long epoch) {
         if (memoryNodes.isEmpty()) {
             throw new IllegalArgumentException("no memory node to connect to");
         }
@@ -64,12 +73,15 @@ public final class TcpVerbs implements Verbs {
             for (int mn = 0; mn < conns.length; mn++) {
                 for (int c = 0; c < conns[mn].length; c++) {
                     conns[mn][c] = new VerbConnection(mn, memoryNodes.get(mn), config.maxOutstanding(),
-                            config.maxFrameBytes(), config.timeoutMillis(), config.spins());
+                            config.maxFrameBytes(), config.timeoutMillis(), config.spins(), computeNode, epoch);
                 }
             }
         } catch (IOException e) {
             closeAll(conns);
             throw new RemoteAccessException("cannot open the tcp verb connection: " + e.getMessage(), e);
+        } catch (RuntimeException e) { // a FencedException: this incarnation is refused
+            closeAll(conns);
+            throw e;
         }
         return new TcpVerbs(conns);
     }

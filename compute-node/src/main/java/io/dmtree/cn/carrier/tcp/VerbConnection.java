@@ -1,6 +1,8 @@
 package io.dmtree.cn.carrier.tcp;
 
+import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.memory.RemoteAccessException;
+import io.dmtree.core.wire.ErrorCode;
 import io.dmtree.core.wire.ErrorReply;
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameReader;
@@ -140,6 +142,8 @@ final class VerbConnection implements AutoCloseable {
     }
 
     private final int memoryNode;
+    private final int computeNode;
+    private final long epoch;
     private final InetSocketAddress address;
     private final SocketChannel channel;
     private final Selector selector;
@@ -152,6 +156,8 @@ final class VerbConnection implements AutoCloseable {
     private volatile int writing;
     private volatile int reading;
     private volatile RemoteAccessException failure;
+    /** Set (once, by the reader role) when the memory node refused a verb as fenced. */
+    private volatile FencedException fencedBy;
     private volatile boolean cleanedUp;
 
     private final PendingCall[] ring;
@@ -186,7 +192,18 @@ final class VerbConnection implements AutoCloseable {
 
     VerbConnection(int memoryNode, InetSocketAddress address, int maxOutstanding, int maxFrameBytes, int timeoutMillis,
                    int spins) throws IOException {
+        this(memoryNode, address, maxOutstanding, maxFrameBytes, timeoutMillis, spins, HelloFrame.NO_COMPUTE_NODE, 0);
+    }
+
+    /**
+     * A connection of incarnation {@code (computeNode, epoch)} (compute node -1, epoch 0: a cluster
+     * without membership); its HELLO names them, and the memory node refuses them once fenced.
+     */
+    VerbConnection(int memoryNode, InetSocketAddress address, int maxOutstanding, int maxFrameBytes, int timeoutMillis,
+                   int spins, int computeNode, long epoch) throws IOException {
         this.memoryNode = memoryNode;
+        this.computeNode = computeNode;
+        this.epoch = epoch;
         this.address = address;
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         this.spins = spins;
@@ -201,7 +218,8 @@ final class VerbConnection implements AutoCloseable {
             ch.socket().connect(address, timeoutMillis);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             FrameWriter hello = new FrameWriter(64);
-            hello.begin(FrameHeader.TYPE_HELLO, 0, 0).i32(HelloFrame.MAGIC).u8(HelloFrame.SERVICE_VERBS).u8(0).u16(0).finish();
+            hello.begin(FrameHeader.TYPE_HELLO, 0, 0).i32(HelloFrame.MAGIC).u8(HelloFrame.SERVICE_VERBS).u8(0).u16(0)
+                    .i32(computeNode).i32(0).i64(epoch).finish();
             ByteBuffer out = hello.byteBuffer();
             while (out.hasRemaining()) {
                 ch.write(out);
@@ -238,8 +256,13 @@ final class VerbConnection implements AutoCloseable {
             }
             FrameReader r = reply.wrap(assembler.frame(), assembler.frameOffset(), assembler.frameLength());
             if (r.type() == FrameHeader.TYPE_ERROR) {
+                ErrorReply refusal = ErrorReply.of(r);
+                if (refusal.code() == ErrorCode.FENCED) {
+                    throw new FencedException(computeNode, epoch, "memory node " + memoryNode + " at " + where
+                            + " refused its verb connection: " + refusal.message());
+                }
                 throw new IOException(where + " refused the " + HelloFrame.serviceName(HelloFrame.SERVICE_VERBS)
-                        + " connection: " + ErrorReply.of(r).getMessage());
+                        + " connection: " + refusal.getMessage());
             }
             if (r.type() != (FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT) || r.i32("magic") != HelloFrame.MAGIC) {
                 throw new IOException(where + " is not a dmtree node");
@@ -271,6 +294,10 @@ final class VerbConnection implements AutoCloseable {
         RemoteAccessException f = failure;
         if (f != null) {
             throw again(f);
+        }
+        FencedException fe = fencedBy;
+        if (fe != null) {
+            throw fe;
         }
         call.prepare(Thread.currentThread());
         PendingCall head;
@@ -534,8 +561,10 @@ final class VerbConnection implements AutoCloseable {
                 if (type == (FrameHeader.TYPE_VERB_REQUEST | FrameHeader.REPLY_BIT)) {
                     delivered = c.complete(id, r);
                 } else if (type == FrameHeader.TYPE_ERROR) {
-                    delivered = c.refuse(id, new RemoteAccessException("memory node " + memoryNode + " refused the request: "
-                            + ErrorReply.of(r).getMessage()));
+                    ErrorReply refusal = ErrorReply.of(r);
+                    delivered = c.refuse(id, refusal.code() == ErrorCode.FENCED ? fenced(refusal)
+                            : new RemoteAccessException("memory node " + memoryNode + " refused the request: "
+                            + refusal.getMessage()));
                 } else {
                     fail("unexpected " + FrameHeader.typeName(type) + " frame on a verb connection", null);
                     return false;
@@ -551,6 +580,20 @@ final class VerbConnection implements AutoCloseable {
             fail(e.fatal() ? "it sent a bad frame: " + e.getMessage() : "its reply broke the verb frame format: " + e.getMessage(), null);
             return false;
         }
+    }
+
+    /**
+     * The fence this connection's memory node reported, made once: every later call fails with it
+     * before it is sent (a fenced incarnation never becomes live again).
+     */
+    private FencedException fenced(ErrorReply refusal) {
+        FencedException f = fencedBy;
+        if (f == null) {
+            f = new FencedException(computeNode, epoch, "memory node " + memoryNode + " at " + address.getHostString() + ":"
+                    + address.getPort() + " refused its verbs: " + refusal.message());
+            fencedBy = f;
+        }
+        return f;
     }
 
     /** After the reader role was released or calls admitted without a leader: wakes one parked owner to lead. */

@@ -11,6 +11,11 @@ import java.util.List;
  * The server half of the {@code local} carrier: the region is this process's off-heap memory and
  * only compute nodes in the same JVM reach it ({@link LocalVerbs}); a memory-node process with it
  * serves the control plane and no data path.
+ *
+ * <p>Its fence is a no-op, and a correct one: no compute node outside this JVM has a data path to
+ * the region, so no verb of a remote incarnation can take effect here; compute nodes inside the
+ * JVM (the embedded cluster) share the process with the region and are fenced on their own side
+ * (they stop issuing verbs once their lease lapsed), which is all a shared address space allows.
  */
 public final class LocalCarrierServer implements CarrierServer {
     public static final String NAME = "local";
@@ -22,6 +27,8 @@ public final class LocalCarrierServer implements CarrierServer {
 
     @Override
     public ServedRegion open(ServeContext context) {
-        return new OffHeapServedRegion(context.regionBytes(), region -> List.of());
+        return new OffHeapServedRegion(context.regionBytes(), region -> List.of(), (cn, epochUpTo) -> {
+            // nothing to stop: see the class comment
+        });
     }
 }

@@ -14,7 +14,8 @@ import java.net.InetSocketAddress;
  * The server half of the {@code rdma} carrier: the region is off-heap memory registered with the
  * RDMA device ({@link RdmaRegionServer}), which accepts queue pairs on {@code rdma.listen}
  * (default: the front door's host, its port + 1). Refuses to start, saying what is missing, on a
- * host without libdisni or an RDMA device ({@link RdmaSupport}).
+ * host without libdisni or an RDMA device ({@link RdmaSupport}). A fence destroys the fenced
+ * compute node's queue pairs ({@link RdmaRegionServer#disconnect}).
  */
 public final class RdmaCarrierServer implements CarrierServer {
     public static final String NAME = "rdma";
@@ -37,7 +38,7 @@ public final class RdmaCarrierServer implements CarrierServer {
         InetSocketAddress fixed = listen == null ? null : HostPort.parse("--rdma-listen", listen);
         OffHeapRegion region = new OffHeapRegion(context.regionBytes());
         return new ServedRegion() {
-            private RdmaRegionServer server;
+            private volatile RdmaRegionServer server;
             private InetSocketAddress at;
 
             @Override
@@ -56,6 +57,18 @@ public final class RdmaCarrierServer implements CarrierServer {
             @Override
             public String readyDetail() {
                 return at == null ? "" : "rdma=" + HostPort.format(at);
+            }
+
+            @Override
+            public void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException {
+                RdmaRegionServer s = server;
+                if (s == null) {
+                    return; // not started: no queue pair exists
+                }
+                java.util.Optional<java.net.InetAddress> host = context.processes().host(computeNode);
+                if (host.isPresent()) {
+                    s.disconnect(host.get()); // see RdmaRegionServer: by host
+                }
             }
 
             @Override

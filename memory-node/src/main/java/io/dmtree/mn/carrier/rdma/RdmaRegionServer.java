@@ -9,7 +9,9 @@ import io.dmtree.core.wire.RdmaSegment;
 import io.dmtree.mn.OffHeapRegion;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,6 +25,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * address and rkey from the control plane ({@link RdmaSegment}).
  *
  * <p>Start only after {@link RdmaSupport#missing()} returned null.
+ *
+ * <h2>Fencing</h2>
+ * The NIC executes a compute node's verbs with no memory-node thread to refuse them, so a fence
+ * takes the queue pairs themselves away: {@link #disconnect} disconnects and destroys (DiSNI's
+ * {@code close}: {@code rdma_disconnect}, which moves the queue pair to the error state, then
+ * {@code ibv_destroy_qp}) every accepted queue pair whose peer is on the fenced compute node's
+ * host, and returns once each is destroyed: a destroyed queue pair executes nothing more, so no
+ * verb of the fenced incarnation can take effect after the return. The connection manager tells the
+ * memory node the peer's address but not which compute node it is, so the fence is by host (from the
+ * compute node's control connection, {@link io.dmtree.mn.carrier.ComputeNodeProcesses}): exact with
+ * one compute node per host, the usual RDMA deployment; other compute nodes on that host lose their
+ * queue pairs too and see their memory node as unreachable. This cannot run on a host without an
+ * RDMA device; it is compiled and reviewed, not tested here.
  */
 public final class RdmaRegionServer implements AutoCloseable {
     /** Largest piece registered at once. */
@@ -97,6 +112,40 @@ public final class RdmaRegionServer implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Disconnects and destroys every accepted queue pair whose peer is on {@code host}; returns how
+     * many (see the class comment). A queue pair that fails to close is reported by an exception
+     * after the others were closed.
+     */
+    public int disconnect(InetAddress host) throws IOException, InterruptedException {
+        int closed = 0;
+        IOException first = null;
+        for (QueuePairEndpoint e : accepted) {
+            SocketAddress peer;
+            try {
+                peer = e.getDstAddr();
+            } catch (IOException gone) {
+                peer = null; // its connection manager id is gone: nothing to match it by
+            }
+            if (!(peer instanceof InetSocketAddress a) || !host.equals(a.getAddress())) {
+                continue;
+            }
+            try {
+                e.close();
+                accepted.remove(e);
+                closed++;
+            } catch (IOException ex) {
+                if (first == null) {
+                    first = new IOException("cannot destroy the queue pair from " + peer + ": " + ex.getMessage(), ex);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return closed;
     }
 
     public List<RdmaSegment> segments() {

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * files no live process owns.
  */
 public final class RegionFiles {
-    private static final Pattern MEMORY_NODE = Pattern.compile("dmtree-mn(\\d+)\\.(lock|region)");
+    private static final Pattern MEMORY_NODE = Pattern.compile("dmtree-mn(\\d+)\\.(lock|region|zk)");
     private static final Pattern INBOX = Pattern.compile("dmtree-cn\\d+-(\\d+)-\\d+\\.inbox(\\.tmp)?");
 
     private RegionFiles() {
@@ -52,7 +52,8 @@ public final class RegionFiles {
     }
 
     /**
-     * Deletes the memory-node locks and regions whose memory node is not running, and the inboxes
+     * Deletes the memory-node locks, regions and ZooKeeper data directories ({@code dmtree-mnID.zk})
+     * whose memory node is not running, and the inboxes
      * of compute-node processes that are gone, in {@code dir}; returns what it deleted. Files of
      * live processes are left alone.
      */
@@ -78,7 +79,13 @@ public final class RegionFiles {
                 continue;
             }
             Path lock = dir.resolve("dmtree-mn" + m.group(1) + ".lock");
-            if (!heldByLiveMemoryNode(lock) && Files.deleteIfExists(p)) {
+            if (heldByLiveMemoryNode(lock)) {
+                continue;
+            }
+            if (Files.isDirectory(p)) { // memory node 0's ZooKeeper data
+                io.dmtree.mn.membership.EmbeddedZooKeeper.removeData(p);
+                removed.add(p);
+            } else if (Files.deleteIfExists(p)) {
                 removed.add(p);
             }
         }

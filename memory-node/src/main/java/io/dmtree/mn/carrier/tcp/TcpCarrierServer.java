@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * The server half of the {@code tcp} carrier: the region is off-heap memory, and the memory node's
  * front door offers the verbs service ({@link VerbService}) beside the control plane, so the
- * data path shares the control address.
+ * data path shares the control address. A fence is the verb service's ({@link VerbService}: the
+ * epoch of every verb frame is checked).
  */
 public final class TcpCarrierServer implements CarrierServer {
     public static final String NAME = "tcp";
@@ -22,6 +23,10 @@ public final class TcpCarrierServer implements CarrierServer {
 
     @Override
     public ServedRegion open(ServeContext context) {
-        return new OffHeapServedRegion(context.regionBytes(), region -> List.of(new VerbService(region, context.maxFrameBytes())));
+        VerbService[] verbs = new VerbService[1];
+        return new OffHeapServedRegion(context.regionBytes(), region -> {
+            verbs[0] = new VerbService(region, context.maxFrameBytes());
+            return List.of(verbs[0]);
+        }, (cn, epochUpTo) -> verbs[0].fence(cn, epochUpTo));
     }
 }

@@ -4,13 +4,18 @@ import io.dmtree.core.wire.ErrorCode;
 
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameReader;
+import io.dmtree.core.wire.FrameServer;
 import io.dmtree.core.wire.FrameService;
 import io.dmtree.core.wire.FrameWriter;
 import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.MalformedFrameException;
+import io.dmtree.core.wire.SessionContext;
 import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.carrier.FencedEpochs;
 
-import java.net.SocketAddress;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The tcp verb service of a memory node: each connection gets its own {@link VerbExecutor}. Its
@@ -22,10 +27,32 @@ import java.net.SocketAddress;
  * client treats a closed connection as a lost memory node. A peer that vanished without closing is
  * found by TCP keepalive; silent connections are bounded by the connection cap and hold only the
  * small post-HELLO buffer.
+ *
+ * <h2>Fencing</h2>
+ * A connection's HELLO names the compute node and epoch of the incarnation that opened it
+ * ({@link HelloFrame}); the session is bound to them for its life. Invariants:
+ * <ul>
+ *   <li>Every verb frame of a session is checked against {@link FencedEpochs} on the event loop,
+ *   immediately before it is applied, in the same uninterrupted run of that loop; a fenced one is
+ *   refused with {@link ErrorCode#FENCED} and applies nothing (the connection goes on, refusing).</li>
+ *   <li>{@link #fence} raises the slot's bound, then waits until every event loop passed a frame
+ *   boundary ({@link FrameServer#awaitLoops}). A frame checked before the raise finished before its
+ *   loop ran that boundary; a frame checked after it reads the raised bound (the raise
+ *   happens-before the loop's boundary task, which happens-before its later frames). So once
+ *   {@code fence} returns, no verb of a fenced incarnation can take effect any more.</li>
+ *   <li>A HELLO of an incarnation already fenced is refused with {@link ErrorCode#FENCED} and its
+ *   connection closed; one that slips in during a raise is refused frame by frame as above.</li>
+ * </ul>
+ * The check is one volatile read of a preallocated array per frame; nothing is allocated on the
+ * verb path. Connections of a cluster without membership (epoch 0) are never fenced.
  */
 public final class VerbService implements FrameService {
+    /** How long {@link #fence} waits for the event loops before it reports them stuck. */
+    private static final long FENCE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private final OffHeapRegion region;
     private final int maxFrameBytes;
+    private final FencedEpochs fenced = new FencedEpochs();
+    private volatile FrameServer server;
 
     public VerbService(OffHeapRegion region, int maxFrameBytes) {
         this.region = region;
@@ -48,14 +75,63 @@ public final class VerbService implements FrameService {
     }
 
     @Override
-    public Session open(SocketAddress peer) {
+    public void servedBy(FrameServer s) {
+        server = s;
+    }
+
+    @Override
+    public void admit(SessionContext context) throws MalformedFrameException {
+        int cn = context.computeNode();
+        if (cn >= FencedEpochs.SLOTS) {
+            throw new MalformedFrameException(ErrorCode.MALFORMED, "compute node " + cn + " outside [0, "
+                    + FencedEpochs.SLOTS + ")", true);
+        }
+        if (fenced.isFenced(cn, context.epoch())) {
+            throw new MalformedFrameException(ErrorCode.FENCED, refusal(cn, context.epoch()), true);
+        }
+    }
+
+    private String refusal(int cn, long epoch) {
+        return "compute node " + cn + " epoch " + epoch + " is fenced on this memory node (epochs up to "
+                + fenced.upTo(cn) + ")";
+    }
+
+    /**
+     * Fences {@code computeNode}'s incarnations up to {@code epochUpTo}; returns once no verb frame
+     * of theirs can be applied any more (see the class comment).
+     */
+    public void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException {
+        fenced.fence(computeNode, epochUpTo);
+        FrameServer s = server;
+        if (s == null) {
+            return; // not served yet: no frame has run or can run before the server exists
+        }
+        try {
+            s.awaitLoops(FENCE_TIMEOUT_NANOS);
+        } catch (TimeoutException e) {
+            throw new IOException("cannot fence compute node " + computeNode + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What this service fenced. */
+    public FencedEpochs fenced() {
+        return fenced;
+    }
+
+    @Override
+    public Session open(SessionContext context) {
         VerbExecutor executor = new VerbExecutor(region, maxFrameBytes);
+        int cn = context.computeNode();
+        long epoch = context.epoch();
         return new Session() {
             @Override
             public void handle(FrameReader request, FrameWriter reply) throws MalformedFrameException {
                 if (request.type() != FrameHeader.TYPE_VERB_REQUEST) {
                     throw new MalformedFrameException(ErrorCode.UNKNOWN_TYPE, "the verbs service takes VERBS frames, not "
                             + FrameHeader.typeName(request.type()));
+                }
+                if (fenced.isFenced(cn, epoch)) {
+                    throw new MalformedFrameException(ErrorCode.FENCED, refusal(cn, epoch));
                 }
                 executor.execute(request, reply);
             }

@@ -50,8 +50,9 @@ class ShmGroundTest {
     void cleanRemovesWhatAKilledMemoryNodeLeftAndKeepsALiveOnesFiles() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Process p = new ProcessBuilder(java, "-Xmx128m", "-cp", cp, MemoryNodeCommand.class.getName(), "--id", "1",
-                "--listen", "127.0.0.1:0", "--transport", "shm", "--memory", "64M", "--chunk", "1M", "--dir", dir.toString())
+        Process p = new ProcessBuilder(java, "-Xmx128m", "-cp", cp, MemoryNodeCommand.class.getName(), "--id", "0",
+                "--listen", "127.0.0.1:0", "--transport", "shm", "--memory", "64M", "--chunk", "1M", "--dir", dir.toString(),
+                "--zk-listen", "127.0.0.1:0")
                 .redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -62,13 +63,15 @@ class ShmGroundTest {
         } finally {
             p.destroyForcibly();
         }
-        Path deadRegion = dir.resolve("dmtree-mn1.region");
-        Path deadLock = dir.resolve("dmtree-mn1.lock");
+        Path deadRegion = dir.resolve("dmtree-mn0.region");
+        Path deadLock = dir.resolve("dmtree-mn0.lock");
+        Path deadZooKeeper = dir.resolve("dmtree-mn0.zk");
         assertTrue(Files.exists(deadRegion), "SIGKILL leaves the region file");
+        assertTrue(Files.isDirectory(deadZooKeeper), "SIGKILL leaves memory node 0's ZooKeeper data");
         Path deadInbox = dir.resolve("dmtree-cn3-" + p.pid() + "-1.inbox");
         Files.write(deadInbox, new byte[64]);
 
-        try (MemoryNodeServer live = MemoryNodeServer.start(MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0),
+        try (MemoryNodeServer live = MemoryNodeServer.start(MemoryNodeOptions.of(1, new InetSocketAddress("127.0.0.1", 0),
                 new MemoryNodeConfig(16L << 20, 1L << 20, 64L << 10), "shm", dir))) {
             Path liveInbox = dir.resolve("dmtree-cn0-" + ProcessHandle.current().pid() + "-1.inbox");
             Files.write(liveInbox, new byte[64]);
@@ -77,8 +80,9 @@ class ShmGroundTest {
             assertFalse(Files.exists(deadRegion));
             assertFalse(Files.exists(deadLock));
             assertFalse(Files.exists(deadInbox));
-            assertTrue(Files.exists(dir.resolve("dmtree-mn0.region")), "the live memory node keeps its region");
-            assertTrue(Files.exists(dir.resolve("dmtree-mn0.lock")), "the live memory node keeps its lock");
+            assertFalse(Files.exists(deadZooKeeper));
+            assertTrue(Files.exists(dir.resolve("dmtree-mn1.region")), "the live memory node keeps its region");
+            assertTrue(Files.exists(dir.resolve("dmtree-mn1.lock")), "the live memory node keeps its lock");
             assertTrue(Files.exists(liveInbox), "a live process keeps its inbox");
             Files.delete(liveInbox);
         }
