@@ -101,8 +101,7 @@ public record Coordination(Membership membership, FenceBook book, boolean owned)
 
     /** The fence book kept in ZooKeeper next to {@code membership}: the one place that builds it. */
     static FenceBook zooKeeperFenceBook(ZooKeeperMembership membership) {
-        throw new ControlException("this compute node has no ZooKeeper fence book built in yet, so it cannot join a cluster"
-                + " with membership (" + membership.options() + "); start the memory nodes with --zk none");
+        return new io.dmtree.mn.membership.ZooKeeperFenceBook(membership);
     }
 
     @Override

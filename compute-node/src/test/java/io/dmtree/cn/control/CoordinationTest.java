@@ -43,16 +43,17 @@ class CoordinationTest {
     }
 
     @Test
-    void connectingReadsTheLeaseAndFailsClearlyWhileNoZooKeeperFenceBookIsBuilt() throws Exception {
+    void connectingReadsTheLeaseFromTheConfiguration() throws Exception {
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(new InetSocketAddress("127.0.0.1", 0),
                 EmbeddedZooKeeper.DEFAULT_TICK_MILLIS)) {
             try (ZooKeeperMembership mn0 = ZooKeeperMembership.connect(ZooKeeperMembershipOptions.of(zk.connectString()))) {
                 ClusterConfiguration c = mn0.configuration();
                 mn0.updateConfiguration(c.version(), c.with(Coordination.LEASE_MILLIS_KEY, "300"));
             }
-            ControlException e = assertThrows(ControlException.class,
-                    () -> Coordination.connect("zk:" + zk.connectString() + "/dmtree", 5_000));
-            assertTrue(e.getMessage().contains("fence book") && e.getMessage().contains("PT0.3S"), e.getMessage());
+            try (Coordination c = Coordination.connect("zk:" + zk.connectString() + "/dmtree", 5_000)) {
+                assertEquals(Duration.ofMillis(300), c.membership().leaseLength());
+                assertTrue(c.book().records().isEmpty());
+            }
         }
     }
 }
