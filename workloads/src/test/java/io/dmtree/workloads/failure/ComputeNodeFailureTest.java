@@ -31,11 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the resume take effect (checked from the history), says it is fenced, and exits with code 3.
  * Seeds print; every process is ended by pid.
  */
-@org.junit.jupiter.api.Disabled("until memory nodes start ZooKeeper and fence (dmtree mn --zk-listen/--lease)")
 class ComputeNodeFailureTest {
     private static final long SEED = Long.getLong("dmtree.seed", System.nanoTime());
     /** The lease of these clusters: long enough that a loaded 2-core host never lapses a live member. */
-    private static final String LEASE = "1s";
+    private static final String LEASE = "2s";
 
     @TempDir
     Path dir;
@@ -84,15 +83,19 @@ class ComputeNodeFailureTest {
             cns.get(victim).kill();
             StringBuilder outputs = new StringBuilder();
             boolean reported = false;
+            int[] codes = new int[3];
             for (int i = 0; i < 3; i++) {
-                if (i == victim) {
-                    continue;
+                if (i != victim) {
+                    codes[i] = cns.get(i).awaitExit(150);
+                    String out = cns.get(i).output();
+                    outputs.append("--- survivor process ").append(i).append(" (exit ").append(codes[i]).append(")\n")
+                            .append(out);
+                    reported |= out.contains("final state written");
                 }
-                int code = cns.get(i).awaitExit(150);
-                String out = cns.get(i).output();
-                outputs.append(out);
-                assertEquals(0, code, "survivor " + i + " failed:\n" + out + "\nmemory node:\n" + mn.output());
-                reported |= out.contains("final state written");
+            }
+            for (int i = 0; i < 3; i++) {
+                assertEquals(0, codes[i], "survivor process " + i + " failed (seed " + SEED + "):\n" + outputs
+                        + "--- victim process " + victim + "\n" + cns.get(victim).output() + "--- memory node\n" + mn.output());
             }
             assertTrue(reported, "no survivor wrote the final state:\n" + outputs);
             assertTrue(outputs.toString().contains("tree checker: tree ok"), "tree checker:\n" + outputs);

@@ -19,7 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * through it (the lease outlasts the restart) and the workload finishes with the tree checker and
  * the exact counter. Every process is ended by pid.
  */
-@org.junit.jupiter.api.Disabled("until memory nodes take --zk and compute nodes join ZooKeeper")
 class CoordinationFailureTest {
     /** Long enough to cover a ZooKeeper server's restart (a JVM start) on a loaded host. */
     private static final String LEASE = "6s";
