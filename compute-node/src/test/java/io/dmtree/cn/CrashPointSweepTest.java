@@ -26,13 +26,14 @@ class CrashPointSweepTest {
     @Test
     void everyCrashPointOfEveryKindOfWriteIsRecoveredWithEveryLockDesign() {
         long seed = Seeds.seed("everyCrashPointOfEveryKindOfWriteIsRecoveredWithEveryLockDesign");
-        long trials = Math.max(6000, (long) (6000 * Seeds.scale())); // about 1.5 rounds of every cell
+        long trials = Math.max(6000, (long) (6000 * Seeds.scale()));
         CrashSweepResult r = CrashSweep.run(CrashSweep.Settings.of(seed, trials), null);
         System.out.printf("crash-point sweep (seed %d): %d trials (%d queued), %d failures, %d replayed, %d torn records"
                         + " discarded, %d intents, %d visible, %d holds released, %d waits removed, %d locks reset,"
-                        + " %d locks taken afterwards, by design %s, %.1f s%n", seed, r.trials(), r.queued(), r.failures(),
-                r.replayed(), r.discarded(), r.intents(), r.visible(), r.holdsReleased(), r.waitsRemoved(), r.locksReset(),
-                r.locksTaken(), r.trialsByDesign(), r.elapsedNanos() / 1e9);
+                        + " %d locks taken afterwards, by design %s, %d rounds (first %d trials), %.1f s%n", seed, r.trials(),
+                r.queued(), r.failures(), r.replayed(), r.discarded(), r.intents(), r.visible(), r.holdsReleased(),
+                r.waitsRemoved(), r.locksReset(), r.locksTaken(), r.trialsByDesign(), r.rounds(), r.firstRoundTrials(),
+                r.elapsedNanos() / 1e9);
         assertEquals(0, r.failures(), () -> "seed " + seed + ":\n" + String.join("\n", r.firstFailures()));
         assertEquals(trials, r.trials());
         for (CrashScenario s : CrashScenario.values()) {

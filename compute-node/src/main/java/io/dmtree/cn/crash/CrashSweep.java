@@ -261,6 +261,7 @@ public final class CrashSweep {
                 if (cells.isEmpty()) {
                     throw new IllegalStateException("no history of round " + round + " has a write of compute node 0");
                 }
+                result.round(cells.stream().mapToLong(c -> c.specs().size()).sum());
                 int[] next = new int[cells.size()];
                 boolean more = true;
                 while (more && result.trials() < settings.trials()) {

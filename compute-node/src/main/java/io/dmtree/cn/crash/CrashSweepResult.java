@@ -27,13 +27,15 @@ import java.util.Map;
  * @param locksReset       locks returned to their initial state by drain-and-reset recoveries, over all trials
  * @param locksTaken       locks the stopped compute node had touched that a live one then took and released
  * @param lockRecoveryNanos time spent in the designs' lock recoveries, over all trials
+ * @param rounds           rounds begun (each a fresh history per design and memory-node count)
+ * @param firstRoundTrials trials in the first round's cells: a sweep of at least this many tries every crash point of them
  * @param elapsedNanos     wall time of the sweep
  */
 public record CrashSweepResult(long trials, long failures, List<String> firstFailures,
                                Map<CrashScenario, long[]> trialsByScenario, Map<String, Long> trialsByDesign,
                                long replayed, long discarded, long intents, long visible, long holdsReleased,
                                long waitsRemoved, long locksReset, long locksTaken, long lockRecoveryNanos,
-                               long elapsedNanos) {
+                               long rounds, long firstRoundTrials, long elapsedNanos) {
 
     public boolean passed() {
         return failures == 0;
@@ -64,6 +66,8 @@ public record CrashSweepResult(long trials, long failures, List<String> firstFai
         private long locksTaken;
         private long lockRecoveryNanos;
         private long stuck;
+        private long rounds;
+        private long firstRoundTrials;
 
         Builder(List<String> designs) {
             for (CrashScenario s : CrashScenario.values()) {
@@ -91,6 +95,12 @@ public record CrashSweepResult(long trials, long failures, List<String> firstFai
                 counts[1]++;
             } else if (crash == CrashSweep.Crash.QUEUED) {
                 counts[2]++;
+            }
+        }
+
+        void round(long trialsInRound) {
+            if (rounds++ == 0) {
+                firstRoundTrials = trialsInRound;
             }
         }
 
@@ -133,7 +143,8 @@ public record CrashSweepResult(long trials, long failures, List<String> firstFai
             byScenario.forEach((s, c) -> copy.put(s, c.clone()));
             return new CrashSweepResult(trials, failures, List.copyOf(firstFailures), Collections.unmodifiableMap(copy),
                     Collections.unmodifiableMap(new LinkedHashMap<>(byDesign)), replayed, discarded, intents, visible,
-                    holdsReleased, waitsRemoved, locksReset, locksTaken, lockRecoveryNanos, elapsedNanos);
+                    holdsReleased, waitsRemoved, locksReset, locksTaken, lockRecoveryNanos, rounds, firstRoundTrials,
+                    elapsedNanos);
         }
     }
 }

@@ -107,6 +107,8 @@ public final class CrashSweepCommand implements Callable<Integer> {
         }
         out.println();
         out.printf(Locale.ROOT, "trials run:     %,d%n", r.trials());
+        out.printf(Locale.ROOT, "rounds:         %,d (a fresh history per design and memory-node count each; the first"
+                + " round's cells hold %,d trials)%n", r.rounds(), r.firstRoundTrials());
         out.printf(Locale.ROOT, "failures found: %,d%n", r.failures());
         out.printf(Locale.ROOT, "recovery: %,d write-backs replayed, %,d torn redo records discarded, %,d split intents"
                         + " completed; the crashed operation ended up visible in %,d trials, absent in %,d%n",
