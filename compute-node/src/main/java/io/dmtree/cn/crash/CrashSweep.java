@@ -74,7 +74,9 @@ import java.util.concurrent.locks.LockSupport;
  *   operation present, the crashed one wholly visible or wholly absent (absent, for a queued
  *   crash: it never held its lock), nothing else changed;</li>
  *   <li>opens compute node 3, runs further operations on it against the model, and checks again;
- *   a second node repair of compute node 0 must find nothing left.</li>
+ *   a second node repair of compute node 0 must find nothing left, and so must a second lock
+ *   recovery (no hold released, no request removed), after which the touched locks are taken
+ *   again.</li>
  * </ol>
  * Every step that can block runs with a time bound ({@link BoundedSteps}); a step past its bound
  * fails the trial. Nodes of 256 bytes (10 leaf entries, 11 separators) make every kind of split
@@ -521,7 +523,7 @@ public final class CrashSweep {
         // 6. complete splits, 7. the checks, 8. further operations
         boolean queued = spec.crash() == Crash.QUEUED;
         Checked checked = steps.run("split completion and the checks", bound,
-                () -> completeAndCheck(rig, s, spec, p, op, before, after, queued, rescuer, live, report));
+                () -> completeAndCheck(rig, s, spec, p, op, before, after, queued, rescuer, live, report, touched));
         if (checked.failure() != null) {
             return checked.failure();
         }
@@ -622,7 +624,7 @@ public final class CrashSweep {
 
     private static Checked completeAndCheck(CrashRig rig, Settings s, Spec spec, Profile p, Op op,
                                             TreeMap<Long, Long> before, TreeMap<Long, Long> after, boolean queued,
-                                            ComputeNode rescuer, Verbs live, RepairReport report) {
+                                            ComputeNode rescuer, Verbs live, RepairReport report, Set<Long> touched) {
         if (s.repair() == Repair.FULL || s.repair() == Repair.NO_LOCK_RECOVERY) {
             TreeRecovery.completeSplits(rescuer.tree(), report);
         }
@@ -673,6 +675,15 @@ public final class CrashSweep {
                 if (block != GlobalAddress.NULL) {
                     return Checked.failed("a second recovery of the member still finds its redo block: " + again);
                 }
+            }
+            // lock recovery is idempotent: run again, it finds no hold or request of the departed node
+            RecoveryReport locksAgain = rig.recoverLocks(rescuer, CRASHER);
+            if (locksAgain.holdsReleased() != 0 || locksAgain.waitsRemoved() != 0) {
+                return Checked.failed("a second lock recovery still finds the departed node's footprint: " + locksAgain);
+            }
+            for (long lock : touched) {
+                rescuer.lockClient().acquire(lock, LockMode.EXCLUSIVE);
+                rescuer.lockClient().release(lock, LockMode.EXCLUSIVE, null);
             }
         }
         return new Checked(null, visible);
