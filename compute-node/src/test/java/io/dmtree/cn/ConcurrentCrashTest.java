@@ -1,6 +1,11 @@
 package io.dmtree.cn;
 
-import io.dmtree.cn.crash.CrashSweep;
+import io.dmtree.cn.crash.LivenessBoundDesign;
+import io.dmtree.core.lock.InProcessMemberLiveness;
+import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.lock.LockTable;
+import io.dmtree.core.lock.RecoveryContext;
+import io.dmtree.core.lock.RecoveryReport;
 import io.dmtree.core.memory.CountingVerbs;
 import io.dmtree.core.memory.CrashedException;
 import io.dmtree.core.memory.CrashingVerbs;
@@ -35,11 +40,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>With {@code cas-spin}: its waiters spin on remote CAS, so every thread of the stopped compute
  * node sees the crash at its next verb; designs whose waiters park for a local hand-over would
  * leave them parked once their holder's thread died, which is the lock recovery's concern, not
- * the tree's. Locks are recovered by zeroing the lock tables, as in {@link CrashSweep}.
+ * the tree's. The stopped compute node is reported departed once its verbs refuse, and its locks
+ * are recovered by {@code cas-spin}'s own recovery through the rescuer's lock client.
  */
 class ConcurrentCrashTest {
     private static final TreeConfig TREE = new TreeConfig(8, 8, 256, 1L << 20);
-    /** Above the C allocator's mmap threshold ceiling (32 MiB), as in {@link CrashSweep}. */
+    /** Above the C allocator's mmap threshold ceiling (32 MiB), as in the crash-point sweep. */
     private static final MemoryNodeConfig MN = new MemoryNodeConfig(48L << 20, 64L << 10, 64L << 10);
     private static final int THREADS = 4;
 
@@ -60,17 +66,22 @@ class ConcurrentCrashTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos((long) (60 * Seeds.scale()));
         int crashedInFlight = 0;
         long replayed = 0;
+        long holdsReleased = 0;
         for (int round = 0; round < rounds && System.nanoTime() < deadline; round++) {
             int mns = 1 + rnd.nextInt(2);
             long roundSeed = rnd.nextLong();
             crashedInFlight += round(mns, roundSeed, 1 + rnd.nextInt(1500));
             replayed += lastReplayed;
+            holdsReleased += lastHoldsReleased;
         }
-        System.out.println("concurrent crash: " + crashedInFlight + " writes in flight at crash points, " + replayed + " replayed");
+        System.out.println("concurrent crash: " + crashedInFlight + " writes in flight at crash points, " + replayed
+                + " replayed, " + holdsReleased + " holds released by lock recovery");
         assertTrue(crashedInFlight > 0, "no round stopped a write in flight");
+        assertTrue(holdsReleased > 0, "no round stopped a writer holding a lock");
     }
 
     private long lastReplayed;
+    private long lastHoldsReleased;
 
     private int round(int mns, long seed, int crashPoint) throws Exception {
         List<MemoryNode> memoryNodes = new ArrayList<>();
@@ -81,9 +92,13 @@ class ConcurrentCrashTest {
             }
             LocalControlPlane controlPlane = new LocalControlPlane(memoryNodes);
             InJvmMessageBus bus = new InJvmMessageBus();
+            InProcessMemberLiveness liveness = new InProcessMemberLiveness(3);
+            liveness.depart(1); // compute nodes 1 and 2 join later
+            liveness.depart(2);
+            LockDesign design = new LivenessBoundDesign(LockDesigns.byName("cas-spin"), liveness);
             CrashingVerbs crashing = new CrashingVerbs(new LocalVerbs(memoryNodes));
             ComputeNode crasher = new ComputeNode(0, 3, CountingVerbs.over(crashing), controlPlane, bus.join(), TREE,
-                    LockDesigns.byName("cas-spin"), THREADS + 1);
+                    design, THREADS + 1);
             Random rnd = new Random(seed);
             Writer[] writers = new Writer[THREADS];
             for (int t = 0; t < THREADS; t++) {
@@ -137,14 +152,19 @@ class ConcurrentCrashTest {
                     throw new AssertionError("a writer failed before the crash (seed " + seed + ")", w.error);
                 }
             }
+            assertTrue(crashing.crashed(), "the compute node did not stop (seed " + seed + ")");
             crasher.messaging().close();
+            liveness.depart(0); // fenced: its verbs refuse from the crash point on
 
             Verbs verbs = LocalVerbs.counted(memoryNodes);
             RepairReport report = TreeRecovery.recover(verbs, TREE, 0);
             lastReplayed = report.replayed();
-            CrashSweep.LockRecovery.RESET_LOCK_TABLES.recover(memoryNodes, 0);
-            ComputeNode rescuer = new ComputeNode(1, 3, verbs, controlPlane, bus.join(), TREE, LockDesigns.byName("cas-spin"), THREADS + 1);
+            liveness.rejoin(1, 0);
+            ComputeNode rescuer = new ComputeNode(1, 3, verbs, controlPlane, bus.join(), TREE, design, THREADS + 1);
             live.add(rescuer);
+            LockTable table = new LockTable(controlPlane.lockTableOffset(), controlPlane.lockTableBytes(), design.lockBytes());
+            RecoveryReport locks = design.recover(RecoveryContext.of(rescuer.lockClient(), table, mns), 0);
+            lastHoldsReleased = locks.holdsReleased();
             TreeRecovery.completeSplits(rescuer.tree(), report);
             TreeReport check = rescuer.check();
             assertTrue(check.ok(), () -> "seed " + seed + ", crash point " + crashPoint + ": " + check);
@@ -177,8 +197,9 @@ class ConcurrentCrashTest {
                         + " write in flight");
             }
 
+            liveness.rejoin(2, 0);
             ComputeNode fresh = new ComputeNode(2, 3, LocalVerbs.counted(memoryNodes), controlPlane, bus.join(), TREE,
-                    LockDesigns.byName("cas-spin"), THREADS + 1);
+                    design, THREADS + 1);
             live.add(fresh);
             for (int i = 0; i < 200; i++) {
                 fresh.index().put((1L << 20) + rnd.nextInt(64) * 1000L + i, i); // 200 distinct new keys
