@@ -303,6 +303,40 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     /**
+     * Joins the lowest slot that is neither held nor waiting for the recovery of an earlier
+     * incarnation: a slot whose incarnation lapsed is free in membership at once, but its new
+     * holder could not start before some other live compute node recovered it, which with no other
+     * compute node would be never. A slot taken by a racing joiner in between is skipped.
+     */
+    private static Lease joinFreeSlot(Coordination c, Duration timeout) throws InterruptedException {
+        int pool = c.membership().options().poolSize(MemberKind.COMPUTE_NODE);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            java.util.Set<Integer> busy = new java.util.HashSet<>();
+            for (Member m : c.membership().view().members(MemberKind.COMPUTE_NODE)) {
+                busy.add(m.id().id());
+            }
+            for (io.dmtree.core.membership.FenceBook.FenceRecord r : c.book().outstanding()) {
+                busy.add(r.member().id().id());
+            }
+            for (int id = 0; id < pool; id++) {
+                if (busy.contains(id)) {
+                    continue;
+                }
+                try {
+                    return c.membership().join(MemberKind.COMPUTE_NODE, id, "", Duration.ofMillis(100));
+                } catch (io.dmtree.core.membership.MembershipTimeoutException taken) {
+                    // a racing joiner holds it: try the next
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return c.membership().join(MemberKind.COMPUTE_NODE, Membership.ANY_ID, "", Duration.ofMillis(100));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /**
      * Joins membership as a compute node in slot {@code wanted} (or the lowest free one) and waits
      * until the slot's earlier incarnations are recovered; both bounded by {@code timeoutMillis}.
      */
@@ -310,8 +344,8 @@ public final class ClusterClient implements AutoCloseable {
         Duration timeout = Duration.ofMillis(timeoutMillis);
         Lease lease = null;
         try {
-            lease = c.membership().join(MemberKind.COMPUTE_NODE,
-                    wanted == ControlFrame.ANY_COMPUTE_NODE ? Membership.ANY_ID : wanted, "", timeout);
+            lease = wanted == ControlFrame.ANY_COMPUTE_NODE ? joinFreeSlot(c, timeout)
+                    : c.membership().join(MemberKind.COMPUTE_NODE, wanted, "", timeout);
             Member me = lease.member();
             SlotHandover.awaitRecovered(c.book(), me.id().id(), me.epoch(), timeout, memoryNodes);
             return lease;
