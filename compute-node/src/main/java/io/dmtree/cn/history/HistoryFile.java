@@ -16,7 +16,7 @@ import java.util.Map;
  * # dmtree history v1 cn=N epoch=E           header
  * I thread seq KIND key value invokeNanos    an operation starts (KIND: GET, PUT, DELETE; value: what a PUT writes)
  * R thread seq result responseNanos          it returned (result: the value a GET read, or "absent")
- * C thread total                             that thread's acknowledged locked-counter increments so far
+ * C thread total [nanos]                     that thread's acknowledged locked-counter increments so far (and when)
  * F key value|absent                         after the run, the key's final value (the reporting node)
  * V words min max acknowledged               after the run, the locked counters and the increments acknowledged
  * D                                          this node's round finished: nothing of it is in flight
@@ -57,10 +57,12 @@ public final class HistoryFile {
     private final Map<Long, Long> finals;
     private final Counters counters;
     private final boolean done;
+    private final List<Long> incrementTimes;
 
     private HistoryFile(Path path, int computeNode, long epoch, List<Op> ops, long increments, int counterThreads,
-                        Map<Long, Long> finals, Counters counters, boolean done) {
+                        Map<Long, Long> finals, Counters counters, boolean done, List<Long> incrementTimes) {
         this.done = done;
+        this.incrementTimes = incrementTimes;
         this.path = path;
         this.computeNode = computeNode;
         this.epoch = epoch;
@@ -84,6 +86,7 @@ public final class HistoryFile {
         Map<String, String[]> invocations = new LinkedHashMap<>();
         Map<String, String[]> responses = new HashMap<>();
         Map<Integer, Long> perThreadIncrements = new HashMap<>();
+        List<Long> incrementTimes = new ArrayList<>();
         Map<Long, Long> finals = new LinkedHashMap<>();
         Counters counters = null;
         boolean done = false;
@@ -103,7 +106,10 @@ public final class HistoryFile {
                         responses.put(f[1] + "/" + f[2], f);
                     }
                     case "C" -> {
-                        need(f, 3);
+                        if (f.length != 3) {
+                            need(f, 4);
+                            incrementTimes.add(Long.parseLong(f[3]));
+                        }
                         perThreadIncrements.put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
                     }
                     case "F" -> {
@@ -135,7 +141,7 @@ public final class HistoryFile {
         }
         long increments = perThreadIncrements.values().stream().mapToLong(Long::longValue).sum();
         return new HistoryFile(path, cn, epoch, List.copyOf(ops), increments, perThreadIncrements.size(), finals, counters,
-                done);
+                done, List.copyOf(incrementTimes));
     }
 
     private static void need(String[] f, int n) {
@@ -182,6 +188,21 @@ public final class HistoryFile {
     /** Final values by key (ABSENT for none); empty unless this node reported. */
     public Map<Long, Long> finals() {
         return finals;
+    }
+
+    /**
+     * The time of this node's first acknowledged increment after {@code nanos}, or
+     * {@link Long#MAX_VALUE}: with every increment taking every counter lock, the first one after
+     * another node's death is when all the locks it held were granted again.
+     */
+    public long firstIncrementAfter(long nanos) {
+        long first = Long.MAX_VALUE;
+        for (long t : incrementTimes) {
+            if (t > nanos && t < first) {
+                first = t;
+            }
+        }
+        return first;
     }
 
     /** The node finished its round (a 'D' line): none of its operations is in flight. */

@@ -55,7 +55,7 @@ public final class HistoryLog implements AutoCloseable {
 
     /** Thread {@code thread} has made {@code total} acknowledged locked-counter increments so far. */
     public void increments(int thread, long total) {
-        write("C " + thread + " " + total);
+        write("C " + thread + " " + total + " " + System.nanoTime());
     }
 
     /** After the run: key {@code key} holds {@code value} (or nothing). */

@@ -80,6 +80,7 @@ class ComputeNodeFailureTest {
             }
             int victim = random.nextInt(3);
             Thread.sleep(30 + random.nextInt(250));
+            long killed = System.nanoTime();
             cns.get(victim).kill();
             StringBuilder outputs = new StringBuilder();
             boolean reported = false;
@@ -105,7 +106,13 @@ class ComputeNodeFailureTest {
             }
             assertFalse(files.get(victim).done(), "the victim finished its round before the kill; nothing was tested");
             HistoryCheck.Result r = new HistoryCheck(files).run();
-            System.out.println(design + " held " + held + ": victim cn " + files.get(victim).computeNode() + ", " + r.summary());
+            long next = Long.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                next = i == victim ? next : Math.min(next, files.get(i).firstIncrementAfter(killed));
+            }
+            System.out.printf(java.util.Locale.ROOT, "%s held %d: victim cn %d, kill to the next increment under all %d counter"
+                            + " locks %.0f ms (lease %s; measured, one sample); %s%n", design, held,
+                    files.get(victim).computeNode(), held, (next - killed) / 1e6, LEASE, r.summary());
             assertTrue(r.ok(), r.violations().toString());
         }
     }
