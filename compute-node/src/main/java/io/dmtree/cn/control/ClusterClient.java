@@ -329,6 +329,17 @@ public final class ClusterClient implements AutoCloseable {
         return control.get(0).barrier(name, members.size(), members, waitMillis, payload);
     }
 
+    /**
+     * Arrives at barrier {@code name} of memory node 0 with {@code payload} and hangs up at once,
+     * which ends this compute node's session there (see {@link ControlClient#arriveAndHangUp}): the
+     * other parties of the round still get {@code payload}. Call {@link #close()} afterwards to leave
+     * the other memory nodes. {@code members} empty: a counting barrier of {@code parties}.
+     */
+    public void arriveAndHangUp(String name, int parties, java.util.Set<Integer> members, int waitMillis, byte[] payload,
+                                int refusalWaitMillis) {
+        control.get(0).arriveAndHangUp(name, parties, members, waitMillis, payload, refusalWaitMillis);
+    }
+
     /** Leaves every memory node and closes the carrier. */
     @Override
     public void close() {

@@ -48,20 +48,30 @@ public final class RemoteComputeNode implements AutoCloseable {
                                          int threadCapacity) {
         ClusterClient cluster = ClusterClient.join(options);
         try {
-            IndexShape.Resolved shape = wanted.resolve(IndexSuperblock.stored(cluster.verbs()), fresh);
-            TreeConfig tree = shape.tree();
-            String lock = shape.lock();
-            if (cluster.computeNodeId() >= maxComputeNodes) {
-                throw new IllegalStateException("compute node id " + cluster.computeNodeId() + " is beyond the "
-                        + maxComputeNodes + " compute nodes the lock design was sized for");
-            }
-            ComputeNode node = new ComputeNode(cluster.computeNodeId(), maxComputeNodes, cluster.verbs(), cluster.chunkSource(),
-                    cluster.messaging(), tree, LockDesigns.byName(lock), threadCapacity);
-            return new RemoteComputeNode(cluster, node);
+            return open(cluster, wanted, fresh, maxComputeNodes, threadCapacity);
         } catch (RuntimeException e) {
             cluster.close();
             throw e;
         }
+    }
+
+    /**
+     * Opens the index on a cluster already joined, as {@link #join(ClusterClient.Options, IndexShape,
+     * TreeConfig, int, int)} does; on failure {@code cluster} stays joined (the caller may still
+     * tell the others why it cannot take part) and is the caller's to close.
+     */
+    public static RemoteComputeNode open(ClusterClient cluster, IndexShape wanted, TreeConfig fresh, int maxComputeNodes,
+                                         int threadCapacity) {
+        IndexShape.Resolved shape = wanted.resolve(IndexSuperblock.stored(cluster.verbs()), fresh);
+        TreeConfig tree = shape.tree();
+        String lock = shape.lock();
+        if (cluster.computeNodeId() >= maxComputeNodes) {
+            throw new IllegalStateException("compute node id " + cluster.computeNodeId() + " is beyond the "
+                    + maxComputeNodes + " compute nodes the lock design was sized for");
+        }
+        ComputeNode node = new ComputeNode(cluster.computeNodeId(), maxComputeNodes, cluster.verbs(), cluster.chunkSource(),
+                cluster.messaging(), tree, LockDesigns.byName(lock), threadCapacity);
+        return new RemoteComputeNode(cluster, node);
     }
 
     public int id() {

@@ -1,25 +1,23 @@
 package io.dmtree.workloads.cli;
 
-import io.dmtree.core.wire.ErrorCode;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dmtree.cn.ClusterConfig;
 import io.dmtree.cn.control.BarrierRelease;
 import io.dmtree.cn.control.ClusterClient;
-import io.dmtree.cn.control.ControlException;
 import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.core.wire.ControlFrame;
-import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.lock.LockDesigns;
 import io.dmtree.workloads.cn.IndexShell;
 import io.dmtree.workloads.cn.LockedCounterRound;
 import io.dmtree.workloads.cn.RemoteDmtreeSystem;
+import io.dmtree.workloads.cn.RunBarriers;
 import io.dmtree.workloads.cn.RunAggregate;
 import io.dmtree.workloads.cn.ShareReport;
 import io.dmtree.workloads.kv.KvShape;
@@ -45,7 +43,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +71,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code dmtree ycsb --cns N}. At {@code results} each process hands over its result (counters and
  * compressed latency histograms, {@link ShareReport}); the member with the lowest id prints the
  * aggregate with the columns of {@code dmtree ycsb}, the others one line each.
+ *
+ * <p>No wait is silent or unbounded ({@link RunBarriers}): barrier waits are short calls that end
+ * within half a second of SIGTERM and say every 30 s what they wait for; a compute node that fails
+ * before the results (its options do not fit the index, a worker's error, ...) tells the others at
+ * its next barrier why, so they stop at once naming it instead of waiting for it; SIGTERM or SIGINT
+ * closes the compute node, leaving the cluster, within a second or two.
  */
 @Command(name = "cn", sortOptions = false, mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {
@@ -85,9 +88,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
                 "--serve reads commands from stdin (put KEY VALUE, get KEY, delete KEY, scan KEY COUNT, check, stats,"
                         + " quit) and stays joined until SIGTERM or quit."})
 public final class ComputeNodeCommand implements Callable<Integer> {
-    /** Longest single barrier call; longer waits are made of several calls. */
-    private static final int BARRIER_CALL_MILLIS = 60_000;
-
     @Spec
     CommandSpec spec;
 
@@ -161,7 +161,12 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     Path json;
 
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set by SIGTERM or SIGINT (the shutdown hook): waits end, the compute node leaves. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** What the shutdown hook closes: the compute node once open, before that the cluster membership. */
+    private volatile RemoteComputeNode openNode;
+    private volatile ClusterClient joinedCluster;
 
     private List<InetSocketAddress> addresses() {
         List<InetSocketAddress> list = new ArrayList<>();
@@ -229,32 +234,80 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     }
 
     /**
-     * Joins, and closes the compute node (leaving the cluster) on SIGTERM or SIGINT too. The
-     * widths the index has (given, the cluster's or the defaults) are written back to the
-     * width options, so the workload uses them.
+     * Joins the cluster, and from then on closes what it joined (leaving the cluster) on SIGTERM or
+     * SIGINT too.
      */
-    private RemoteComputeNode join(ClusterClient.Options cluster, IndexShape wanted, int threads) {
-        RemoteComputeNode node = RemoteComputeNode.join(cluster, wanted, TreeConfig.defaults(),
+    private ClusterClient joinCluster(ClusterClient.Options options) {
+        ClusterClient cluster = ClusterClient.join(options);
+        joinedCluster = cluster;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
+            close();
+            stopped.countDown();
+        }, "dmtree-cn-shutdown"));
+        return cluster;
+    }
+
+    /**
+     * Opens the index on the joined cluster. The widths the index has (given, the cluster's or the
+     * defaults) are written back to the width options, so the workload uses them. On failure the
+     * cluster stays joined (the caller tells the others, then closes it).
+     */
+    private RemoteComputeNode open(ClusterClient cluster, IndexShape wanted, int threads) {
+        RemoteComputeNode node = RemoteComputeNode.open(cluster, wanted, TreeConfig.defaults(),
                 RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, Math.max(ClusterConfig.defaults().threadsPerComputeNode(), threads + 1));
         TreeConfig tree = node.computeNode().treeConfig();
         widths.keySize = tree.keyBytes();
         widths.valueSize = tree.valueBytes();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            close(node);
-            stopped.countDown();
-        }, "dmtree-cn-shutdown"));
+        openNode = node;
         return node;
     }
 
-    private void close(RemoteComputeNode node) {
+    /** Closes the compute node, or the bare membership before it was opened; once. */
+    private void close() {
         if (closed.compareAndSet(false, true)) {
-            node.close();
+            RemoteComputeNode node = openNode;
+            if (node != null) {
+                node.close();
+            } else if (joinedCluster != null) {
+                joinedCluster.close();
+            }
         }
     }
 
-    private int serve(ClusterClient.Options cluster, IndexShape wanted) throws Exception {
+    /** The run's barriers over the control plane of memory node 0. */
+    private static RunBarriers.Calls barrierCalls(ClusterClient cluster) {
+        return new RunBarriers.Calls() {
+            @Override
+            public BarrierRelease arrive(String name, int parties, Set<Integer> members, int waitMillis, byte[] payload) {
+                return members.isEmpty() ? new BarrierRelease(cluster.barrier(name, parties, waitMillis, payload), Set.of())
+                        : cluster.barrierOf(name, members, waitMillis, payload);
+            }
+
+            @Override
+            public void arriveAndLeave(String name, int parties, Set<Integer> members, int waitMillis, byte[] payload) {
+                cluster.arriveAndHangUp(name, parties, members, waitMillis, payload, RunBarriers.ANSWER_MILLIS);
+            }
+        };
+    }
+
+    /** A failure every member of the run learnt from one barrier release: nobody needs telling. */
+    private static final class RunAbandoned extends IllegalStateException {
+        RunAbandoned(String message) {
+            super(message);
+        }
+    }
+
+    private int serve(ClusterClient.Options options, IndexShape wanted) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        RemoteComputeNode node = join(cluster, wanted, 1);
+        ClusterClient cluster = joinCluster(options);
+        RemoteComputeNode node;
+        try {
+            node = open(cluster, wanted, 1);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         String lockName = node.computeNode().lockDesign().name();
         try {
             out.println("cn " + node.id() + " serving: " + node.cluster().transport() + " carrier, "
@@ -267,28 +320,34 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                 stopped.await(); // end of input: stay joined until SIGTERM or SIGINT
             }
         } finally {
-            close(node);
+            close();
         }
         return 0;
     }
 
-    private int runWorkload(ClusterClient.Options cluster, int memoryNodeCount, IndexShape wanted) throws Exception {
+    private int runWorkload(ClusterClient.Options clusterOptions, int memoryNodeCount, IndexShape wanted) throws Exception {
         OptionChecks.inRange(spec, "--cns", computeNodes, 1, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES);
         OptionChecks.inRange(spec, "--wait", waitSeconds, 1, 7 * 24 * 3600);
         OptionChecks.inRange(spec, "--locked-counter", lockedCounter, 0, 100_000_000);
         if (!List.of("split", "one", "none").contains(load)) {
             throw OptionChecks.usage(spec, "--load must be split, one or none: " + load);
         }
-        if (runName.isBlank() || runName.getBytes(StandardCharsets.UTF_8).length > ControlFrame.MAX_BARRIER_NAME_BYTES - 8) {
-            throw OptionChecks.usage(spec, "--run must be 1.." + (ControlFrame.MAX_BARRIER_NAME_BYTES - 8) + " bytes: " + runName);
+        List<String> steps = lockedCounter > 0 ? List.of("loaded", "counter", "results") : List.of("loaded", "results");
+        int maxRunBytes = RunBarriers.maxRunNameBytes(steps);
+        if (runName.isBlank() || runName.getBytes(StandardCharsets.UTF_8).length > maxRunBytes) {
+            throw OptionChecks.usage(spec, "--run must be 1.." + maxRunBytes + " bytes: " + runName);
         }
         options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(LockDesigns.defaultName()), List.of(), 1);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
 
-        RemoteComputeNode node = join(cluster, wanted, options.threads);
+        ClusterClient cluster = joinCluster(clusterOptions);
+        int me = cluster.computeNodeId();
+        RunBarriers barriers = new RunBarriers(runName, me, computeNodes, steps, barrierCalls(cluster), waitSeconds * 1000L,
+                stopping::get, line -> note(err, line));
         Contestant contestant = null;
         try {
+            RemoteComputeNode node = open(cluster, wanted, options.threads);
             String lockName = node.computeNode().lockDesign().name();
             YcsbSettings settings = options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(lockName), List.of(), 1);
             OperationStream stream = WorkloadOptions.stream(spec, settings);
@@ -296,19 +355,17 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             ValueSource values = new ValueSource(settings.valueBytes(), settings.seed());
             KvShape shape = new KvShape(settings.keyBytes(), settings.valueBytes(), settings.records() + stream.inserts(),
                     settings.threads());
-            int me = node.id();
             String fingerprint = fingerprint(settings);
             note(err, "cn " + me + ": waiting for " + computeNodes + " compute node(s) at '" + runName + "/start'");
-            Map<Integer, byte[]> start = awaitBarrier(wait -> node.cluster().barrier(runName + "/start", computeNodes, wait,
-                    fingerprint.getBytes(StandardCharsets.UTF_8)));
+            Map<Integer, byte[]> start = barriers.start(fingerprint.getBytes(StandardCharsets.UTF_8));
             for (Map.Entry<Integer, byte[]> e : start.entrySet()) {
                 String theirs = new String(e.getValue(), StandardCharsets.UTF_8);
                 if (!theirs.equals(fingerprint)) {
-                    throw new IllegalStateException("compute node " + e.getKey() + " runs '" + theirs + "' but compute node " + me
+                    throw new RunAbandoned("compute node " + e.getKey() + " runs '" + theirs + "' but compute node " + me
                             + " runs '" + fingerprint + "': start every compute node of run '" + runName + "' with the same options");
                 }
             }
-            Set<Integer> members = new TreeSet<>(start.keySet());
+            Set<Integer> members = barriers.members();
             int rank = new ArrayList<>(members).indexOf(me);
             StreamShare share = new StreamShare(rank, computeNodes);
             contestant = new Contestant(new RemoteDmtreeSystem(node, shape, lockName, computeNodes), lockName,
@@ -324,9 +381,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                         + (loadPart.endRecord(settings.records()) - 1));
                 contestant.load(loadPart, settings.records(), shape, keys, values);
             }
-            BarrierRelease loaded = awaitMembers(node, "loaded", members, new byte[0]);
+            BarrierRelease loaded = barriers.meet("loaded", new byte[0]);
             if (!loaded.departed().isEmpty()) {
-                throw new IllegalStateException("compute node(s) " + loaded.departed() + " left during the load phase, so the"
+                throw new RunAbandoned("compute node(s) " + loaded.departed() + " left during the load phase, so the"
                         + " loaded records are incomplete; start the run again");
             }
             System.gc();
@@ -343,12 +400,12 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             LockedCounterRound counter = null;
             if (lockedCounter > 0) {
                 counter = new LockedCounterRound(node, settings.threads(), lockedCounter);
-                counter.share(members, payload -> awaitMembers(node, "counter", members, payload));
+                counter.share(members, payload -> barriers.meet("counter", payload));
                 long made = counter.run(waitSeconds);
                 out.printf(Locale.ROOT, "cn %d: locked counter +%,d (%d threads x %,d under %s); %,d CN messages sent in all%n",
                         me, made, settings.threads(), lockedCounter, lockName, node.cluster().messaging().messagesSent());
             }
-            BarrierRelease results = awaitMembers(node, "results", members, ShareReport.encode(mine));
+            BarrierRelease results = barriers.meet("results", ShareReport.encode(mine));
             out.printf(Locale.ROOT, "cn %d: %,d operations in %.3f s, %,.0f ops/s (share %d of %d), %,d CN messages in the run"
                     + " phase%s%n", me, mine.operations(), mine.runNanos() / 1e9, mine.throughputOpsPerSec(), rank, computeNodes,
                     runMessages, modelledLabel());
@@ -366,36 +423,19 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             }
             out.flush();
             return code;
+        } catch (RunBarriers.PartnerRefusedException | RunBarriers.StoppedException | RunAbandoned e) {
+            throw e; // the others know already, or this process is stopping
+        } catch (Exception | Error e) {
+            if (!stopping.get()) {
+                barriers.refuse(DmtreeCli.describe(e)).ifPresent(at -> note(err, "cn " + me + ": failed; told the other"
+                        + " compute nodes of run '" + runName + "' at '" + at + "'"));
+            }
+            throw e;
         } finally {
             if (contestant != null) {
                 contestant.close();
             }
-            close(node);
-        }
-    }
-
-    /** Waits at member barrier {@code step} of this run (see {@link #awaitBarrier}). */
-    private BarrierRelease awaitMembers(RemoteComputeNode node, String step, Set<Integer> members, byte[] payload) {
-        return awaitBarrier(wait -> node.cluster().barrierOf(runName + "/" + step, members, wait, payload));
-    }
-
-    /**
-     * Calls {@code arrive} with waits of at most a minute until the barrier releases or
-     * {@code --wait} is over: a timed-out arrival is withdrawn by the memory node, so arriving again
-     * is safe, and the control connection never sits in one call for long.
-     */
-    private <T> T awaitBarrier(java.util.function.IntFunction<T> arrive) {
-        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
-        while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            int wait = (int) Math.max(1, Math.min(BARRIER_CALL_MILLIS, left));
-            try {
-                return arrive.apply(wait);
-            } catch (ControlException e) {
-                if (!e.refusedWith(ErrorCode.TIMEOUT) || System.nanoTime() >= deadline) {
-                    throw e;
-                }
-            }
+            close();
         }
     }
 
