@@ -166,8 +166,8 @@ public final class ControlClient implements AutoCloseable {
      * it to tell the others why. Waits at most {@code refusalWaitMillis} for an immediate answer: a
      * refusal (the round is for other parties, say) throws {@link ControlException} and keeps the
      * connection (nothing changed at the memory node; the caller may try other parties); a release
-     * or no answer (the arrival waits) returns, and so does a broken connection, after which this
-     * client is closed.
+     * or no answer (the arrival waits) returns; a broken connection throws. Unless refused, this
+     * client is closed afterwards.
      */
     public synchronized void arriveAndHangUp(String name, int parties, Set<Integer> members, int waitMillis, byte[] payload,
                                              int refusalWaitMillis) {
@@ -187,8 +187,11 @@ public final class ControlClient implements AutoCloseable {
             }
             try {
                 channel.readWithTimeout(refusalWaitMillis);
-            } catch (IOException | MalformedFrameException e) {
+            } catch (java.net.SocketTimeoutException e) {
                 return; // no answer yet: the arrival waits for the others
+            } catch (IOException | MalformedFrameException e) {
+                throw new ControlException("memory node at " + describe(address) + " is unreachable (BARRIER): "
+                        + e.getMessage(), e);
             }
             reader.wrap(channel.frame(), 0, channel.frameLength());
             if (reader.type() == FrameHeader.TYPE_ERROR) {

@@ -426,7 +426,10 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         } catch (RunBarriers.PartnerRefusedException | RunBarriers.StoppedException | RunAbandoned e) {
             throw e; // the others know already, or this process is stopping
         } catch (Exception | Error e) {
-            if (!stopping.get()) {
+            if (stopping.get()) {
+                throw new RunBarriers.StoppedException("compute node " + me + " stopped by a signal and left the cluster");
+            }
+            {
                 barriers.refuse(DmtreeCli.describe(e)).ifPresent(at -> note(err, "cn " + me + ": failed; told the other"
                         + " compute nodes of run '" + runName + "' at '" + at + "'"));
             }

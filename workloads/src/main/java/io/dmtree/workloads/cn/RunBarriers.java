@@ -80,7 +80,7 @@ public final class RunBarriers {
 
     /** The process is stopping (SIGTERM or SIGINT) while it waits at a barrier. */
     public static final class StoppedException extends RuntimeException {
-        StoppedException(String message) {
+        public StoppedException(String message) {
             super(message);
         }
     }
@@ -231,12 +231,13 @@ public final class RunBarriers {
     /**
      * This compute node cannot go on: tells the others at its next barrier, with {@code reason}, and
      * leaves the cluster. Returns the barrier it told them at; empty when it passed every barrier
-     * already, or the memory node could not be told (unreachable, or it refused the arrival).
+     * already, runs alone, or the memory node could not be told (unreachable, or it refused the
+     * arrival).
      */
     public Optional<String> refuse(String reason) {
         String name = nextBarrier();
-        if (name == null || left) {
-            return Optional.empty();
+        if (name == null || left || (next < 0 ? parties : members.size()) < 2) {
+            return Optional.empty(); // past every barrier, or nobody else to tell
         }
         left = true;
         byte[] note = RunNote.refusing(reason);
