@@ -55,6 +55,7 @@ public final class ClusterClient implements AutoCloseable {
     private final ChunkSource chunks;
     private final long rootPointer;
     private final long modelledRttNanos;
+    private final MemoryNodeLossNotices lossNotices = new MemoryNodeLossNotices();
 
     /**
      * Options of a compute node joining memory-node processes.
@@ -278,6 +279,16 @@ public final class ClusterClient implements AutoCloseable {
     private void memoryNodeLost(int mn, String reason) {
         System.err.println("dmtree: " + reason);
         link.memoryNodeLost(mn, reason);
+        lossNotices.lost(reason);
+    }
+
+    /**
+     * Runs {@code listener} once with the reason when a memory node of this cluster is lost (at once
+     * if one was lost already); a long-lived client uses it to rejoin. It runs on the watching
+     * thread, so it must not block.
+     */
+    public void onMemoryNodeLost(java.util.function.Consumer<String> listener) {
+        lossNotices.listen(listener);
     }
 
     public int computeNodeId() {

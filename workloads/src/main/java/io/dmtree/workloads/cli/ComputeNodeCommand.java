@@ -9,6 +9,7 @@ import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.core.wire.ControlFrame;
@@ -16,6 +17,7 @@ import io.dmtree.core.wire.HostPort;
 import io.dmtree.lock.LockDesigns;
 import io.dmtree.workloads.cn.IndexShell;
 import io.dmtree.workloads.cn.LockedCounterRound;
+import io.dmtree.workloads.cn.ReconnectingIndex;
 import io.dmtree.workloads.cn.RemoteDmtreeSystem;
 import io.dmtree.workloads.cn.RunBarriers;
 import io.dmtree.workloads.cn.RunAggregate;
@@ -40,6 +42,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -51,11 +54,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code dmtree cn}: a compute-node process. It joins the memory nodes named by {@code --mn} and
@@ -157,6 +165,19 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             description = "longest wait at a barrier for the other compute nodes")
     int waitSeconds;
 
+    @Option(names = "--rejoin-attempts", defaultValue = "10", paramLabel = "N",
+            description = "--serve: when a memory node is lost (it stopped or restarted), rejoin the cluster in up to N"
+                    + " attempts, then give up and exit 1 (0: exit at once)")
+    int rejoinAttempts;
+
+    @Option(names = "--rejoin-backoff", defaultValue = "250", paramLabel = "MS",
+            description = "--serve: wait before the first rejoin attempt; each later wait is twice the one before")
+    long rejoinBackoffMillis;
+
+    @Option(names = "--rejoin-backoff-max", defaultValue = "5000", paramLabel = "MS",
+            description = "--serve: longest wait between rejoin attempts")
+    long rejoinBackoffMaxMillis;
+
     @Option(names = "--json", paramLabel = "FILE", description = "the reporting compute node also writes the results to FILE")
     Path json;
 
@@ -167,6 +188,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     /** What the shutdown hook closes: the compute node once open, before that the cluster membership. */
     private volatile RemoteComputeNode openNode;
     private volatile ClusterClient joinedCluster;
+    /** A long-lived client's index ({@code --serve}), which rejoins after a memory node is lost. */
+    private volatile ReconnectingIndex servingIndex;
+    private final AtomicBoolean hooked = new AtomicBoolean();
 
     private List<InetSocketAddress> addresses() {
         List<InetSocketAddress> list = new ArrayList<>();
@@ -240,12 +264,18 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     private ClusterClient joinCluster(ClusterClient.Options options) {
         ClusterClient cluster = ClusterClient.join(options);
         joinedCluster = cluster;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stopping.set(true);
-            close();
-            stopped.countDown();
-        }, "dmtree-cn-shutdown"));
+        installShutdownHook();
         return cluster;
+    }
+
+    private void installShutdownHook() {
+        if (hooked.compareAndSet(false, true)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopping.set(true);
+                close();
+                stopped.countDown();
+            }, "dmtree-cn-shutdown"));
+        }
     }
 
     /**
@@ -267,7 +297,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     private void close() {
         if (closed.compareAndSet(false, true)) {
             RemoteComputeNode node = openNode;
-            if (node != null) {
+            if (servingIndex != null) {
+                servingIndex.close();
+            } else if (node != null) {
                 node.close();
             } else if (joinedCluster != null) {
                 joinedCluster.close();
@@ -300,27 +332,108 @@ public final class ComputeNodeCommand implements Callable<Integer> {
 
     private int serve(ClusterClient.Options options, IndexShape wanted) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        ClusterClient cluster = joinCluster(options);
-        RemoteComputeNode node;
+        PrintWriter err = spec.commandLine().getErr();
+        ReconnectingIndex.Policy policy;
         try {
-            node = open(cluster, wanted, 1);
-        } catch (RuntimeException e) {
-            close();
-            throw e;
+            policy = new ReconnectingIndex.Policy(rejoinAttempts, rejoinBackoffMillis, rejoinBackoffMaxMillis);
+        } catch (IllegalArgumentException e) {
+            throw OptionChecks.usage(spec, e.getMessage());
         }
-        String lockName = node.computeNode().lockDesign().name();
-        try {
-            out.println("cn " + node.id() + " serving: " + node.cluster().transport() + " carrier, "
-                    + node.cluster().regions().size() + " memory node(s), " + widths.keySize + "-byte keys, "
-                    + widths.valueSize + "-byte values, lock " + lockName + "; commands on stdin (help)");
-            out.flush();
-            boolean quit = new IndexShell(node.index(), out).serve(
-                    new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
-            if (!quit) {
-                stopped.await(); // end of input: stay joined until SIGTERM or SIGINT
+        installShutdownHook();
+        AtomicReference<IndexShape> shape = new AtomicReference<>(wanted);
+        AtomicBoolean reopened = new AtomicBoolean();
+        AtomicBoolean first = new AtomicBoolean(true);
+        ReconnectingIndex index = ReconnectingIndex.open(() -> {
+            ClusterClient cluster = ClusterClient.join(options);
+            try {
+                reopened.set(IndexSuperblock.stored(cluster.verbs()).isPresent());
+                return RemoteComputeNode.open(cluster, shape.get(), TreeConfig.defaults(),
+                        RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, ClusterConfig.defaults().threadsPerComputeNode());
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
             }
+        }, policy, line -> note(err, line), node -> {
+            TreeConfig tree = node.computeNode().treeConfig();
+            String lockName = node.computeNode().lockDesign().name();
+            // a rejoin opens (or, on memory nodes that restarted empty, creates) the index this one had
+            shape.set(new IndexShape(tree.keyBytes(), tree.valueBytes(), tree.nodeBytes(), lockName));
+            String what = node.cluster().transport() + " carrier, " + node.cluster().regions().size() + " memory node(s), "
+                    + tree.keyBytes() + "-byte keys, " + tree.valueBytes() + "-byte values, lock " + lockName;
+            if (first.getAndSet(false)) {
+                out.println("cn " + node.id() + " serving: " + what + "; commands on stdin (help)");
+                out.flush();
+            } else {
+                note(err, "cn " + node.id() + " serving again: " + what + "; " + (reopened.get()
+                        ? "reopened the index the memory nodes hold"
+                        : "the memory nodes hold no index any more (restarted with empty regions): created an empty one"));
+            }
+        });
+        servingIndex = index;
+        if (stopping.get()) {
+            close(); // SIGTERM while joining
+        }
+        try {
+            return serveLines(new IndexShell(index, out), index, err);
         } finally {
             close();
+        }
+    }
+
+    /**
+     * Answers stdin's commands until {@code quit}, SIGTERM, or rejoining gave up (exit code 1);
+     * after the end of input it stays joined until one of the latter. Input is read on a thread of
+     * its own, so a blocked read never keeps the process from ending.
+     */
+    private int serveLines(IndexShell shell, ReconnectingIndex index, PrintWriter err) throws InterruptedException {
+        BlockingQueue<Optional<String>> lines = new LinkedBlockingQueue<>(1024);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String l;
+                while ((l = in.readLine()) != null) {
+                    lines.put(Optional.of(l));
+                }
+            } catch (IOException | InterruptedException e) {
+                // input ends
+            }
+            lines.offer(Optional.empty());
+        }, "dmtree-cn-stdin");
+        reader.setDaemon(true);
+        reader.start();
+        AtomicReference<String> gaveUp = new AtomicReference<>();
+        Thread giveUpWatch = new Thread(() -> {
+            try {
+                String why = index.awaitGaveUp();
+                if (why != null) {
+                    gaveUp.set(why);
+                    stopped.countDown();
+                }
+            } catch (InterruptedException e) {
+                // closing
+            }
+        }, "dmtree-cn-rejoin-watch");
+        giveUpWatch.setDaemon(true);
+        giveUpWatch.start();
+        boolean inputOpen = true;
+        while (true) {
+            if (stopped.getCount() == 0) {
+                break;
+            }
+            Optional<String> line = inputOpen ? lines.poll(200, TimeUnit.MILLISECONDS) : null;
+            if (line == null) {
+                if (!inputOpen) {
+                    stopped.await(200, TimeUnit.MILLISECONDS);
+                }
+                continue;
+            }
+            if (line.isEmpty()) {
+                inputOpen = false; // end of input: stay joined until SIGTERM or SIGINT
+            } else if (!shell.answer(line.get())) {
+                return 0;
+            }
+        }
+        if (gaveUp.get() != null) {
+            throw new IllegalStateException(gaveUp.get());
         }
         return 0;
     }
