@@ -56,7 +56,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -94,7 +93,8 @@ import java.util.concurrent.atomic.AtomicReference;
                         + " through the control plane's barrier and the lowest-numbered one prints the aggregate"
                         + " (throughput, latency percentiles per operation type, memory node traffic per operation).",
                 "--serve reads commands from stdin (put KEY VALUE, get KEY, delete KEY, scan KEY COUNT, check, stats,"
-                        + " quit) and stays joined until SIGTERM or quit."})
+                        + " quit) and stays joined until SIGTERM or quit; when a memory node is lost it rejoins the cluster"
+                        + " (--rejoin-attempts)."})
 public final class ComputeNodeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
