@@ -168,7 +168,7 @@ public final class ReconnectingIndex implements DmIndex {
             absence = why;
             lock.notifyAll();
         }
-        notes.accept("cn: " + why);
+        notes.accept(why);
     }
 
     /**

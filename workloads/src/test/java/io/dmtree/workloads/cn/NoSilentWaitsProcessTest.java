@@ -285,14 +285,15 @@ class NoSilentWaitsProcessTest {
                 lock, seconds, errors.get(0).substring(errors.get(0).indexOf("dmtree cn: error: ")));
     }
 
-    @Test
-    void aServingComputeNodeRejoinsAMemoryNodeRestartedAtTheSameAddress() throws Exception {
+    @ParameterizedTest(name = "{0} carrier")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"tcp", "shm"})
+    void aServingComputeNodeRejoinsAMemoryNodeRestartedAtTheSameAddress(String transport) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         String address = "127.0.0.1:" + port;
-        Watched mn = memoryNode("tcp", address);
+        Watched mn = memoryNode(transport, address);
         Watched serving = new Watched(cn("--mn", address, "--serve", "--rejoin-backoff", "100", "--rejoin-attempts", "20"));
         serving.awaitLine("serving", 60);
         PrintWriter in = serving.in();
@@ -304,7 +305,7 @@ class NoSilentWaitsProcessTest {
         in.println("get 7");
         assertTrue(serving.awaitLine("error: ", 30).contains("is rejoining it"), serving.log());
         long t0 = System.nanoTime();
-        Watched restarted = memoryNode("tcp", address);
+        Watched restarted = memoryNode(transport, address);
         String again = serving.awaitLine("serving again", 90);
         System.out.printf(Locale.ROOT, "rejoined %.2f s after the memory node was restarted: %s%n",
                 (System.nanoTime() - t0) / 1e9, again);
