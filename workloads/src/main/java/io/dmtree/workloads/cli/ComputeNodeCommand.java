@@ -371,7 +371,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         });
         servingIndex = index;
         if (stopping.get()) {
-            close(); // SIGTERM while joining
+            index.close(); // SIGTERM while joining: the hook found nothing to close yet
         }
         try {
             return serveLines(new IndexShell(index, out), index, err);
