@@ -6,6 +6,7 @@ import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.wire.HostPort;
+import io.dmtree.workloads.cn.ReconnectingIndex;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;
@@ -33,7 +34,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code dmtree.lock} its lock design: each, when not given, is what the index the cluster holds
  * already has (so the binding joins a cluster started by {@code dmtree cn}), and for a new index
  * 32-byte keys, 256-byte values (YCSB's keys and records need room) and the project's default lock;
- * {@code dmtree.timeout} ms (default 30000).
+ * {@code dmtree.timeout} ms (default 30000); {@code dmtree.rejoin.attempts} (default 10, 0: never) and
+ * {@code dmtree.rejoin.backoff} ms (default 250): when a memory node is lost the client process
+ * rejoins the cluster as {@code dmtree cn --serve} does ({@link ReconnectingIndex}); operations
+ * made while it rejoins throw.
  *
  * <p>Mapping: the YCSB table is ignored (one index). A key is its UTF-8 bytes zero-padded to the
  * key width, so keys keep their string order for scans; a longer key is refused. A record is its
@@ -45,7 +49,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class DmTreeYcsbClient extends DB {
     private static final Object SHARED_LOCK = new Object();
-    private static RemoteComputeNode shared;
+    private static ReconnectingIndex shared;
     private static int users;
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
@@ -74,13 +78,26 @@ public final class DmTreeYcsbClient extends DB {
                         addresses.add(HostPort.parse("dmtree.mn", s.trim()));
                     }
                     IndexShape wanted = new IndexShape(wantKeys, wantValues, null, p.getProperty("dmtree.lock"));
-                    shared = RemoteComputeNode.join(ClusterClient.Options.of(addresses).withTimeoutMillis(timeout), wanted,
-                            FRESH_INDEX, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 1024);
+                    Integer attempts = intProperty(p, "dmtree.rejoin.attempts");
+                    Integer backoff = intProperty(p, "dmtree.rejoin.backoff");
+                    ReconnectingIndex.Policy policy = new ReconnectingIndex.Policy(attempts == null ? 10 : attempts,
+                            backoff == null ? 250 : backoff, Math.max(5_000, backoff == null ? 250 : backoff));
+                    ClusterClient.Options options = ClusterClient.Options.of(addresses).withTimeoutMillis(timeout);
+                    IndexShape[] shape = {wanted};
+                    shared = ReconnectingIndex.open(
+                            () -> RemoteComputeNode.join(options, shape[0], FRESH_INDEX, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES,
+                                    1024),
+                            policy, line -> System.err.println("dmtree: " + line), node -> {
+                                // a rejoin opens (or, on restarted memory nodes, creates) the index this one had
+                                TreeConfig t = node.computeNode().treeConfig();
+                                shape[0] = new IndexShape(t.keyBytes(), t.valueBytes(), t.nodeBytes(),
+                                        node.computeNode().lockDesign().name());
+                            });
                 }
                 users++;
-                index = shared.index();
-                keyBytes = shared.computeNode().treeConfig().keyBytes();
-                valueBytes = shared.computeNode().treeConfig().valueBytes();
+                index = shared;
+                keyBytes = shared.keyBytes();
+                valueBytes = shared.valueBytes();
             }
         } catch (RuntimeException e) {
             throw new DBException("dmtree: " + e.getMessage(), e);

@@ -87,6 +87,7 @@ public final class ClusterClient implements AutoCloseable {
     private final MemberFence fence;
     /** The incarnations of compute nodes met at barriers, by id (membership barriers name incarnations). */
     private final Map<Integer, Member> barrierMembers = new ConcurrentHashMap<>();
+    private final MemoryNodeLossNotices lossNotices = new MemoryNodeLossNotices();
 
     /**
      * Options of a compute node joining memory-node processes.
@@ -421,6 +422,16 @@ public final class ClusterClient implements AutoCloseable {
     private void memoryNodeLost(int mn, String reason) {
         System.err.println("dmtree: " + reason);
         link.memoryNodeLost(mn, reason);
+        lossNotices.lost(reason);
+    }
+
+    /**
+     * Runs {@code listener} once with the reason when a memory node of this cluster is lost (at once
+     * if one was lost already); a long-lived client uses it to rejoin. It runs on the watching
+     * thread, so it must not block.
+     */
+    public void onMemoryNodeLost(java.util.function.Consumer<String> listener) {
+        lossNotices.listen(listener);
     }
 
     public int computeNodeId() {
@@ -539,6 +550,17 @@ public final class ClusterClient implements AutoCloseable {
     /** This compute node's own fence, or null without membership. */
     public MemberFence fence() {
         return fence;
+    }
+
+    /**
+     * Arrives at barrier {@code name} of memory node 0 with {@code payload} and hangs up at once,
+     * which ends this compute node's session there (see {@link ControlClient#arriveAndHangUp}): the
+     * other parties of the round still get {@code payload}. Call {@link #close()} afterwards to leave
+     * the other memory nodes. {@code members} empty: a counting barrier of {@code parties}.
+     */
+    public void arriveAndHangUp(String name, int parties, java.util.Set<Integer> members, int waitMillis, byte[] payload,
+                                int refusalWaitMillis) {
+        control.get(0).arriveAndHangUp(name, parties, members, waitMillis, payload, refusalWaitMillis);
     }
 
     /** Leaves every memory node and closes the carrier. */

@@ -161,6 +161,55 @@ public final class ControlClient implements AutoCloseable {
     }
 
     /**
+     * Arrives at barrier {@code name} (as {@link #barrier(String, int, Set, int, byte[])}) with
+     * {@code payload}, then hangs up without waiting for the round to release: the memory node
+     * keeps an arrival whose connection closed until its round releases or {@code waitMillis}
+     * pass, so the round's other parties still receive {@code payload}; the hang-up ends this
+     * compute node's session with the memory node (it leaves). A compute node that cannot go on uses
+     * it to tell the others why. Waits at most {@code refusalWaitMillis} for an immediate answer: a
+     * refusal (the round is for other parties, say) throws {@link ControlException} and keeps the
+     * connection (nothing changed at the memory node; the caller may try other parties); a release
+     * or no answer (the arrival waits) returns; a broken connection throws. Unless refused, this
+     * client is closed afterwards.
+     */
+    public synchronized void arriveAndHangUp(String name, int parties, Set<Integer> members, int waitMillis, byte[] payload,
+                                             int refusalWaitMillis) {
+        boolean hangUp = true;
+        try {
+            FrameWriter w = begin(FrameHeader.TYPE_BARRIER).string(name, ControlFrame.MAX_BARRIER_NAME_BYTES).u16(parties)
+                    .i32(waitMillis).i32(payload.length).bytes(payload).u16(members.size());
+            for (int m : new TreeSet<>(members)) {
+                w.u16(m);
+            }
+            w.finish();
+            try {
+                channel.write(w);
+            } catch (IOException e) {
+                throw new ControlException("memory node at " + describe(address) + " is unreachable (BARRIER): "
+                        + e.getMessage(), e);
+            }
+            try {
+                channel.readWithTimeout(refusalWaitMillis);
+            } catch (java.net.SocketTimeoutException e) {
+                return; // no answer yet: the arrival waits for the others
+            } catch (IOException | MalformedFrameException e) {
+                throw new ControlException("memory node at " + describe(address) + " is unreachable (BARRIER): "
+                        + e.getMessage(), e);
+            }
+            reader.wrap(channel.frame(), 0, channel.frameLength());
+            if (reader.type() == FrameHeader.TYPE_ERROR) {
+                ErrorReply e = ErrorReply.of(reader);
+                hangUp = false;
+                throw new ControlException("BARRIER refused by memory node " + memoryNodeId() + ": " + e.message(), e.code());
+            }
+        } finally {
+            if (hangUp) {
+                close();
+            }
+        }
+    }
+
+    /**
      * Watches the memory node on a connection of its own: {@code onLost} runs once, on a daemon
      * thread, when the memory node stops or its connection breaks (not after {@link #close()}).
      */

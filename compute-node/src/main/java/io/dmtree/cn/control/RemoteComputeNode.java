@@ -56,6 +56,21 @@ public final class RemoteComputeNode implements AutoCloseable {
     public static RemoteComputeNode join(ClusterClient.Options options, IndexShape wanted, TreeConfig fresh, int maxComputeNodes,
                                          int threadCapacity) {
         ClusterClient cluster = ClusterClient.join(options);
+        try {
+            return open(cluster, wanted, fresh, maxComputeNodes, threadCapacity);
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the index on a cluster already joined, as {@link #join(ClusterClient.Options, IndexShape,
+     * TreeConfig, int, int)} does; on failure {@code cluster} stays joined (the caller may still
+     * tell the others why it cannot take part) and is the caller's to close.
+     */
+    public static RemoteComputeNode open(ClusterClient cluster, IndexShape wanted, TreeConfig fresh, int maxComputeNodes,
+                                         int threadCapacity) {
         ClusterLiveness liveness = null;
         ComputeNode node = null;
         try {
@@ -87,7 +102,6 @@ public final class RemoteComputeNode implements AutoCloseable {
             if (liveness != null) {
                 liveness.close();
             }
-            cluster.close();
             throw e;
         }
     }

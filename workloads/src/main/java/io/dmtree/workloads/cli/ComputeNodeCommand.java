@@ -1,13 +1,11 @@
 package io.dmtree.workloads.cli;
 
-import io.dmtree.core.wire.ErrorCode;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dmtree.cn.ClusterConfig;
 import io.dmtree.cn.control.BarrierRelease;
 import io.dmtree.cn.control.ClusterClient;
-import io.dmtree.cn.control.ControlException;
 import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.cn.recovery.MemberFence;
@@ -15,17 +13,20 @@ import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.lock.LapsedMemberException;
 import io.dmtree.core.membership.BarrierTimeoutException;
 import io.dmtree.core.memory.FencedException;
+import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.core.wire.ControlFrame;
-import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.lock.LockDesigns;
 import io.dmtree.cn.history.HistoryLog;
 import io.dmtree.workloads.cn.CheckedRound;
 import io.dmtree.workloads.cn.IndexShell;
 import io.dmtree.workloads.cn.LockedCounterRound;
+import io.dmtree.workloads.cn.ReconnectingIndex;
 import io.dmtree.workloads.cn.RemoteDmtreeSystem;
+import io.dmtree.workloads.cn.RunBarrierCalls;
+import io.dmtree.workloads.cn.RunBarriers;
 import io.dmtree.workloads.cn.RunAggregate;
 import io.dmtree.workloads.cn.ShareReport;
 import io.dmtree.workloads.kv.KvShape;
@@ -48,10 +49,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,11 +61,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code dmtree cn}: a compute-node process. It joins the memory nodes named by {@code --mn} and
@@ -85,6 +90,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * lease lapsed is fenced: whatever it was doing, it exits with {@value #EXIT_FENCED} and one line,
  * {@code dmtree cn: compute node N (epoch E) is fenced: ...} (no stack trace); it may be started
  * again, as a new incarnation.
+ *
+ * <p>No wait is silent or unbounded ({@link RunBarriers}): barrier waits are short calls that end
+ * within half a second of SIGTERM and say every 30 s what they wait for; a compute node that fails
+ * before the results (its options do not fit the index, a worker's error, ...) tells the others at
+ * its next barrier why, so they stop at once naming it instead of waiting for it; SIGTERM or SIGINT
+ * closes the compute node, leaving the cluster, within a second or two.
  */
 @Command(name = "cn", sortOptions = false, mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {
@@ -94,10 +105,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
                         + " through the control plane's barrier and the lowest-numbered one prints the aggregate"
                         + " (throughput, latency percentiles per operation type, memory node traffic per operation).",
                 "--serve reads commands from stdin (put KEY VALUE, get KEY, delete KEY, scan KEY COUNT, check, stats,"
-                        + " quit) and stays joined until SIGTERM or quit."})
+                        + " quit) and stays joined until SIGTERM or quit; when a memory node is lost it rejoins the cluster"
+                        + " (--rejoin-attempts)."})
 public final class ComputeNodeCommand implements Callable<Integer> {
-    /** Longest single barrier call; longer waits are made of several calls. */
-    private static final int BARRIER_CALL_MILLIS = 60_000;
     /** Exit code of a compute node that was fenced (its lease lapsed; the cluster recovers what it held). */
     public static final int EXIT_FENCED = 3;
 
@@ -187,13 +197,34 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             description = "where this compute node writes the checked round's acknowledged history (check it with dmtree history)")
     Path history;
 
+    @Option(names = "--rejoin-attempts", defaultValue = "10", paramLabel = "N",
+            description = "--serve: when a memory node is lost (it stopped or restarted), rejoin the cluster in up to N"
+                    + " attempts, then give up and exit 1 (0: exit at once)")
+    int rejoinAttempts;
+
+    @Option(names = "--rejoin-backoff", defaultValue = "250", paramLabel = "MS",
+            description = "--serve: wait before the first rejoin attempt; each later wait is twice the one before")
+    long rejoinBackoffMillis;
+
+    @Option(names = "--rejoin-backoff-max", defaultValue = "5000", paramLabel = "MS",
+            description = "--serve: longest wait between rejoin attempts")
+    long rejoinBackoffMaxMillis;
+
     @Option(names = "--json", paramLabel = "FILE", description = "the reporting compute node also writes the results to FILE")
     Path json;
 
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The joined compute node, once joined (to tell a fence from other failures). */
     private volatile RemoteComputeNode joined;
+    /** Set by SIGTERM or SIGINT (the shutdown hook): waits end, the compute node leaves. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** What the shutdown hook closes: the compute node once open, before that the cluster membership. */
+    private volatile RemoteComputeNode openNode;
+    private volatile ClusterClient joinedCluster;
+    /** A long-lived client's index ({@code --serve}), which rejoins after a memory node is lost. */
+    private volatile ReconnectingIndex servingIndex;
+    private final AtomicBoolean hooked = new AtomicBoolean();
 
     private List<InetSocketAddress> addresses() {
         List<InetSocketAddress> list = new ArrayList<>();
@@ -261,7 +292,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             return serve ? serve(cluster, wanted) : runWorkload(cluster, mns.size(), wanted);
         } catch (Exception e) {
             RemoteComputeNode node = joined;
-            String line = fencedLine(e, node == null ? null : node.cluster().fence());
+            ClusterClient joinedTo = node != null ? node.cluster() : joinedCluster;
+            String line = fencedLine(e, joinedTo == null ? null : joinedTo.fence());
             if (line == null) {
                 throw e;
             }
@@ -299,51 +331,172 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     }
 
     /**
-     * Joins, and closes the compute node (leaving the cluster) on SIGTERM or SIGINT too. The
-     * widths the index has (given, the cluster's or the defaults) are written back to the
-     * width options, so the workload uses them.
+     * Joins the cluster, and from then on closes what it joined (leaving the cluster) on SIGTERM or
+     * SIGINT too.
      */
-    private RemoteComputeNode join(ClusterClient.Options cluster, IndexShape wanted, int threads) {
-        RemoteComputeNode node = RemoteComputeNode.join(cluster, wanted, TreeConfig.defaults(),
+    private ClusterClient joinCluster(ClusterClient.Options options) {
+        ClusterClient cluster = ClusterClient.join(options);
+        joinedCluster = cluster;
+        installShutdownHook();
+        return cluster;
+    }
+
+    private void installShutdownHook() {
+        if (hooked.compareAndSet(false, true)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopping.set(true);
+                close();
+                stopped.countDown();
+            }, "dmtree-cn-shutdown"));
+        }
+    }
+
+    /**
+     * Opens the index on the joined cluster. The widths the index has (given, the cluster's or the
+     * defaults) are written back to the width options, so the workload uses them. On failure the
+     * cluster stays joined (the caller tells the others, then closes it).
+     */
+    private RemoteComputeNode open(ClusterClient cluster, IndexShape wanted, int threads) {
+        RemoteComputeNode node = RemoteComputeNode.open(cluster, wanted, TreeConfig.defaults(),
                 RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, Math.max(ClusterConfig.defaults().threadsPerComputeNode(), threads + 1));
         joined = node;
         TreeConfig tree = node.computeNode().treeConfig();
         widths.keySize = tree.keyBytes();
         widths.valueSize = tree.valueBytes();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            close(node);
-            stopped.countDown();
-        }, "dmtree-cn-shutdown"));
+        openNode = node;
         return node;
     }
 
-    private void close(RemoteComputeNode node) {
+    /** Closes the compute node, or the bare membership before it was opened; once. */
+    private void close() {
         if (closed.compareAndSet(false, true)) {
-            node.close();
+            RemoteComputeNode node = openNode;
+            if (servingIndex != null) {
+                servingIndex.close();
+            } else if (node != null) {
+                node.close();
+            } else if (joinedCluster != null) {
+                joinedCluster.close();
+            }
         }
     }
 
-    private int serve(ClusterClient.Options cluster, IndexShape wanted) throws Exception {
+    /** A failure every member of the run learnt from one barrier release: nobody needs telling. */
+    private static final class RunAbandoned extends IllegalStateException {
+        RunAbandoned(String message) {
+            super(message);
+        }
+    }
+
+    private int serve(ClusterClient.Options options, IndexShape wanted) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        RemoteComputeNode node = join(cluster, wanted, 1);
-        String lockName = node.computeNode().lockDesign().name();
+        PrintWriter err = spec.commandLine().getErr();
+        ReconnectingIndex.Policy policy;
         try {
-            out.println("cn " + node.id() + " serving: " + node.cluster().transport() + " carrier, "
-                    + node.cluster().regions().size() + " memory node(s), " + widths.keySize + "-byte keys, "
-                    + widths.valueSize + "-byte values, lock " + lockName + "; commands on stdin (help)");
-            out.flush();
-            boolean quit = new IndexShell(node.index(), out).serve(
-                    new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
-            if (!quit) {
-                stopped.await(); // end of input: stay joined until SIGTERM or SIGINT
+            policy = new ReconnectingIndex.Policy(rejoinAttempts, rejoinBackoffMillis, rejoinBackoffMaxMillis);
+        } catch (IllegalArgumentException e) {
+            throw OptionChecks.usage(spec, e.getMessage());
+        }
+        installShutdownHook();
+        AtomicReference<IndexShape> shape = new AtomicReference<>(wanted);
+        AtomicBoolean reopened = new AtomicBoolean();
+        AtomicBoolean first = new AtomicBoolean(true);
+        ReconnectingIndex index = ReconnectingIndex.open(() -> {
+            ClusterClient cluster = ClusterClient.join(options);
+            try {
+                reopened.set(IndexSuperblock.stored(cluster.verbs()).isPresent());
+                return RemoteComputeNode.open(cluster, shape.get(), TreeConfig.defaults(),
+                        RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, ClusterConfig.defaults().threadsPerComputeNode());
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
             }
+        }, policy, line -> note(err, line), node -> {
+            TreeConfig tree = node.computeNode().treeConfig();
+            String lockName = node.computeNode().lockDesign().name();
+            // a rejoin opens (or, on memory nodes that restarted empty, creates) the index this one had
+            shape.set(new IndexShape(tree.keyBytes(), tree.valueBytes(), tree.nodeBytes(), lockName));
+            String what = node.cluster().transport() + " carrier, " + node.cluster().regions().size() + " memory node(s), "
+                    + tree.keyBytes() + "-byte keys, " + tree.valueBytes() + "-byte values, lock " + lockName;
+            if (first.getAndSet(false)) {
+                out.println("cn " + node.id() + " serving: " + what + "; commands on stdin (help)");
+                out.flush();
+            } else {
+                note(err, "cn " + node.id() + " serving again: " + what + "; " + (reopened.get()
+                        ? "reopened the index the memory nodes hold"
+                        : "the memory nodes hold no index any more (restarted with empty regions): created an empty one"));
+            }
+        });
+        servingIndex = index;
+        if (stopping.get()) {
+            index.close(); // SIGTERM while joining: the hook found nothing to close yet
+        }
+        try {
+            return serveLines(new IndexShell(index, out), index, err);
         } finally {
-            close(node);
+            close();
+        }
+    }
+
+    /**
+     * Answers stdin's commands until {@code quit}, SIGTERM, or rejoining gave up (exit code 1);
+     * after the end of input it stays joined until one of the latter. Input is read on a thread of
+     * its own, so a blocked read never keeps the process from ending.
+     */
+    private int serveLines(IndexShell shell, ReconnectingIndex index, PrintWriter err) throws InterruptedException {
+        BlockingQueue<Optional<String>> lines = new LinkedBlockingQueue<>(1024);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String l;
+                while ((l = in.readLine()) != null) {
+                    lines.put(Optional.of(l));
+                }
+            } catch (IOException | InterruptedException e) {
+                // input ends
+            }
+            lines.offer(Optional.empty());
+        }, "dmtree-cn-stdin");
+        reader.setDaemon(true);
+        reader.start();
+        AtomicReference<String> gaveUp = new AtomicReference<>();
+        Thread giveUpWatch = new Thread(() -> {
+            try {
+                String why = index.awaitGaveUp();
+                if (why != null) {
+                    gaveUp.set(why);
+                    stopped.countDown();
+                }
+            } catch (InterruptedException e) {
+                // closing
+            }
+        }, "dmtree-cn-rejoin-watch");
+        giveUpWatch.setDaemon(true);
+        giveUpWatch.start();
+        boolean inputOpen = true;
+        while (true) {
+            if (stopped.getCount() == 0) {
+                break;
+            }
+            Optional<String> line = inputOpen ? lines.poll(200, TimeUnit.MILLISECONDS) : null;
+            if (line == null) {
+                if (!inputOpen) {
+                    stopped.await(200, TimeUnit.MILLISECONDS);
+                }
+                continue;
+            }
+            if (line.isEmpty()) {
+                inputOpen = false; // end of input: stay joined until SIGTERM or SIGINT
+            } else if (!shell.answer(line.get())) {
+                return 0;
+            }
+        }
+        if (gaveUp.get() != null) {
+            throw new IllegalStateException(gaveUp.get());
         }
         return 0;
     }
 
-    private int runWorkload(ClusterClient.Options cluster, int memoryNodeCount, IndexShape wanted) throws Exception {
+    private int runWorkload(ClusterClient.Options clusterOptions, int memoryNodeCount, IndexShape wanted) throws Exception {
         OptionChecks.inRange(spec, "--cns", computeNodes, 1, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES);
         OptionChecks.inRange(spec, "--wait", waitSeconds, 1, 7 * 24 * 3600);
         OptionChecks.inRange(spec, "--locked-counter", lockedCounter, 0, 100_000_000);
@@ -356,16 +509,29 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         if (!List.of("split", "one", "none").contains(load)) {
             throw OptionChecks.usage(spec, "--load must be split, one or none: " + load);
         }
-        if (runName.isBlank() || runName.getBytes(StandardCharsets.UTF_8).length > ControlFrame.MAX_BARRIER_NAME_BYTES - 8) {
-            throw OptionChecks.usage(spec, "--run must be 1.." + (ControlFrame.MAX_BARRIER_NAME_BYTES - 8) + " bytes: " + runName);
+        List<String> steps = new ArrayList<>(List.of("loaded"));
+        if (lockedCounter > 0) {
+            steps.add("counter");
+        }
+        if (checkedOps > 0) {
+            steps.addAll(List.of("checked-setup", "checked"));
+        }
+        steps.add("results");
+        int maxRunBytes = RunBarriers.maxRunNameBytes(steps);
+        if (runName.isBlank() || runName.getBytes(StandardCharsets.UTF_8).length > maxRunBytes) {
+            throw OptionChecks.usage(spec, "--run must be 1.." + maxRunBytes + " bytes: " + runName);
         }
         options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(LockDesigns.defaultName()), List.of(), 1);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
 
-        RemoteComputeNode node = join(cluster, wanted, options.threads);
+        ClusterClient cluster = joinCluster(clusterOptions);
+        int me = cluster.computeNodeId();
+        RunBarriers barriers = new RunBarriers(runName, me, computeNodes, steps, RunBarrierCalls.of(cluster, stopping::get), waitSeconds * 1000L,
+                stopping::get, line -> note(err, line));
         Contestant contestant = null;
         try {
+            RemoteComputeNode node = open(cluster, wanted, options.threads);
             String lockName = node.computeNode().lockDesign().name();
             YcsbSettings settings = options.settings(spec, widths, computeNodes, memoryNodeCount, List.of(lockName), List.of(), 1);
             OperationStream stream = WorkloadOptions.stream(spec, settings);
@@ -373,19 +539,17 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             ValueSource values = new ValueSource(settings.valueBytes(), settings.seed());
             KvShape shape = new KvShape(settings.keyBytes(), settings.valueBytes(), settings.records() + stream.inserts(),
                     settings.threads());
-            int me = node.id();
             String fingerprint = fingerprint(settings);
             note(err, "cn " + me + ": waiting for " + computeNodes + " compute node(s) at '" + runName + "/start'");
-            Map<Integer, byte[]> start = awaitBarrier(wait -> node.cluster().barrier(runName + "/start", computeNodes, wait,
-                    fingerprint.getBytes(StandardCharsets.UTF_8)));
+            Map<Integer, byte[]> start = barriers.start(fingerprint.getBytes(StandardCharsets.UTF_8));
             for (Map.Entry<Integer, byte[]> e : start.entrySet()) {
                 String theirs = new String(e.getValue(), StandardCharsets.UTF_8);
                 if (!theirs.equals(fingerprint)) {
-                    throw new IllegalStateException("compute node " + e.getKey() + " runs '" + theirs + "' but compute node " + me
+                    throw new RunAbandoned("compute node " + e.getKey() + " runs '" + theirs + "' but compute node " + me
                             + " runs '" + fingerprint + "': start every compute node of run '" + runName + "' with the same options");
                 }
             }
-            Set<Integer> members = new TreeSet<>(start.keySet());
+            Set<Integer> members = barriers.members();
             int rank = new ArrayList<>(members).indexOf(me);
             StreamShare share = new StreamShare(rank, computeNodes);
             contestant = new Contestant(new RemoteDmtreeSystem(node, shape, lockName, computeNodes), lockName,
@@ -401,9 +565,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                         + (loadPart.endRecord(settings.records()) - 1));
                 contestant.load(loadPart, settings.records(), shape, keys, values);
             }
-            BarrierRelease loaded = awaitMembers(node, "loaded", members, new byte[0]);
+            BarrierRelease loaded = barriers.meet("loaded", new byte[0]);
             if (!loaded.departed().isEmpty()) {
-                throw new IllegalStateException("compute node(s) " + loaded.departed() + " left during the load phase, so the"
+                throw new RunAbandoned("compute node(s) " + loaded.departed() + " left during the load phase, so the"
                         + " loaded records are incomplete; start the run again");
             }
             System.gc();
@@ -420,7 +584,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             LockedCounterRound counter = null;
             if (lockedCounter > 0) {
                 counter = new LockedCounterRound(node, settings.threads(), lockedCounter);
-                counter.share(members, payload -> awaitMembers(node, "counter", members, payload));
+                counter.share(members, payload -> barriers.meet("counter", payload));
                 long made = counter.run(waitSeconds);
                 out.printf(Locale.ROOT, "cn %d: locked counter +%,d (%d threads x %,d under %s); %,d CN messages sent in all%n",
                         me, made, settings.threads(), lockedCounter, lockName, node.cluster().messaging().messagesSent());
@@ -430,12 +594,12 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             if (checkedOps > 0) {
                 historyLog = new HistoryLog(history, me, node.cluster().epoch());
                 checked = new CheckedRound(node, historyLog, settings.threads(), checkedOps, checkedKeys, counterLocks, runName);
-                checked.share(members, payload -> awaitMembers(node, "checked-setup", members, payload));
+                checked.share(members, payload -> barriers.meet("checked-setup", payload));
                 note(err, "cn " + me + ": checked round started: " + checkedOps + " operations per thread on " + checkedKeys
                         + " keys, " + counterLocks + " counter lock(s) per increment");
                 long made = checked.run(waitSeconds, settings.seed());
                 note(err, "cn " + me + ": checked round done: " + made + " increments");
-                BarrierRelease after = awaitMembers(node, "checked", members, new byte[0]);
+                BarrierRelease after = barriers.meet("checked", new byte[0]);
                 int first = after.arrivals().keySet().stream().min(Integer::compare).orElse(me);
                 if (first == me) {
                     node.awaitRecoveries(waitSeconds, after.departed());
@@ -445,7 +609,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                 }
                 historyLog.close();
             }
-            BarrierRelease results = awaitMembers(node, "results", members, ShareReport.encode(mine));
+                        BarrierRelease results = barriers.meet("results", ShareReport.encode(mine));
             out.printf(Locale.ROOT, "cn %d: %,d operations in %.3f s, %,.0f ops/s (share %d of %d), %,d CN messages in the run"
                     + " phase%s%n", me, mine.operations(), mine.runNanos() / 1e9, mine.throughputOpsPerSec(), rank, computeNodes,
                     runMessages, modelledLabel());
@@ -463,40 +627,25 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             }
             out.flush();
             return code;
+        } catch (RunBarriers.PartnerRefusedException | RunBarriers.StoppedException | RunAbandoned e) {
+            throw e; // the others know already, or this process is stopping
+        } catch (Exception | Error e) {
+            if (stopping.get()) {
+                throw new RunBarriers.StoppedException("compute node " + me + " stopped by a signal and left the cluster");
+            }
+            if (fencedBy(e, cluster.fence()) != null) {
+                throw e; // its lease ended: the others find it lapsed, the cluster recovers it
+            }
+            {
+                barriers.refuse(DmtreeCli.describe(e)).ifPresent(at -> note(err, "cn " + me + ": failed; told the other"
+                        + " compute nodes of run '" + runName + "' at '" + at + "'"));
+            }
+            throw e;
         } finally {
             if (contestant != null) {
                 contestant.close();
             }
-            close(node);
-        }
-    }
-
-    /** Waits at member barrier {@code step} of this run (see {@link #awaitBarrier}). */
-    private BarrierRelease awaitMembers(RemoteComputeNode node, String step, Set<Integer> members, byte[] payload) {
-        return awaitBarrier(wait -> node.cluster().barrierOf(runName + "/" + step, members, wait, payload));
-    }
-
-    /**
-     * Calls {@code arrive} with waits of at most a minute until the barrier releases or
-     * {@code --wait} is over: a timed-out arrival is withdrawn (by the memory node, or by
-     * membership), so arriving again is safe, and no connection sits in one call for long.
-     */
-    private <T> T awaitBarrier(java.util.function.IntFunction<T> arrive) {
-        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
-        while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            int wait = (int) Math.max(1, Math.min(BARRIER_CALL_MILLIS, left));
-            try {
-                return arrive.apply(wait);
-            } catch (ControlException e) {
-                if (!e.refusedWith(ErrorCode.TIMEOUT) || System.nanoTime() >= deadline) {
-                    throw e;
-                }
-            } catch (BarrierTimeoutException e) {
-                if (System.nanoTime() >= deadline) {
-                    throw e; // membership withdrew the arrival; it names who arrived and who is missing
-                }
-            }
+            close();
         }
     }
 

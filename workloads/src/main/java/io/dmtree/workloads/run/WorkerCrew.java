@@ -22,13 +22,26 @@ import java.util.function.LongConsumer;
  * <p>Workers report progress through their {@link Tally}; the caller's thread moves the progress
  * bar. When a worker fails, the others see it at their next report and stop, and the phase rethrows
  * the first failure.
+ *
+ * <p>No phase waits without bound for a worker after a failure: a worker that failed may have left
+ * a lock held or a hand-over half done, so another worker can be parked in a wait that nothing will
+ * end (a lock wait of its own compute node, or on a memory node that is gone). Once the first
+ * failure is seen, the others get {@link #stopGraceMillis()} to stop; those still running then
+ * are abandoned (daemon threads, never reused: the crew is spent and refuses further phases), and
+ * the phase throws the first failure with a note naming how many workers were abandoned and
+ * where each was waiting.
  */
 public final class WorkerCrew implements AutoCloseable {
     /** Longs between two workers' tally slots, so they do not share a cache line. */
     private static final int SLOT_STRIDE = 16;
+    /** Default time the other workers get to stop after the first failure. */
+    public static final long DEFAULT_STOP_GRACE_MILLIS = 2_000;
 
     private final int threads;
     private final ExecutorService pool;
+    private final long stopGraceMillis;
+    /** Set once a phase abandoned a worker: its pool thread may never return. */
+    private volatile String abandoned;
 
     @FunctionalInterface
     public interface Task {
@@ -55,10 +68,19 @@ public final class WorkerCrew implements AutoCloseable {
     }
 
     public WorkerCrew(int threads, String name) {
+        this(threads, name, DEFAULT_STOP_GRACE_MILLIS);
+    }
+
+    /** A crew whose workers get {@code stopGraceMillis} to stop after another's failure. */
+    public WorkerCrew(int threads, String name, long stopGraceMillis) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be positive: " + threads);
         }
+        if (stopGraceMillis < 1 || stopGraceMillis > 3_600_000) {
+            throw new IllegalArgumentException("stop grace must be in [1 ms, 1 h]: " + stopGraceMillis + " ms");
+        }
         this.threads = threads;
+        this.stopGraceMillis = stopGraceMillis;
         AtomicInteger n = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, name + "-" + n.getAndIncrement());
@@ -69,6 +91,11 @@ public final class WorkerCrew implements AutoCloseable {
 
     public int threads() {
         return threads;
+    }
+
+    /** How long the other workers get to stop once one failed. */
+    public long stopGraceMillis() {
+        return stopGraceMillis;
     }
 
     /**
@@ -86,15 +113,21 @@ public final class WorkerCrew implements AutoCloseable {
      * waiting, passes the units done so far to {@code progress} about four times a second.
      */
     public long runPhase(Task task, LongConsumer progress) {
+        if (abandoned != null) {
+            throw new IllegalStateException("this worker crew abandoned stuck workers in an earlier phase (" + abandoned
+                    + ") and runs no more phases");
+        }
         AtomicLongArray slots = new AtomicLongArray(threads * SLOT_STRIDE);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long[] finished = new long[threads];
+        Thread[] running = new Thread[threads];
         CountDownLatch ready = new CountDownLatch(threads);
         CountDownLatch gate = new CountDownLatch(1);
         List<Future<?>> futures = new ArrayList<>(threads);
         for (int w = 0; w < threads; w++) {
             int worker = w;
             futures.add(pool.submit(() -> {
+                running[worker] = Thread.currentThread();
                 ready.countDown();
                 try {
                     gate.await();
@@ -111,15 +144,26 @@ public final class WorkerCrew implements AutoCloseable {
         long start = System.nanoTime();
         gate.countDown();
         boolean interrupted = false;
-        for (Future<?> f : futures) {
+        long stopBy = Long.MAX_VALUE; // once a failure is seen: when the others must have stopped
+        List<Integer> stuck = new ArrayList<>();
+        for (int w = 0; w < threads; w++) {
+            Future<?> f = futures.get(w);
             while (true) {
+                if (stopBy == Long.MAX_VALUE && failure.get() != null) {
+                    stopBy = System.nanoTime() + stopGraceMillis * 1_000_000;
+                }
+                long waitNanos = Math.min(250_000_000L, Math.max(0, stopBy - System.nanoTime()));
                 try {
-                    f.get(250, TimeUnit.MILLISECONDS);
+                    f.get(waitNanos, TimeUnit.NANOSECONDS);
                     break;
                 } catch (TimeoutException e) {
                     progress.accept(sum(slots));
+                    if (System.nanoTime() - stopBy >= 0) {
+                        stuck.add(w); // give up on this worker; the later ones had the same grace
+                        break;
+                    }
                 } catch (InterruptedException e) {
-                    // stop the workers at their next report, but still wait for them to finish
+                    // stop the workers at their next report, but still wait (bounded) for them to finish
                     interrupted = true;
                     failure.compareAndSet(null, e);
                 } catch (ExecutionException e) {
@@ -133,6 +177,11 @@ public final class WorkerCrew implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         Throwable t = failure.get();
+        if (!stuck.isEmpty()) {
+            abandoned = stuck.size() + " of " + threads + " workers";
+            throw new IllegalStateException(describe(t) + "; " + stuck.size() + " of " + threads + " workers were still busy "
+                    + stopGraceMillis + " ms after that and were abandoned (" + whereStuck(stuck, running) + ")", t);
+        }
         if (t != null) {
             if (t instanceof RuntimeException) {
                 throw (RuntimeException) t;
@@ -140,13 +189,36 @@ public final class WorkerCrew implements AutoCloseable {
             if (t instanceof Error) {
                 throw (Error) t;
             }
-            throw new IllegalStateException(t.getMessage() == null ? t.toString() : t.getMessage(), t);
+            throw new IllegalStateException(describe(t), t);
         }
         long end = start;
         for (long f : finished) {
             end = Math.max(end, f);
         }
         return end - start;
+    }
+
+    private static String describe(Throwable t) {
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** Where each stuck worker is: the first frame of its stack outside the JDK. */
+    private static String whereStuck(List<Integer> stuck, Thread[] running) {
+        StringBuilder b = new StringBuilder();
+        for (int w : stuck) {
+            Thread th = running[w];
+            String at = "unknown";
+            if (th != null) {
+                for (StackTraceElement e : th.getStackTrace()) {
+                    if (!e.getClassName().startsWith("java.") && !e.getClassName().startsWith("jdk.")) {
+                        at = e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "." + e.getMethodName();
+                        break;
+                    }
+                }
+            }
+            b.append(b.length() == 0 ? "" : ", ").append("worker ").append(w).append(" in ").append(at);
+        }
+        return b.toString();
     }
 
     private long sum(AtomicLongArray slots) {
@@ -172,8 +244,17 @@ public final class WorkerCrew implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the workers; waits up to 10 s for them. When a phase abandoned stuck workers it neither
+     * interrupts nor waits for them: their threads are daemons and may never return, and an
+     * interrupted park returns at once, so interrupting would turn a parked wait into a spinning one.
+     */
     @Override
     public void close() {
+        if (abandoned != null) {
+            pool.shutdown();
+            return;
+        }
         pool.shutdownNow();
         try {
             pool.awaitTermination(10, TimeUnit.SECONDS);
