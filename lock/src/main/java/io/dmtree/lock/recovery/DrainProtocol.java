@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.dmtree.lock.recovery.DrainMessageLayout.*;
 
@@ -88,6 +89,7 @@ public final class DrainProtocol implements AutoCloseable {
     private final AtomicLong stale = new AtomicLong();
     private final AtomicLong reinstatementFailures = new AtomicLong();
     private final AtomicLong reinstatedLate = new AtomicLong();
+    private final ReentrantLock coordinating = new ReentrantLock();
     private volatile Thread worker;
     private volatile boolean closed;
 
@@ -256,7 +258,16 @@ public final class DrainProtocol implements AutoCloseable {
      * meanwhile (the members then drop or keep the freeze as the class comment says). One drain
      * of a coordinator at a time.
      */
-    public synchronized void drainAndReset(Runnable reset) {
+    public void drainAndReset(Runnable reset) {
+        coordinating.lock(); // not this object's monitor: the message handler takes that one (wakeWorker)
+        try {
+            coordinate(reset);
+        } finally {
+            coordinating.unlock();
+        }
+    }
+
+    private void coordinate(Runnable reset) {
         long gen = ((long) self << 48) | (drains.incrementAndGet() & 0xFFFF_FFFF_FFFFL);
         Set<Integer> drainedAll = new HashSet<>();
         Set<Integer> pending = ConcurrentHashMap.newKeySet();
