@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * node always takes the whole group, so this happens in every run); others take random ranges of
  * the group. Recovery must end (a drain may not wait for holders that wait for
  * the recovery themselves), every live thread must finish its rounds, no two threads may ever be
- * inside one lock at once, and every counter must be exact. Seeded ({@code -Ddmtree.seed=N}).
+ * inside one lock at once, and every counter must be exact. Message handlers run on threads of
+ * their own, as over a network carrier. Seeded ({@code -Ddmtree.seed=N}).
  */
 class NestedHoldsRecoveryTest {
     static final long SEED = Long.getLong("dmtree.seed", System.nanoTime());
@@ -51,7 +52,7 @@ class NestedHoldsRecoveryTest {
         long seed = SEED ^ name.hashCode();
         SplittableRandom root = new SplittableRandom(seed);
         int victim = 2;
-        try (LockTestCluster c = new LockTestCluster(LockDesigns.byName(name), 1, 3, 4)) {
+        try (LockTestCluster c = new LockTestCluster(LockDesigns.byName(name), 1, 3, 4, 0, true)) {
             long[] locks = new long[LOCKS];
             for (int i = 0; i < LOCKS; i++) {
                 locks[i] = c.lock(3 + 5 * i);
