@@ -61,23 +61,35 @@ class ComputeNodeFailureTest {
                 "--history", history.toString(), "--check", "--timeout", "20000", "--wait", "120");
     }
 
+    /** A memory node and three compute nodes in a checked round of {@code ops} per thread under {@code held} locks. */
+    private record Round(ClusterProcesses.Node memoryNode, List<ClusterProcesses.Node> computeNodes, List<Path> histories) {
+    }
+
+    private Round startRound(ClusterProcesses cluster, String design, int held, int ops, String run) throws Exception {
+        ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
+        String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
+        List<ClusterProcesses.Node> cns = new ArrayList<>();
+        List<Path> histories = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Path h = dir.resolve(run + "-history-" + i);
+            histories.add(h);
+            cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, held, ops, h, run)));
+        }
+        for (ClusterProcesses.Node cn : cns) {
+            cn.awaitLine("checked round started", 120);
+        }
+        return new Round(mn, cns, histories);
+    }
+
     @ParameterizedTest(name = "{0}, {1} held")
     @MethodSource("designsAndHeld")
     void killedWhileHoldingLocks(String design, int held) throws Exception {
         SplittableRandom random = new SplittableRandom(SEED ^ design.hashCode() ^ held);
         try (ClusterProcesses cluster = new ClusterProcesses()) {
-            ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
-            String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
-            List<ClusterProcesses.Node> cns = new ArrayList<>();
-            List<Path> histories = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                Path h = dir.resolve("history-" + i);
-                histories.add(h);
-                cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, held, 200, h, "kill")));
-            }
-            for (ClusterProcesses.Node cn : cns) {
-                cn.awaitLine("checked round started", 120);
-            }
+            Round round = startRound(cluster, design, held, 200, "kill");
+            ClusterProcesses.Node mn = round.memoryNode();
+            List<ClusterProcesses.Node> cns = round.computeNodes();
+            List<Path> histories = round.histories();
             int victim = random.nextInt(3);
             Thread.sleep(30 + random.nextInt(250));
             long killed = System.nanoTime();
@@ -121,18 +133,9 @@ class ComputeNodeFailureTest {
     @MethodSource("zombieDesigns")
     void zombieIsFencedAndNothingItWritesAfterTheFenceShows(String design) throws Exception {
         try (ClusterProcesses cluster = new ClusterProcesses()) {
-            ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
-            String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
-            List<ClusterProcesses.Node> cns = new ArrayList<>();
-            List<Path> histories = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                Path h = dir.resolve("zombie-history-" + i);
-                histories.add(h);
-                cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, 3, 4000, h, "zombie")));
-            }
-            for (ClusterProcesses.Node cn : cns) {
-                cn.awaitLine("checked round started", 120);
-            }
+            Round round = startRound(cluster, design, 3, 4000, "zombie");
+            List<ClusterProcesses.Node> cns = round.computeNodes();
+            List<Path> histories = round.histories();
             Thread.sleep(150);
             ClusterProcesses.Node zombie = cns.get(2);
             zombie.signal("STOP");
