@@ -33,6 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ComputeNodeFailureTest {
     private static final long SEED = Long.getLong("dmtree.seed", System.nanoTime());
+    /** How long the victim's increments hold their locks: far longer than it takes to see it and kill it. */
+    private static final long HOLD_MICROS = 250_000;
     /** The lease of these clusters: long enough that a loaded 2-core host never lapses a live member. */
     private static final String LEASE = "2s";
 
@@ -66,7 +68,7 @@ class ComputeNodeFailureTest {
     private record Round(ClusterProcesses.Node memoryNode, List<ClusterProcesses.Node> computeNodes, List<Path> histories) {
     }
 
-    /** Starts the round; compute node process {@code slow} (or none: -1) holds every increment's locks 30 ms longer. */
+    /** Starts the round; compute node process {@code slow} (or none: -1) holds every increment's locks {@link #HOLD_MICROS} longer. */
     private Round startRound(ClusterProcesses cluster, String design, int held, int ops, String run, int slow)
             throws Exception {
         ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
@@ -77,7 +79,7 @@ class ComputeNodeFailureTest {
             Path h = dir.resolve(run + "-history-" + i);
             histories.add(h);
             cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, held, ops, h, run,
-                    i == slow ? 30_000 : 0)));
+                    i == slow ? HOLD_MICROS : 0)));
         }
         for (ClusterProcesses.Node cn : cns) {
             cn.awaitLine("checked round started", 120);
@@ -96,7 +98,7 @@ class ComputeNodeFailureTest {
             List<ClusterProcesses.Node> cns = round.computeNodes();
             List<Path> histories = round.histories();
             Thread.sleep(random.nextInt(200));
-            // kill it while one of its threads holds every counter lock (its increments dwell 30 ms there)
+            // kill it while one of its threads holds every counter lock (its increments dwell there)
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (HistoryFile.read(histories.get(victim)).holdingAtEnd().isEmpty()) {
                 assertTrue(System.nanoTime() < deadline, "the victim never held its counter locks");
