@@ -139,14 +139,17 @@ class DepartedMemberTest {
     }
 
     /**
-     * Drain recovery: the coordinating member departs while the drain waits for a live holder;
-     * the other member drops the freeze by itself (its acquires are not wedged), and the
-     * coordinator's recovery ends with a clear exception.
+     * Drain recovery: the coordinating member stops partway through its reset, while a live
+     * member holds a lock. The coordinator's recovery ends with an exception and sends no
+     * RESUME, so the live member stays frozen (its holder's lock may have been reset and is not
+     * reinstated yet; a thaw now could let a second holder in). The recovery of the departed
+     * coordinator (by the live member, with a drain of its own) then ends that freeze too: the
+     * member is not wedged, and the hold survived both resets.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"dslr", "rdma-mcs", "alock"})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void aDepartedCoordinatorDoesNotWedgeTheDrain(String name) throws Exception {
+    void aCoordinatorLostInItsResetDoesNotWedgeTheDrain(String name) throws Exception {
         try (LockTestCluster c = new LockTestCluster(LockDesigns.byName(name), 1, 3, 4)) {
             long held = c.lock(0);
             long other = c.lock(1);
@@ -167,31 +170,37 @@ class DepartedMemberTest {
             holder.setDaemon(true);
             holder.start();
             assertTrue(holding.await(10, TimeUnit.SECONDS));
-            AtomicReference<Throwable> recovery = new AtomicReference<>();
-            Thread coordinator = new Thread(() -> {
-                try {
-                    c.recover(0, 2);
-                    recovery.set(new AssertionError("recovery finished although its coordinator departed"));
-                } catch (Throwable e) {
-                    recovery.set(e);
-                }
-            });
-            coordinator.start();
-            Thread.sleep(50); // the drain now waits for CN 1's holder
-            c.fence(0);
-            c.depart(0);
-            coordinator.join(10_000);
-            assertFalse(coordinator.isAlive(), "the departed coordinator kept waiting");
-            assertTrue(recovery.get() instanceof LapsedMemberException, "got " + recovery.get());
-            letGo.countDown();
-            holder.join(10_000);
+            c.fenceableVerbs.get(0).crashAfter(1, () -> { }); // the coordinator stops within its reset
+            assertThrows(RuntimeException.class, () -> c.recover(0, 2), "a reset whose verbs fail must not succeed");
+
+            CountDownLatch gotOther = new CountDownLatch(1);
             Thread acquirer = new Thread(() -> {
-                c.client(1).acquire(other, LockMode.EXCLUSIVE); // not frozen for ever
+                c.client(1).acquire(other, LockMode.EXCLUSIVE);
+                gotOther.countDown();
                 c.client(1).release(other, LockMode.EXCLUSIVE, null);
             });
+            acquirer.setDaemon(true);
             acquirer.start();
-            acquirer.join(10_000);
-            assertFalse(acquirer.isAlive(), "CN 1 stayed frozen after its coordinator departed");
+            assertFalse(gotOther.await(200, TimeUnit.MILLISECONDS), "CN 1 thawed although the reset may have begun");
+
+            c.fence(0);
+            c.depart(0);
+            RecoveryReport r = c.recover(1, 0); // the lost coordinator's own recovery drains again
+            assertNotNull(r);
+            assertTrue(gotOther.await(10, TimeUnit.SECONDS), "CN 1 stayed frozen after its coordinator departed");
+
+            CountDownLatch gotHeld = new CountDownLatch(1);
+            Thread second = new Thread(() -> {
+                c.client(1).acquire(held, LockMode.EXCLUSIVE);
+                gotHeld.countDown();
+                c.client(1).release(held, LockMode.EXCLUSIVE, null);
+            });
+            second.setDaemon(true);
+            second.start();
+            assertFalse(gotHeld.await(200, TimeUnit.MILLISECONDS), "a second holder got in beside the reinstated hold");
+            letGo.countDown();
+            assertTrue(gotHeld.await(10, TimeUnit.SECONDS), "the lock was not passed on after the reinstated hold");
+            holder.join(10_000);
         }
     }
 }

@@ -44,6 +44,7 @@ final class LockTestCluster implements AutoCloseable {
     final InProcessMemberLiveness liveness;
     final List<FenceableVerbs> fenceableVerbs = new ArrayList<>();
     final List<FenceableMessaging> fenceableMessaging = new ArrayList<>();
+    private final boolean handlerThreads;
 
     /** CN {@code i} shares a host with MN {@code i} when there is one (only {@code alock} cares). */
     record Node(int computeNode, int computeNodeCount, Verbs verbs, CnMessaging messaging, CnThreads threads,
@@ -58,6 +59,16 @@ final class LockTestCluster implements AutoCloseable {
     /** With {@code modelledRttNanos} &gt; 0 every round trip to an MN is delayed (see {@link ModelledLatencyVerbs}). */
     LockTestCluster(LockDesign design, int memoryNodeCount, int computeNodeCount, int threadCapacity,
                     long modelledRttNanos) {
+        this(design, memoryNodeCount, computeNodeCount, threadCapacity, modelledRttNanos, false);
+    }
+
+    /**
+     * With {@code handlerThreads} every compute node's message handler runs on a thread of its own
+     * ({@link HandlerThreadMessaging}), as over a network carrier, instead of on the sender's thread.
+     */
+    LockTestCluster(LockDesign design, int memoryNodeCount, int computeNodeCount, int threadCapacity,
+                    long modelledRttNanos, boolean handlerThreads) {
+        this.handlerThreads = handlerThreads;
         this.design = design;
         this.liveness = new InProcessMemberLiveness(computeNodeCount);
         MemoryNodeConfig cfg = new MemoryNodeConfig(2 << 20, 64 << 10, LOCK_TABLE_BYTES);
@@ -72,7 +83,8 @@ final class LockTestCluster implements AutoCloseable {
             }
             int host = cn < memoryNodeCount ? cn : -1;
             FenceableVerbs fv = new FenceableVerbs(v, cn);
-            FenceableMessaging fm = new FenceableMessaging(bus.join());
+            CnMessaging joined = bus.join();
+            FenceableMessaging fm = new FenceableMessaging(handlerThreads ? new HandlerThreadMessaging(joined) : joined);
             fenceableVerbs.add(fv);
             fenceableMessaging.add(fm);
             nodes.add(new Node(cn, computeNodeCount, fv, fm, new CnThreads(threadCapacity), host,
@@ -138,6 +150,11 @@ final class LockTestCluster implements AutoCloseable {
     public void close() {
         for (LockClient c : clients) {
             c.close();
+        }
+        if (handlerThreads) {
+            for (FenceableMessaging m : fenceableMessaging) {
+                m.close();
+            }
         }
         for (MemoryNode mn : memoryNodes) {
             mn.close();

@@ -125,7 +125,7 @@ public final class MemoryNodeCommand implements Callable<Integer> {
 
     @Option(names = "--lease", paramLabel = "DURATION",
             description = "Lease length of the cluster's members; memory node 0 writes it into the cluster configuration "
-                    + "and compute nodes join with it (default " + MembershipOptions.DEFAULT_LEASE_MILLIS + "ms).")
+                    + "and compute nodes join with it (default " + MembershipOptions.DEFAULT_PROCESS_LEASE_MILLIS + "ms).")
     String lease;
 
     @Option(names = "--clean", description = "Remove what crashed memory nodes and compute nodes left in --dir (region files, "

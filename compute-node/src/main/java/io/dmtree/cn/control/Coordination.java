@@ -85,7 +85,7 @@ public record Coordination(Membership membership, FenceBook book, boolean owned)
     static Duration leaseOf(ClusterConfiguration configuration, String where) {
         String v = configuration.get(LEASE_MILLIS_KEY).orElse(null);
         if (v == null) {
-            return Duration.ofMillis(MembershipOptions.DEFAULT_LEASE_MILLIS);
+            return Duration.ofMillis(MembershipOptions.DEFAULT_PROCESS_LEASE_MILLIS);
         }
         try {
             long ms = Long.parseLong(v.trim());

@@ -19,6 +19,7 @@ import java.util.Map;
  * C thread total [nanos]                     that thread's acknowledged locked-counter increments so far (and when)
  * F key value|absent                         after the run, the key's final value (the reporting node)
  * V words min max acknowledged               after the run, the locked counters and the increments acknowledged
+ * H thread nanos                             that thread holds every lock of its next increment
  * D                                          this node's round finished: nothing of it is in flight
  * </pre>
  * A last line cut short by a kill is ignored; any other malformed line is an error naming the file
@@ -58,9 +59,12 @@ public final class HistoryFile {
     private final Counters counters;
     private final boolean done;
     private final List<Long> incrementTimes;
+    private final java.util.Set<Integer> holdingAtEnd;
 
     private HistoryFile(Path path, int computeNode, long epoch, List<Op> ops, long increments, int counterThreads,
-                        Map<Long, Long> finals, Counters counters, boolean done, List<Long> incrementTimes) {
+                        Map<Long, Long> finals, Counters counters, boolean done, List<Long> incrementTimes,
+                        java.util.Set<Integer> holdingAtEnd) {
+        this.holdingAtEnd = holdingAtEnd;
         this.done = done;
         this.incrementTimes = incrementTimes;
         this.path = path;
@@ -87,6 +91,7 @@ public final class HistoryFile {
         Map<String, String[]> responses = new HashMap<>();
         Map<Integer, Long> perThreadIncrements = new HashMap<>();
         List<Long> incrementTimes = new ArrayList<>();
+        java.util.Set<Integer> holding = new java.util.TreeSet<>();
         Map<Long, Long> finals = new LinkedHashMap<>();
         Counters counters = null;
         boolean done = false;
@@ -111,6 +116,7 @@ public final class HistoryFile {
                             incrementTimes.add(Long.parseLong(f[3]));
                         }
                         perThreadIncrements.put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
+                        holding.remove(Integer.parseInt(f[1]));
                     }
                     case "F" -> {
                         need(f, 3);
@@ -122,6 +128,10 @@ public final class HistoryFile {
                                 Long.parseLong(f[4]));
                     }
                     case "D" -> done = true;
+                    case "H" -> {
+                        need(f, 3);
+                        holding.add(Integer.parseInt(f[1]));
+                    }
                     default -> throw new IllegalArgumentException("unknown line kind '" + f[0] + "'");
                 }
             } catch (RuntimeException e) {
@@ -141,7 +151,7 @@ public final class HistoryFile {
         }
         long increments = perThreadIncrements.values().stream().mapToLong(Long::longValue).sum();
         return new HistoryFile(path, cn, epoch, List.copyOf(ops), increments, perThreadIncrements.size(), finals, counters,
-                done, List.copyOf(incrementTimes));
+                done, List.copyOf(incrementTimes), java.util.Set.copyOf(holding));
     }
 
     private static void need(String[] f, int n) {
@@ -203,6 +213,11 @@ public final class HistoryFile {
             }
         }
         return first;
+    }
+
+    /** Threads whose last counter line says they held every lock of an increment not acknowledged. */
+    public java.util.Set<Integer> holdingAtEnd() {
+        return holdingAtEnd;
     }
 
     /** The node finished its round (a 'D' line): none of its operations is in flight. */

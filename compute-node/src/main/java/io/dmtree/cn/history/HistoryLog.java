@@ -58,6 +58,11 @@ public final class HistoryLog implements AutoCloseable {
         write("C " + thread + " " + total + " " + System.nanoTime());
     }
 
+    /** Thread {@code thread} now holds every lock of its increment. */
+    public void holding(int thread) {
+        write("H " + thread + " " + System.nanoTime());
+    }
+
     /** After the run: key {@code key} holds {@code value} (or nothing). */
     public void finalValue(long key, long value, boolean absent) {
         write("F " + key + " " + (absent ? "absent" : Long.toString(value)));

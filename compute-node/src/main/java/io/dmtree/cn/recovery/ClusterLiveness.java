@@ -260,16 +260,7 @@ public final class ClusterLiveness implements MemberLiveness, AutoCloseable {
     public void close() {
         closed = true;
         LockSupport.unpark(refresher);
-        try {
-            membershipWatch.close();
-        } catch (Exception e) {
-            // the membership is closing too
-        }
-        try {
-            bookWatch.close();
-        } catch (Exception e) {
-            // likewise
-        }
+        closeWatches(membershipWatch, bookWatch);
         synchronized (this) {
             notifyAll();
         }
@@ -283,5 +274,16 @@ public final class ClusterLiveness implements MemberLiveness, AutoCloseable {
             b.append(s == 0 ? "" : ", ").append(e == DEPARTED ? "-" : Long.toString(e));
         }
         return b.append("] (version ").append(version).append(')').toString();
+    }
+
+    /** Unsubscribes watches of a membership or fence book that may be closing already. */
+    static void closeWatches(AutoCloseable... watches) {
+        for (AutoCloseable w : watches) {
+            try {
+                w.close();
+            } catch (Exception e) {
+                // the membership or book is closing too
+            }
+        }
     }
 }

@@ -286,16 +286,7 @@ public final class RecoveryCoordinator implements AutoCloseable {
     public void close() {
         closed = true;
         LockSupport.unpark(thread);
-        try {
-            membershipWatch.close();
-        } catch (Exception e) {
-            // the membership is closing too
-        }
-        try {
-            bookWatch.close();
-        } catch (Exception e) {
-            // likewise
-        }
+        ClusterLiveness.closeWatches(membershipWatch, bookWatch);
         try {
             thread.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {

@@ -32,7 +32,7 @@ class CoordinationTest {
 
     @Test
     void theLeaseLengthComesFromTheClusterConfiguration() {
-        assertEquals(Duration.ofMillis(MembershipOptions.DEFAULT_LEASE_MILLIS),
+        assertEquals(Duration.ofMillis(MembershipOptions.DEFAULT_PROCESS_LEASE_MILLIS),
                 Coordination.leaseOf(ClusterConfiguration.EMPTY, "x"));
         Map<String, String> e = new TreeMap<>(Map.of(Coordination.LEASE_MILLIS_KEY, "250"));
         assertEquals(Duration.ofMillis(250), Coordination.leaseOf(new ClusterConfiguration(1, new TreeMap<>(e)), "x"));

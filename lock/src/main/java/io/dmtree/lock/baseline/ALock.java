@@ -44,7 +44,9 @@ import static io.dmtree.lock.baseline.ALockLayout.*;
  *
  * <p>Recovery: as {@link RdmaMcsLock}, by drain and rebuild ({@link DrainProtocol}): the
  * departed member's nodes may sit in either cohort and may hold the Peterson lock, so after every
- * live member has drained the two tails and the victim are reset to zero. Every wait (queue, link,
+ * live member has drained the two tails and the victim are reset to zero, and each live hold puts
+ * a fresh tag of its own into its cohort's tail (its cohort holds the Peterson lock again: the
+ * other cohort's leader waits for that tail, whatever the victim says). Every wait (queue, link,
  * Peterson) consults membership at the {@link WaitPolicy} bound and gives up when a drain begins.
  */
 public final class ALock implements LockDesign {
@@ -120,7 +122,7 @@ public final class ALock implements LockDesign {
                 this.hostMn = -1;
             }
             this.quiescence = new Quiescence(context.threads().capacity());
-            this.drain = new DrainProtocol(context, quiescence);
+            this.drain = new DrainProtocol(context, quiescence, this::reinstate);
             this.nodes = new McsQueueNodes(context, drain);
             this.watches = ThreadLocal.withInitial(() -> new WaitWatch(context.liveness(), context.computeNode(), policy));
         }
@@ -155,17 +157,29 @@ public final class ALock implements LockDesign {
                         held = local ? peterson(lock, epoch, watch) : petersonRemote(lock, epoch, watch);
                     }
                 } finally {
-                    if (!held) {
-                        if (q != null) {
-                            nodes.unregister(lock, q);
-                        }
-                        quiescence.exit(thread);
+                    if (!held && q != null) {
+                        nodes.unregister(lock, q);
                     }
+                    quiescence.exit(thread);
                 }
                 if (held) {
                     return;
                 }
                 // a drain began: both cohorts are rebuilt, queue again after the thaw
+            }
+        }
+
+        private void reinstate(long generation) {
+            nodes.reinstate(generation, this::install);
+        }
+
+        /** A drain's reinstatement: {@code hold}'s tag into its cohort's reset tail (the cohort's words only). */
+        private void install(long lock, McsQueueNode hold) {
+            long tail = GlobalAddress.plus(lock, hold.local ? LOCAL_TAIL_OFFSET : REMOTE_TAIL_OFFSET);
+            if (hold.local) {
+                swapLocal(tail, hold.tag);
+            } else {
+                RdmaMcsLock.swap(verbs, tail, hold.tag);
             }
         }
 
@@ -230,6 +244,7 @@ public final class ALock implements LockDesign {
         @Override
         public void release(long lock, LockMode mode, VerbBatch writeBack) {
             int thread = context.threads().current();
+            quiescence.enter(thread, watches.get()); // while frozen the hold stays, and is reinstated
             try {
                 McsQueueNode q = nodes.mine(lock);
                 boolean local = q.local;

@@ -49,9 +49,11 @@ import static io.dmtree.lock.baseline.DslrLockLayout.*;
  * say whose tickets are outstanding, and a per-lock timeout cannot tell a slow live holder from a
  * dead one: a live holder whose release lands on reset counters would let a later ticket in beside
  * it. So here the lease is the member's ({@link io.dmtree.core.lock.MemberLiveness}): once a
- * departed member is fenced, recovery drains every live member ({@link DrainProtocol}: holders
- * finish, waiters give up, nobody starts), resets every lock whose word is not zero, and resumes;
- * the waiters caught by the reset take fresh tickets. Every wait consults membership at the
+ * departed member is fenced, recovery drains every live member ({@link DrainProtocol}: waiters
+ * give up, nobody starts an operation, holds stay), resets every lock whose word is not zero, has
+ * every live hold take its ticket again on the reset word (one FAA on its mode's max: a lone
+ * holder's ticket, which its release then counts as usual), and resumes; the waiters caught by
+ * the reset take fresh tickets. Every wait consults membership at the
  * {@link WaitPolicy} bound and gives up when a drain begins.
  */
 public final class DslrLock implements LockDesign {
@@ -129,8 +131,16 @@ public final class DslrLock implements LockDesign {
         private final Verbs verbs;
         private final Quiescence quiescence;
         private final DrainProtocol drain;
-        /** Per thread: lock -> the word a reset must find (0 when this hold has no reset duty). */
-        private final ThreadLocal<Long2LongHashMap> resetDuty = ThreadLocal.withInitial(() -> new Long2LongHashMap(0));
+        /**
+         * Per thread (by {@link io.dmtree.core.cn.CnThreads} index): lock -> the word a reset must
+         * find (0 when this hold has no reset duty); lock -> the max counter its ticket took, for
+         * each hold; lock -> the drain generation the hold was reinstated for. Written by the
+         * thread inside its lock operations, and by a drain's reinstatement while the thread is
+         * kept out of them (ordered by the freeze).
+         */
+        private final Long2LongHashMap[] resetDuty;
+        private final Long2LongHashMap[] holds;
+        private final Long2LongHashMap[] reinstatedIn;
         private final ThreadLocal<UnsafeBuffer> word = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[8]));
         private final ThreadLocal<VerbBatch> scratch = ThreadLocal.withInitial(VerbBatch::new);
         private final ThreadLocal<SplittableRandom> random;
@@ -140,7 +150,16 @@ public final class DslrLock implements LockDesign {
             this.context = context;
             this.verbs = context.verbs();
             this.quiescence = new Quiescence(context.threads().capacity());
-            this.drain = new DrainProtocol(context, quiescence);
+            int capacity = context.threads().capacity();
+            this.resetDuty = new Long2LongHashMap[capacity];
+            this.holds = new Long2LongHashMap[capacity];
+            this.reinstatedIn = new Long2LongHashMap[capacity];
+            for (int t = 0; t < capacity; t++) {
+                resetDuty[t] = new Long2LongHashMap(0);
+                holds[t] = new Long2LongHashMap(0);
+                reinstatedIn[t] = new Long2LongHashMap(0);
+            }
+            this.drain = new DrainProtocol(context, quiescence, this::reinstate);
             this.watches = ThreadLocal.withInitial(() -> new WaitWatch(context.liveness(), context.computeNode(), policy));
             SplittableRandom seeds = new SplittableRandom(0xD51L + context.computeNode());
             this.random = ThreadLocal.withInitial(() -> {
@@ -149,6 +168,21 @@ public final class DslrLock implements LockDesign {
                 }
             });
             context.messaging().onMessage(drain::onMessage);
+        }
+
+        /** A drain's reinstatement: every hold takes its ticket again on its lock's reset word. */
+        private void reinstate(long generation) {
+            for (int t = 0; t < holds.length; t++) {
+                Long2LongHashMap done = reinstatedIn[t];
+                Long2LongHashMap duty = resetDuty[t];
+                holds[t].longForEach((lock, one) -> {
+                    if (done.get(lock) != generation) {
+                        verbs.faa(lock, one);
+                        done.put(lock, generation);
+                        duty.remove(lock); // the counters start again from zero: no reset is due
+                    }
+                });
+            }
         }
 
         private long read(long lock) {
@@ -175,11 +209,9 @@ public final class DslrLock implements LockDesign {
                 long epoch = quiescence.enter(thread, watch);
                 boolean held = false;
                 try {
-                    held = tryAcquire(lock, mode, epoch, watch);
+                    held = tryAcquire(thread, lock, mode, epoch, watch);
                 } finally {
-                    if (!held) {
-                        quiescence.exit(thread);
-                    }
+                    quiescence.exit(thread);
                 }
                 if (held) {
                     return;
@@ -189,7 +221,7 @@ public final class DslrLock implements LockDesign {
         }
 
         /** One request; false when a drain made it give up. */
-        private boolean tryAcquire(long lock, LockMode mode, long epoch, WaitWatch watch) {
+        private boolean tryAcquire(int thread, long lock, LockMode mode, long epoch, WaitWatch watch) {
             boolean shared = mode == LockMode.SHARED;
             long one = shared ? ONE_SHARED_MAX : ONE_EXCLUSIVE_MAX;
             long ticket;
@@ -230,15 +262,19 @@ public final class DslrLock implements LockDesign {
                 long expected = shared
                         ? word(exclusiveMax(ticket), countMax, exclusiveMax(ticket), countMax)
                         : word(countMax, sharedMax(ticket), countMax, sharedMax(ticket));
-                resetDuty.get().put(lock, expected);
+                resetDuty[thread].put(lock, expected);
             }
+            holds[thread].put(lock, one);
             return true;
         }
 
         @Override
         public void release(long lock, LockMode mode, VerbBatch writeBack) {
             int thread = context.threads().current();
+            quiescence.enter(thread, watches.get()); // while frozen the hold stays, and is reinstated
             try {
+                holds[thread].remove(lock);
+                reinstatedIn[thread].remove(lock);
                 VerbBatch batch = writeBack;
                 if (batch == null) {
                     batch = scratch.get();
@@ -246,7 +282,7 @@ public final class DslrLock implements LockDesign {
                 }
                 batch.faa(lock, mode == LockMode.SHARED ? ONE_SHARED_COUNT : ONE_EXCLUSIVE_COUNT);
                 verbs.post(batch);
-                long expected = resetDuty.get().remove(lock);
+                long expected = resetDuty[thread].remove(lock);
                 if (expected != 0) {
                     long window = baseBackoffNanos;
                     WaitWatch watch = watches.get();

@@ -14,16 +14,23 @@ final class McsQueueNode {
     /** The wait gave up: a drain began (the node is abandoned). */
     static final int ABORTED = -1;
 
-    final Thread owner = Thread.currentThread();
+    final Thread owner;
     final long tag;
     volatile long next;
     volatile int state = WAITING;
     volatile int budget;
     /** alock: whether this node belongs to the local cohort of its lock. */
     boolean local;
+    /** The drain generation this hold was reinstated for (0: none), see {@link McsQueueNodes#reinstate}. */
+    long reinstatedIn;
 
     McsQueueNode(long tag) {
+        this(tag, Thread.currentThread());
+    }
+
+    McsQueueNode(long tag, Thread owner) {
         this.tag = tag;
+        this.owner = owner;
     }
 
     void setNext(long successor) {

@@ -27,7 +27,10 @@ final class McsQueueNodes {
     private final MemberLiveness liveness;
     private final DrainProtocol drain;
     private final ConcurrentHashMap<Long, McsQueueNode>[] byThread;
-    /** Per thread, the sequence of its last node; written only by that thread. */
+    /**
+     * Per thread, the sequence of its last node; written by that thread, and by a drain's
+     * reinstatement while the thread is kept out of every lock operation (ordered by the freeze).
+     */
     private final int[] sequences;
     private final ThreadLocal<UnsafeBuffer> out = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[LENGTH]));
     private final AtomicLong unknown = new AtomicLong();
@@ -65,6 +68,39 @@ final class McsQueueNodes {
 
     void unregister(long lock, McsQueueNode node) {
         byThread[context.threads().current()].remove(lock, node);
+    }
+
+    /** Makes a lock's memory-node state name one hold alone (a drain's reinstatement). */
+    @FunctionalInterface
+    interface TailInstaller {
+        /** After a reset: puts {@code hold}'s tag into {@code lock}'s tail as a lone holder's. */
+        void install(long lock, McsQueueNode hold);
+    }
+
+    /**
+     * The reinstatement of a drain ({@link io.dmtree.lock.recovery.HoldReinstatement}): while the
+     * client is frozen and drained every registered node is a hold. Each is replaced by a fresh
+     * node of the same owner (a fresh tag, so links and grants still in flight to the old one are
+     * dropped; no successor) whose tag {@code installer} puts into the lock's reset tail. A hold
+     * already reinstated for {@code generation} is left alone, so a retried call does no harm.
+     */
+    void reinstate(long generation, TailInstaller installer) {
+        int cn = context.computeNode();
+        for (int t = 0; t < byThread.length; t++) {
+            for (var e : byThread[t].entrySet()) {
+                McsQueueNode old = e.getValue();
+                if (old.reinstatedIn == generation) {
+                    continue;
+                }
+                McsQueueNode fresh = new McsQueueNode(McsTag.of(cn, t, ++sequences[t]), old.owner);
+                fresh.state = old.state;
+                fresh.budget = old.budget;
+                fresh.local = old.local;
+                fresh.reinstatedIn = generation;
+                installer.install(e.getKey(), fresh);
+                byThread[t].put(e.getKey(), fresh);
+            }
+        }
     }
 
     /** Links {@code me} behind {@code predecessor}: a direct write on this CN, else a message. */

@@ -33,10 +33,12 @@ import io.dmtree.lock.recovery.WaitWatch;
  * A departed member's nodes held the links of the queue around them: who follows a departed node
  * is known only to that follower, who precedes it only to the predecessor if the link message went
  * out, and nobody alive knows the order of two departed nodes next to each other. So the repair
- * rebuilds instead of splicing: every live member drains ({@link DrainProtocol}: holders finish,
- * waiters leave their nodes, a releaser stops waiting for a successor), each non-zero tail is reset
- * to zero, and the waiters queue again from the start on resume. Grants and links sent to nodes
- * that left are dropped by their tag. Every wait consults membership at the {@link WaitPolicy}
+ * rebuilds instead of splicing: every live member drains ({@link DrainProtocol}: waiters leave
+ * their nodes, a releaser stops waiting for a successor, nobody starts an operation; holds stay),
+ * each non-zero tail is reset to zero, each live hold puts a fresh tag of its own back into its
+ * lock's tail (a queue of one, {@link McsQueueNodes#reinstate}), and the waiters queue again from
+ * the start on resume. Grants and links sent to nodes that left, or to a hold's old tag, are
+ * dropped by their tag. Every wait consults membership at the {@link WaitPolicy}
  * bound; grants to a departed member are dropped rather than failing the release.
  */
 public final class RdmaMcsLock implements LockDesign {
@@ -100,9 +102,14 @@ public final class RdmaMcsLock implements LockDesign {
             this.context = context;
             this.verbs = context.verbs();
             this.quiescence = new Quiescence(context.threads().capacity());
-            this.drain = new DrainProtocol(context, quiescence);
+            this.drain = new DrainProtocol(context, quiescence, this::reinstate);
             this.nodes = new McsQueueNodes(context, drain);
             this.watches = ThreadLocal.withInitial(() -> new WaitWatch(context.liveness(), context.computeNode(), policy));
+        }
+
+        /** A drain's reinstatement: each hold's fresh tag into its lock's reset tail. */
+        private void reinstate(long generation) {
+            nodes.reinstate(generation, (lock, hold) -> swap(verbs, lock, hold.tag));
         }
 
         @Override
@@ -123,12 +130,10 @@ public final class RdmaMcsLock implements LockDesign {
                         held = q.awaitGrant(quiescence, epoch, watch) == McsQueueNode.GRANTED;
                     }
                 } finally {
-                    if (!held) {
-                        if (q != null) {
-                            nodes.unregister(lock, q);
-                        }
-                        quiescence.exit(thread);
+                    if (!held && q != null) {
+                        nodes.unregister(lock, q);
                     }
+                    quiescence.exit(thread);
                 }
                 if (held) {
                     return;
@@ -140,6 +145,7 @@ public final class RdmaMcsLock implements LockDesign {
         @Override
         public void release(long lock, LockMode mode, VerbBatch writeBack) {
             int thread = context.threads().current();
+            quiescence.enter(thread, watches.get()); // while frozen the hold stays, and is reinstated
             try {
                 McsQueueNode q = nodes.mine(lock);
                 VerbBatch batch = writeBack;

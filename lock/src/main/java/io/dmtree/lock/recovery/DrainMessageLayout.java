@@ -14,7 +14,9 @@ package io.dmtree.lock.recovery;
  *  8                                                                    16
  * </pre>
  * Phases: {@link #DRAIN} (coordinator to member: freeze and report when drained),
- * {@link #DRAINED} (member to coordinator), {@link #RESUME} (coordinator to member: thaw). The
+ * {@link #DRAINED} (member to coordinator), {@link #REINSTATE} (coordinator to member: the reset
+ * is done, put back your holds), {@link #REINSTATED} (member to coordinator), {@link #RESUME}
+ * (coordinator to member: thaw). The
  * generation names one drain: the coordinator's compute node id in its top 16 bits and its count
  * of drains below.
  */
@@ -29,6 +31,8 @@ public final class DrainMessageLayout {
     public static final byte DRAIN = 1;
     public static final byte DRAINED = 2;
     public static final byte RESUME = 3;
+    public static final byte REINSTATE = 4;
+    public static final byte REINSTATED = 5;
 
     private DrainMessageLayout() {
     }

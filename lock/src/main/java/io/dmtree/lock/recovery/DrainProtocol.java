@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.dmtree.lock.recovery.DrainMessageLayout.*;
 
@@ -26,26 +27,38 @@ import static io.dmtree.lock.recovery.DrainMessageLayout.*;
  * <h2>Protocol</h2>
  * <ol>
  *   <li>The recovering member (coordinator) sends DRAIN(g) to every live member, itself included.</li>
- *   <li>A member freezes its client ({@link Quiescence}): new acquires wait for the thaw before
- *   any verb; waits inside acquires give up and back out (their memory-node footprint stays, to be
- *   reset); waits inside releases give up. Holders finish and release as usual. Once no thread of
- *   the member has an operation in progress or a hold, it answers DRAINED(g).</li>
+ *   <li>A member freezes its client ({@link Quiescence}): no lock operation (acquire or release)
+ *   starts until the thaw; waits inside acquires give up and back out (their memory-node footprint
+ *   stays, to be reset); waits inside releases give up. Holds stay: a thread may hold locks while
+ *   it waits for the thaw (it holds some of a group and queues for the next, behind a departed
+ *   holder), so the drain never waits for a holder to release. Once no thread of the member is
+ *   inside a lock operation, it answers DRAINED(g).</li>
  *   <li>When every live member has answered (members that depart meanwhile are dropped, members
- *   that join are drained too), no live member holds, waits on or touches any lock of the design,
- *   and every departed one is fenced: the coordinator resets each lock whose memory-node state is
- *   not initial.</li>
- *   <li>The coordinator sends RESUME(g); members thaw and the waiting acquires start afresh.</li>
+ *   that join are drained too), no live member touches any lock of the design and every departed
+ *   one is fenced: the coordinator resets each lock whose memory-node state is not initial.</li>
+ *   <li>The coordinator sends REINSTATE(g); each member makes every lock its threads hold read
+ *   "held by that thread alone" again ({@link HoldReinstatement}) and answers REINSTATED(g).</li>
+ *   <li>Once every live member has answered, the coordinator sends RESUME(g); members thaw and
+ *   the waiting operations start afresh.</li>
  * </ol>
  *
  * <p>Invariants: a member reports DRAINED(g) only while frozen by g and drained; a frozen member
- * issues no verb of the design until it thaws; so the reset runs while nobody else can change or
- * rely on the state it overwrites. A member drops a freeze whose coordinator has departed (that
- * recovery will be run again by another member), so a lost coordinator cannot wedge the cluster.
- * Messages that arrive after the operation they belonged to (a grant to a queue node that gave
- * up) are recognised by the design and dropped. Waits are bounded: every round consults
- * membership. Callers hold no lock of the design while coordinating (their own drain would wait
- * for them), and a thread holds at most one lock of the design while it acquires another
- * ({@link io.dmtree.core.lock.LockClient}'s rule), so holders always finish.
+ * issues no verb of the design until it thaws, except its reinstatement; so the reset and the
+ * reinstatements run while nobody else can change or rely on the state they overwrite, and every
+ * live hold survives them. A live hold's lock is never free between the reset and the thaw of any
+ * member: members thaw only on RESUME, which follows every reinstatement.
+ *
+ * <p>A lost coordinator: a member drops at once a freeze whose coordinator departed before the
+ * member answered DRAINED (that coordinator cannot have begun its reset). A freeze it answered
+ * stays: the reset may have begun, and the holds are safe only once reinstated. It ends with the
+ * RESUME of a later drain that began after that coordinator departed (its reset and reinstatement
+ * cover whatever the lost one did; the lost one, fenced, does nothing more), or with a later drain
+ * of the same coordinator (drains of one coordinator run one at a time; one whose reset failed
+ * leaves the members frozen for its retry). The departed coordinator's own lapse is recovered by
+ * another member, with a drain of its own, so such a freeze ends. Messages that arrive after the
+ * operation they belonged to (a grant to a queue node that gave up) are recognised by the design
+ * and dropped. Waits are bounded: every round consults membership. Callers hold no lock of the
+ * design while coordinating (their own drain would wait for them).
  */
 public final class DrainProtocol implements AutoCloseable {
     private final int self;
@@ -53,23 +66,45 @@ public final class DrainProtocol implements AutoCloseable {
     private final CnMessaging messaging;
     private final MemberLiveness liveness;
     private final Quiescence quiescence;
+    private final HoldReinstatement reinstatement;
     private final ThreadLocal<UnsafeBuffer> out = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[LENGTH]));
 
-    /** Member side: freezes in force, by generation; value true once DRAINED was sent. */
-    private final ConcurrentHashMap<Long, Boolean> freezes = new ConcurrentHashMap<>();
-    /** Coordinator side: members yet to report, by generation. */
+    /** Member side: one freeze in force, and how far this member got in its drain. */
+    private static final class Freeze {
+        volatile boolean drainedSent;
+        volatile boolean reinstateAsked;
+        volatile boolean reinstated;
+        volatile boolean reinstatedSent;
+        /** A later drain whose RESUME ends this freeze too (its coordinator departed), 0 when none. */
+        volatile long supersededBy;
+    }
+
+    /** Member side: freezes in force, by generation. */
+    private final ConcurrentHashMap<Long, Freeze> freezes = new ConcurrentHashMap<>();
+    /** Coordinator side: members yet to report DRAINED, by generation. */
     private final ConcurrentHashMap<Long, Set<Integer>> awaiting = new ConcurrentHashMap<>();
+    /** Coordinator side: members yet to report REINSTATED, by generation. */
+    private final ConcurrentHashMap<Long, Set<Integer>> reinstating = new ConcurrentHashMap<>();
     private final AtomicLong drains = new AtomicLong();
     private final AtomicLong stale = new AtomicLong();
+    private final AtomicLong reinstatementFailures = new AtomicLong();
+    private final AtomicLong reinstatedLate = new AtomicLong();
+    private final ReentrantLock coordinating = new ReentrantLock();
     private volatile Thread worker;
     private volatile boolean closed;
 
+    /** For designs whose threads never hold a lock of the design while frozen. */
     public DrainProtocol(LockContext context, Quiescence quiescence) {
+        this(context, quiescence, HoldReinstatement.NONE);
+    }
+
+    public DrainProtocol(LockContext context, Quiescence quiescence, HoldReinstatement reinstatement) {
         this.self = context.computeNode();
         this.computeNodeCount = context.computeNodeCount();
         this.messaging = context.messaging();
         this.liveness = context.liveness();
         this.quiescence = quiescence;
+        this.reinstatement = reinstatement;
         if (self >= 1 << 16) {
             throw new IllegalArgumentException("compute node id " + self + " does not fit a drain generation");
         }
@@ -91,21 +126,56 @@ public final class DrainProtocol implements AutoCloseable {
         long gen = buffer.getLong(offset + GENERATION_OFFSET, ByteOrder.LITTLE_ENDIAN);
         switch (phase) {
             case DRAIN -> {
-                if (freezes.putIfAbsent(gen, Boolean.FALSE) == null) {
+                Freeze f = new Freeze();
+                if (freezes.putIfAbsent(gen, f) == null) {
+                    int coordinator = coordinatorOf(gen);
+                    for (var e : freezes.entrySet()) {
+                        int c = coordinatorOf(e.getKey());
+                        if (e.getValue() != f && c != coordinator && c != self && !liveness.isMember(c)) {
+                            e.getValue().supersededBy = gen; // its coordinator is gone: this drain covers it
+                        }
+                    }
                     quiescence.freeze();
                     wakeWorker();
                 }
             }
-            case DRAINED -> {
-                Set<Integer> s = awaiting.get(gen);
-                if (s == null || !s.remove(fromCn)) {
+            case DRAINED -> answered(awaiting, gen, fromCn);
+            case REINSTATE -> {
+                Freeze f = freezes.get(gen);
+                if (f == null) {
                     stale.incrementAndGet();
+                } else {
+                    f.reinstateAsked = true;
+                    wakeWorker();
                 }
             }
-            case RESUME -> thaw(gen);
+            case REINSTATED -> answered(reinstating, gen, fromCn);
+            case RESUME -> resume(gen);
             default -> stale.incrementAndGet();
         }
         return true;
+    }
+
+    private void answered(ConcurrentHashMap<Long, Set<Integer>> waiting, long gen, int fromCn) {
+        Set<Integer> s = waiting.get(gen);
+        if (s == null || !s.remove(fromCn)) {
+            stale.incrementAndGet();
+        }
+    }
+
+    /** RESUME(g): ends g, the freezes it superseded, and the earlier drains of g's coordinator. */
+    private void resume(long gen) {
+        int coordinator = coordinatorOf(gen);
+        for (var e : freezes.entrySet()) {
+            long g = e.getKey();
+            Freeze f = e.getValue();
+            if (g == gen || f.supersededBy == gen || (coordinatorOf(g) == coordinator && g < gen)) {
+                if (!f.reinstated && f.reinstateAsked) {
+                    reinstatedLate.incrementAndGet(); // a coordinator resumed before this member reinstated: not expected
+                }
+                thaw(g); // the volatile read above orders the reinstatement's plain writes before the thaw
+            }
+        }
     }
 
     private void thaw(long gen) {
@@ -129,18 +199,30 @@ public final class DrainProtocol implements AutoCloseable {
         }
     }
 
-    /** Member side: reports drains once drained; drops freezes whose coordinator departed. */
+    /** Member side: reports drains once drained, reinstates holds when asked, drops void freezes. */
     private void work() {
         while (!closed && !freezes.isEmpty()) {
             for (var e : freezes.entrySet()) {
                 long gen = e.getKey();
+                Freeze f = e.getValue();
                 int coordinator = coordinatorOf(gen);
-                if (coordinator != self && !liveness.isMember(coordinator)) {
-                    thaw(gen); // that recovery is void; another member runs it again
+                if (coordinator != self && !f.drainedSent && !liveness.isMember(coordinator)) {
+                    thaw(gen); // that coordinator never began its reset; another member runs it again
                     continue;
                 }
-                if (!e.getValue() && quiescence.drained() && send(coordinator, DRAINED, gen)) {
-                    freezes.replace(gen, Boolean.FALSE, Boolean.TRUE); // never re-inserts a thawed generation
+                if (!f.drainedSent && quiescence.drained() && send(coordinator, DRAINED, gen)) {
+                    f.drainedSent = true;
+                }
+                if (f.reinstateAsked && !f.reinstated) {
+                    try {
+                        reinstatement.reinstate(gen);
+                        f.reinstated = true;
+                    } catch (RuntimeException ex) {
+                        reinstatementFailures.incrementAndGet(); // a verb failed: tried again next round
+                    }
+                }
+                if (f.reinstated && !f.reinstatedSent && send(coordinator, REINSTATED, gen)) {
+                    f.reinstatedSent = true;
                 }
             }
             LockSupport.parkNanos(this, 100_000);
@@ -171,15 +253,27 @@ public final class DrainProtocol implements AutoCloseable {
 
     /**
      * Coordinator: drains every live member of the design, runs {@code reset} (which returns the
-     * memory-node state of the locks to their initial value), then resumes them. Throws
-     * {@link LapsedMemberException} if this member departs meanwhile (the members then drop the
-     * freeze themselves).
+     * memory-node state of the locks to their initial value), has every member reinstate its
+     * holds, then resumes them. Throws {@link LapsedMemberException} if this member departs
+     * meanwhile (the members then drop or keep the freeze as the class comment says). One drain
+     * of a coordinator at a time.
      */
     public void drainAndReset(Runnable reset) {
+        coordinating.lock(); // not this object's monitor: the message handler takes that one (wakeWorker)
+        try {
+            coordinate(reset);
+        } finally {
+            coordinating.unlock();
+        }
+    }
+
+    private void coordinate(Runnable reset) {
         long gen = ((long) self << 48) | (drains.incrementAndGet() & 0xFFFF_FFFF_FFFFL);
         Set<Integer> drainedAll = new HashSet<>();
         Set<Integer> pending = ConcurrentHashMap.newKeySet();
         awaiting.put(gen, pending);
+        boolean resetBegun = false;
+        boolean reinstatedAll = false;
         try {
             long version = liveness.version();
             for (int cn = 0; cn < computeNodeCount; cn++) {
@@ -215,20 +309,60 @@ public final class DrainProtocol implements AutoCloseable {
                 }
                 LockSupport.parkNanos(this, 100_000);
             }
-            reset.run();
-        } finally {
             awaiting.remove(gen);
+            resetBegun = true;
+            reset.run();
+            Set<Integer> toReinstate = ConcurrentHashMap.newKeySet();
             for (int cn : drainedAll) {
                 if (cn == self || liveness.isMember(cn)) {
-                    send(cn, RESUME, gen);
+                    toReinstate.add(cn);
                 }
             }
+            reinstating.put(gen, toReinstate);
+            for (int cn : toReinstate) {
+                send(cn, REINSTATE, gen);
+            }
+            lastSend = System.nanoTime();
+            while (!toReinstate.isEmpty()) {
+                if (!liveness.isMember(self)) {
+                    throw new LapsedMemberException(self, "coordinating a lock drain");
+                }
+                toReinstate.removeIf(cn -> cn != self && !liveness.isMember(cn));
+                if (System.nanoTime() - lastSend > 20_000_000L) {
+                    for (int cn : toReinstate) {
+                        send(cn, REINSTATE, gen); // a duplicate is ignored once reinstated
+                    }
+                    lastSend = System.nanoTime();
+                }
+                LockSupport.parkNanos(this, 100_000);
+            }
+            reinstatedAll = true;
+        } finally {
+            awaiting.remove(gen);
+            reinstating.remove(gen);
+            if (!resetBegun || reinstatedAll) {
+                for (int cn : drainedAll) {
+                    if (cn == self || liveness.isMember(cn)) {
+                        send(cn, RESUME, gen);
+                    }
+                }
+            } // else: holds may sit on reset locks; the members stay frozen for the next drain
         }
     }
 
     /** Drain messages that matched no drain in progress. */
     public long staleMessages() {
         return stale.get();
+    }
+
+    /** Reinstatements that threw and were tried again. */
+    public long reinstatementFailures() {
+        return reinstatementFailures.get();
+    }
+
+    /** Freezes ended by a RESUME before this member's reinstatement for them finished (a protocol fault). */
+    public long resumedBeforeReinstated() {
+        return reinstatedLate.get();
     }
 
     @Override

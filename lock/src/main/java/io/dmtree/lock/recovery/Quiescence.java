@@ -8,21 +8,24 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One compute node's side of a drain: how many lock operations and holds each of its threads has
- * on a client right now, and whether the client is frozen. Used by the designs whose queue state
- * lives partly on the compute nodes ({@code rdma-mcs}, {@code alock}) or whose memory-node state
- * does not say who holds ({@code dslr}); see {@link DrainProtocol}.
+ * One compute node's side of a drain: how many lock operations each of its threads has in
+ * progress on a client right now, and whether the client is frozen. Used by the designs whose
+ * queue state lives partly on the compute nodes ({@code rdma-mcs}, {@code alock}) or whose
+ * memory-node state does not say who holds ({@code dslr}); see {@link DrainProtocol}.
  *
- * <p>Each thread's slot counts its operations in progress plus the locks it holds. An acquire
- * {@link #enter}s first (one increment, then a read of the freeze count; a frozen client makes it
- * back out and wait for the thaw), and a hold keeps that increment until its release
- * {@link #exit}s. A drain {@link #freeze}s (freeze count up, then the epoch) and waits until every
- * slot reads zero: an increment made before the freeze count went up is seen by the drain, one
- * made after it sees the freeze and backs out before any verb (Dekker's pairing on sequentially
- * consistent atomics). Waits inside an acquire end when the epoch they started at is superseded
- * while frozen ({@link #aborting}); the acquire then backs out and retries after the thaw. Waits
- * inside a release (for a successor to link, for a drained reset duty) end as soon as the client
- * is frozen: the reset that follows puts the lock's memory-node state back to its initial value.
+ * <p>Each thread's slot counts its lock operations in progress, acquires and releases alike; a
+ * hold between them does not count (a thread may hold several locks while it waits for the thaw,
+ * and the drain must not wait for it: its holds are reinstated after the reset instead). An
+ * operation {@link #enter}s first (one increment, then a read of the freeze count; a frozen client
+ * makes it back out and wait for the thaw) and {@link #exit}s when it returns. A drain
+ * {@link #freeze}s (freeze count up, then the epoch) and waits until every slot reads zero: an
+ * increment made before the freeze count went up is seen by the drain, one made after it sees the
+ * freeze and backs out before any verb (Dekker's pairing on sequentially consistent atomics), so
+ * once drained no operation of the client runs until the thaw. Waits inside an acquire end when
+ * the epoch they started at is superseded while frozen ({@link #aborting}); the acquire then backs
+ * out and retries after the thaw. Waits inside a release (for a successor to link, for a drained
+ * reset duty) end as soon as the client is frozen: the reset that follows puts the lock's
+ * memory-node state back to its initial value.
  */
 public final class Quiescence {
     private static final int STRIDE = 16; // longs per thread: one slot per 128 bytes, no false sharing
@@ -54,7 +57,7 @@ public final class Quiescence {
         }
     }
 
-    /** The operation (or hold) of {@code thread} ended. */
+    /** The operation of {@code thread} ended. */
     public void exit(int thread) {
         slots.decrementAndGet(thread * STRIDE);
     }
@@ -81,7 +84,7 @@ public final class Quiescence {
         }
     }
 
-    /** No thread has an operation in progress or a hold; meaningful only while frozen. */
+    /** No thread has an operation in progress; meaningful only while frozen. */
     boolean drained() {
         for (int t = 0; t < capacity; t++) {
             if (slots.get(t * STRIDE) != 0) {
@@ -91,7 +94,7 @@ public final class Quiescence {
         return true;
     }
 
-    /** Operations and holds of every thread, for messages. */
+    /** Operations in progress of every thread, for messages. */
     long busy() {
         long n = 0;
         for (int t = 0; t < capacity; t++) {

@@ -29,7 +29,7 @@ public record Coordination(String connectString, String root, InetSocketAddress 
         }
         root = root == null ? ZooKeeperMembershipOptions.DEFAULT_ROOT : root;
         new ZooKeeperPaths(root); // checks it
-        lease = lease == null ? Duration.ofMillis(MembershipOptions.DEFAULT_LEASE_MILLIS) : lease;
+        lease = lease == null ? Duration.ofMillis(MembershipOptions.DEFAULT_PROCESS_LEASE_MILLIS) : lease;
         MembershipOptions.DEFAULTS.withLease(lease); // checks it
         if (connectString != null) {
             ZooKeeperMembershipOptions.of(connectString); // checks it

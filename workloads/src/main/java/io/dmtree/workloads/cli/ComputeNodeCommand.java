@@ -193,6 +193,11 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             description = "locks one increment of the checked round holds at once, one per counter (default ${DEFAULT-VALUE})")
     int counterLocks;
 
+    @Option(names = "--counter-hold-us", defaultValue = "0", paramLabel = "US",
+            description = "every increment of the checked round holds its locks this much longer, and says so in the"
+                    + " history (for killing a compute node that holds them; default ${DEFAULT-VALUE})")
+    long counterHoldMicros;
+
     @Option(names = "--history", paramLabel = "FILE",
             description = "where this compute node writes the checked round's acknowledged history (check it with dmtree history)")
     Path history;
@@ -503,6 +508,7 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         OptionChecks.inRange(spec, "--checked-ops", checkedOps, 0, 100_000_000);
         OptionChecks.inRange(spec, "--checked-keys", checkedKeys, 1, 1_000_000);
         OptionChecks.inRange(spec, "--counter-locks", counterLocks, 1, 1000);
+        OptionChecks.inRange(spec, "--counter-hold-us", counterHoldMicros, 0, 10_000_000);
         if (checkedOps > 0 && history == null) {
             throw OptionChecks.usage(spec, "--checked-ops needs --history FILE for the acknowledged history");
         }
@@ -593,7 +599,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             HistoryLog historyLog = null;
             if (checkedOps > 0) {
                 historyLog = new HistoryLog(history, me, node.cluster().epoch());
-                checked = new CheckedRound(node, historyLog, settings.threads(), checkedOps, checkedKeys, counterLocks, runName);
+                checked = new CheckedRound(node, historyLog, settings.threads(), checkedOps, checkedKeys, counterLocks, runName)
+                        .holdingFor(counterHoldMicros);
                 checked.share(members, payload -> barriers.meet("checked-setup", payload));
                 note(err, "cn " + me + ": checked round started: " + checkedOps + " operations per thread on " + checkedKeys
                         + " keys, " + counterLocks + " counter lock(s) per increment");

@@ -56,6 +56,7 @@ public final class CheckedRound {
     private final int keys;
     private final int counterLocks;
     private final long keyBase;
+    private long holdNanos;
     private long[] words;
     private long[] locks;
 
@@ -84,6 +85,20 @@ public final class CheckedRound {
             h = h * 31 + b;
         }
         this.keyBase = (1L << 62) | ((h & 0xFFFFFL) << 32);
+    }
+
+    /**
+     * Makes every increment hold its locks {@code micros} longer, recorded in the history when it
+     * holds them all ({@link HistoryLog#holding}): a test kills the node then, so it dies holding
+     * every counter lock with the others queued behind it. A timing knob, not part of the round's
+     * outcome (partners need not agree on it).
+     */
+    public CheckedRound holdingFor(long micros) {
+        if (micros < 0 || micros > 10_000_000) {
+            throw new IllegalArgumentException("hold time must be in [0, 10 s]: " + micros + " us");
+        }
+        this.holdNanos = micros * 1000;
+        return this;
     }
 
     /** Agrees on the counters with the other members through the run's member barrier {@code meet}. */
@@ -196,6 +211,10 @@ public final class CheckedRound {
             }
             for (long lock : locks) {
                 lockClient.acquire(lock, LockMode.EXCLUSIVE);
+            }
+            if (holdNanos > 0) {
+                log.holding(thread);
+                java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
             }
             for (int c = 0; c < counterLocks; c++) {
                 verbs.read(words[c], value, 8 * c, 8);

@@ -99,8 +99,9 @@ final class ClusterProcesses implements AutoCloseable {
             }
         }
 
+        /** SIGKILL to this process (our own child, by its pid), at once; waits until it is gone. */
         void kill() throws IOException, InterruptedException {
-            signal("KILL");
+            process.destroyForcibly(); // SIGKILL on Linux, without starting a kill(1) process first
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 throw new AssertionError(name + " survived SIGKILL");
             }

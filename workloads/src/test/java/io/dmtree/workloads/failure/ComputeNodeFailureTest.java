@@ -33,6 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ComputeNodeFailureTest {
     private static final long SEED = Long.getLong("dmtree.seed", System.nanoTime());
+    /** How long the victim's increments hold their locks: far longer than it takes to see it and kill it. */
+    private static final long HOLD_MICROS = 250_000;
     /** The lease of these clusters: long enough that a loaded 2-core host never lapses a live member. */
     private static final String LEASE = "2s";
 
@@ -55,10 +57,34 @@ class ComputeNodeFailureTest {
                 "96M", "--chunk", "1M", "--lock-table", "256K", "--transport", "tcp", "--dir", dir.toString());
     }
 
-    private static List<String> computeNodeArgs(String mn, String design, int held, int ops, Path history, String run) {
-        return List.of("--mn", mn, "--cns", "3", "--run", run, "-r", "300", "-n", "300", "-t", "2", "--lock", design,
+    private static List<String> computeNodeArgs(String mn, String design, int held, int ops, Path history, String run,
+                                                long holdMicros) {
+        return List.of("--counter-hold-us", Long.toString(holdMicros), "--mn", mn, "--cns", "3", "--run", run, "-r", "300", "-n", "300", "-t", "2", "--lock", design,
                 "--checked-ops", Integer.toString(ops), "--checked-keys", "48", "--counter-locks", Integer.toString(held),
                 "--history", history.toString(), "--check", "--timeout", "20000", "--wait", "120");
+    }
+
+    /** A memory node and three compute nodes in a checked round of {@code ops} per thread under {@code held} locks. */
+    private record Round(ClusterProcesses.Node memoryNode, List<ClusterProcesses.Node> computeNodes, List<Path> histories) {
+    }
+
+    /** Starts the round; compute node process {@code slow} (or none: -1) holds every increment's locks {@link #HOLD_MICROS} longer. */
+    private Round startRound(ClusterProcesses cluster, String design, int held, int ops, String run, int slow)
+            throws Exception {
+        ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
+        String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
+        List<ClusterProcesses.Node> cns = new ArrayList<>();
+        List<Path> histories = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Path h = dir.resolve(run + "-history-" + i);
+            histories.add(h);
+            cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, held, ops, h, run,
+                    i == slow ? HOLD_MICROS : 0)));
+        }
+        for (ClusterProcesses.Node cn : cns) {
+            cn.awaitLine("checked round started", 120);
+        }
+        return new Round(mn, cns, histories);
     }
 
     @ParameterizedTest(name = "{0}, {1} held")
@@ -66,20 +92,18 @@ class ComputeNodeFailureTest {
     void killedWhileHoldingLocks(String design, int held) throws Exception {
         SplittableRandom random = new SplittableRandom(SEED ^ design.hashCode() ^ held);
         try (ClusterProcesses cluster = new ClusterProcesses()) {
-            ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
-            String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
-            List<ClusterProcesses.Node> cns = new ArrayList<>();
-            List<Path> histories = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                Path h = dir.resolve("history-" + i);
-                histories.add(h);
-                cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, held, 200, h, "kill")));
-            }
-            for (ClusterProcesses.Node cn : cns) {
-                cn.awaitLine("checked round started", 120);
-            }
             int victim = random.nextInt(3);
-            Thread.sleep(30 + random.nextInt(250));
+            Round round = startRound(cluster, design, held, 200, "kill", victim);
+            ClusterProcesses.Node mn = round.memoryNode();
+            List<ClusterProcesses.Node> cns = round.computeNodes();
+            List<Path> histories = round.histories();
+            Thread.sleep(random.nextInt(200));
+            // kill it while one of its threads holds every counter lock (its increments dwell there)
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (HistoryFile.read(histories.get(victim)).holdingAtEnd().isEmpty()) {
+                assertTrue(System.nanoTime() < deadline, "the victim never held its counter locks");
+                Thread.sleep(1);
+            }
             long killed = System.nanoTime();
             cns.get(victim).kill();
             StringBuilder outputs = new StringBuilder();
@@ -105,6 +129,7 @@ class ComputeNodeFailureTest {
                 files.add(HistoryFile.read(h));
             }
             assertFalse(files.get(victim).done(), "the victim finished its round before the kill; nothing was tested");
+            assertFalse(files.get(victim).holdingAtEnd().isEmpty(), "the victim did not die holding its counter locks");
             HistoryCheck.Result r = new HistoryCheck(files).run();
             long next = Long.MAX_VALUE;
             for (int i = 0; i < 3; i++) {
@@ -121,18 +146,9 @@ class ComputeNodeFailureTest {
     @MethodSource("zombieDesigns")
     void zombieIsFencedAndNothingItWritesAfterTheFenceShows(String design) throws Exception {
         try (ClusterProcesses cluster = new ClusterProcesses()) {
-            ClusterProcesses.Node mn = cluster.memoryNode("mn0", memoryNodeArgs(dir));
-            String address = ClusterProcesses.field(mn.awaitLine(" ready", 5), "address");
-            List<ClusterProcesses.Node> cns = new ArrayList<>();
-            List<Path> histories = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                Path h = dir.resolve("zombie-history-" + i);
-                histories.add(h);
-                cns.add(cluster.computeNode("cn-process-" + i, computeNodeArgs(address, design, 3, 4000, h, "zombie")));
-            }
-            for (ClusterProcesses.Node cn : cns) {
-                cn.awaitLine("checked round started", 120);
-            }
+            Round round = startRound(cluster, design, 3, 4000, "zombie", -1);
+            List<ClusterProcesses.Node> cns = round.computeNodes();
+            List<Path> histories = round.histories();
             Thread.sleep(150);
             ClusterProcesses.Node zombie = cns.get(2);
             zombie.signal("STOP");
