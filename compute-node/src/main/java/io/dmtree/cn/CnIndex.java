@@ -46,6 +46,27 @@ final class CnIndex implements DmIndex {
         node.checkNotFenced();
     }
 
+    /**
+     * A mutation begins: it counts in the node's {@link Quiescence} until it returns ({@link
+     * Quiescence#exit}) or fails ({@link #failed}), so a leave after one that ended half-way (a
+     * split between its halves, a write-back cut off) is not taken for a clean one.
+     */
+    private Quiescence mutating() {
+        Quiescence q = node.quiescence();
+        q.enter();
+        return q;
+    }
+
+    /** Ends a mutation that threw {@code e}: a refused argument touched nothing, anything else may have. */
+    private static RuntimeException failed(Quiescence q, RuntimeException e) {
+        if (e instanceof IllegalArgumentException) {
+            q.exit();
+        } else {
+            q.failed(e);
+        }
+        return e;
+    }
+
     private void checkValue(byte[] value) {
         if (value == null || value.length != valueBytes) {
             throw new IllegalArgumentException("value must be " + valueBytes + " bytes, got "
@@ -81,7 +102,13 @@ final class CnIndex implements DmIndex {
     public void put(byte[] key, byte[] value) {
         open();
         checkValue(value);
-        tree.put(key, new UnsafeBuffer(value), 0);
+        Quiescence q = mutating();
+        try {
+            tree.put(key, new UnsafeBuffer(value), 0);
+        } catch (RuntimeException e) {
+            throw failed(q, e);
+        }
+        q.exit();
     }
 
     @Override
@@ -99,7 +126,15 @@ final class CnIndex implements DmIndex {
     @Override
     public boolean delete(byte[] key) {
         open();
-        return tree.delete(key);
+        Quiescence q = mutating();
+        boolean deleted;
+        try {
+            deleted = tree.delete(key);
+        } catch (RuntimeException e) {
+            throw failed(q, e);
+        }
+        q.exit();
+        return deleted;
     }
 
     @Override
@@ -149,7 +184,13 @@ final class CnIndex implements DmIndex {
         longValues();
         UnsafeBuffer v = valueScratch.get();
         v.putLong(0, value, ByteOrder.BIG_ENDIAN);
-        tree.put(key, v, 0);
+        Quiescence q = mutating();
+        try {
+            tree.put(key, v, 0);
+        } catch (RuntimeException e) {
+            throw failed(q, e);
+        }
+        q.exit();
     }
 
     @Override
@@ -164,7 +205,15 @@ final class CnIndex implements DmIndex {
     public boolean delete(long key) {
         open();
         longKeys();
-        return tree.delete(key);
+        Quiescence q = mutating();
+        boolean deleted;
+        try {
+            deleted = tree.delete(key);
+        } catch (RuntimeException e) {
+            throw failed(q, e);
+        }
+        q.exit();
+        return deleted;
     }
 
     @Override

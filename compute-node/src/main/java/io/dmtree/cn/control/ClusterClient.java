@@ -3,6 +3,7 @@ package io.dmtree.cn.control;
 import io.dmtree.cn.carrier.CarrierClient;
 import io.dmtree.cn.carrier.CarrierLink;
 import io.dmtree.cn.carrier.ConnectContext;
+import io.dmtree.cn.recovery.CleanLeave;
 import io.dmtree.cn.recovery.FencedMessaging;
 import io.dmtree.cn.recovery.FencedVerbs;
 import io.dmtree.cn.recovery.MemberFence;
@@ -88,6 +89,8 @@ public final class ClusterClient implements AutoCloseable {
     /** The incarnations of compute nodes met at barriers, by id (membership barriers name incarnations). */
     private final Map<Integer, Member> barrierMembers = new ConcurrentHashMap<>();
     private final MemoryNodeLossNotices lossNotices = new MemoryNodeLossNotices();
+    /** Why this compute node cannot vouch it leaves nothing behind, or null when it can (see {@link #vouchedBy}). */
+    private volatile java.util.function.Supplier<String> uncleanBecause = () -> null;
 
     /**
      * Options of a compute node joining memory-node processes.
@@ -563,7 +566,21 @@ public final class ClusterClient implements AutoCloseable {
         control.get(0).arriveAndHangUp(name, parties, members, waitMillis, payload, refusalWaitMillis);
     }
 
-    /** Leaves every memory node and closes the carrier. */
+    /**
+     * What tells whether this compute node leaves nothing behind when it closes: {@code why}
+     * answers null when it does (the node is {@linkplain io.dmtree.cn.Quiescence quiescent}),
+     * else why not. Until set, a client that never ran an index leaves nothing. A clean leave
+     * records its own recovery ({@link CleanLeave}); any other is recovered by a live member.
+     */
+    public void vouchedBy(java.util.function.Supplier<String> why) {
+        this.uncleanBecause = why;
+    }
+
+    /**
+     * Leaves every memory node and closes the carrier; with membership, a compute node that leaves
+     * nothing behind then records its own recovery ({@link CleanLeave}) before its lease ends, so
+     * its slot is free at once, and says on stderr when it cannot.
+     */
     @Override
     public void close() {
         messaging.close();
@@ -578,10 +595,31 @@ public final class ClusterClient implements AutoCloseable {
         directoryConnection.close();
         link.close();
         if (lease != null) {
-            lease.close(); // leaves membership: a clean leave holds nothing to recover
+            settleLeave();
+            lease.close();
         }
         if (coordination != null) {
             coordination.close();
+        }
+    }
+
+    private void settleLeave() {
+        if (lossNotices.lost() != null) {
+            return; // a lost memory node cannot fence: the loss was reported, and the slot is recovered if the cluster goes on
+        }
+        String why = fence != null && fence.fenced() ? "it is fenced" : uncleanBecause.get();
+        if (why == null) {
+            try {
+                why = CleanLeave.settle(coordination.book(), lease, control.size(),
+                        coordination.membership().options().operationTimeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                why = "interrupted";
+            }
+        }
+        if (why != null && !(fence != null && fence.fenced())) {
+            System.err.println("dmtree: compute node " + computeNode + " leaves without recording its recovery (" + why
+                    + "): a live compute node recovers it");
         }
     }
 }

@@ -25,6 +25,11 @@ final class MemoryNodeLossNotices {
         listener.accept(reason);
     }
 
+    /** The first loss reported, or null while none was. */
+    synchronized String lost() {
+        return lost;
+    }
+
     void lost(String reason) {
         List<Consumer<String>> toTell;
         synchronized (this) {

@@ -32,6 +32,7 @@ public final class RemoteComputeNode implements AutoCloseable {
     private final RecoveryCoordinator recovery;
 
     private RemoteComputeNode(ClusterClient cluster, ComputeNode node, ClusterLiveness liveness, RecoveryCoordinator recovery) {
+        cluster.vouchedBy(node.quiescence()::why);
         this.cluster = cluster;
         this.node = node;
         this.liveness = liveness;
@@ -86,6 +87,7 @@ public final class RemoteComputeNode implements AutoCloseable {
                 liveness = new ClusterLiveness(c.membership(), c.book(), maxComputeNodes, cluster.regions().size());
                 liveness.ownLease(cluster.lease());
             }
+            cluster.vouchedBy(() -> "its index did not finish opening"); // opening writes to the memory nodes
             node = new ComputeNode(cluster.computeNodeId(), maxComputeNodes, cluster.verbs(), cluster.chunkSource(),
                     cluster.messaging(), tree, LockDesigns.byName(lock), threadCapacity, -1, null,
                     liveness == null ? MemberLiveness.EVERYONE_LIVE : liveness, cluster.fence());

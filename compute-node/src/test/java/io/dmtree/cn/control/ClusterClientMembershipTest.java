@@ -85,6 +85,7 @@ class ClusterClientMembershipTest {
         InProcessFenceBook book = new InProcessFenceBook();
         Coordination c = Coordination.embedded(membership, book);
         ClusterClient b = null;
+        Thread acks = acknowledger(book, 2, 60_000); // the memory nodes' part of clean leaves
         try (ClusterClient a = ClusterClient.join(options(mns, c))) {
             b = ClusterClient.join(options(mns, c));
             ClusterClient bb = b;
@@ -134,6 +135,7 @@ class ClusterClientMembershipTest {
                 assertEquals(2, again.verbs().faa(word, 1) + 1);
             }
         } finally {
+            acks.interrupt();
             if (b != null) {
                 b.close();
             }
@@ -150,6 +152,7 @@ class ClusterClientMembershipTest {
         InProcessFenceBook book = new InProcessFenceBook();
         Coordination c = Coordination.embedded(membership, book);
         TreeConfig tree = new TreeConfig(8, 8, 256, 1L << 20);
+        Thread acks = acknowledger(book, 1, 60_000); // the memory nodes' part of clean leaves
         try (AutoCloseable f = fencer(membership, book, 1);
              RemoteComputeNode a = RemoteComputeNode.join(options(mns, c), tree, "cas-spin", 4, 4)) {
             RemoteComputeNode b = RemoteComputeNode.join(options(mns, c), tree, "cas-spin", 4, 4);
@@ -176,6 +179,66 @@ class ClusterClientMembershipTest {
                 // its lease is gone: leaving is best effort
             }
         } finally {
+            acks.interrupt();
+            mns.forEach(MemoryNodeServer::close);
+            membership.close();
+            book.close();
+        }
+    }
+    /** Stands in for the memory nodes' side of requests made in the book: acknowledges each one (bounded). */
+    private static Thread acknowledger(InProcessFenceBook book, int memoryNodes, long boundMillis) {
+        Thread t = new Thread(() -> {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(boundMillis);
+            while (System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
+                for (io.dmtree.core.membership.FenceBook.FenceRecord r : book.outstanding()) {
+                    for (int mn = 0; mn < memoryNodes; mn++) {
+                        book.acknowledgeFence(mn, r.member());
+                    }
+                }
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "fence-acknowledger");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    @Test
+    void aQuiescentComputeNodeRecordsItsOwnRecoveryWhenItLeavesAndOneHoldingALockDoesNot() throws Exception {
+        List<MemoryNodeServer> mns = start(1);
+        InProcessMembership membership = new InProcessMembership(MembershipOptions.DEFAULTS.withLease(Duration.ofSeconds(2)));
+        InProcessFenceBook book = new InProcessFenceBook();
+        Coordination c = Coordination.embedded(membership, book);
+        TreeConfig tree = new TreeConfig(8, 8, 256, 1L << 20);
+        Thread acks = acknowledger(book, 1, 60_000);
+        try {
+            Member left;
+            try (RemoteComputeNode a = RemoteComputeNode.join(options(mns, c), tree, "modular", 4, 4)) {
+                for (int i = 0; i < 50; i++) {
+                    a.index().put(i, i);
+                }
+                assertTrue(a.computeNode().quiescence().quiescent(), a.computeNode().quiescence().why());
+                left = a.cluster().lease().member();
+            }
+            assertTrue(book.record(left) != null && book.record(left).recovered(), "clean leave recorded: " + book.records());
+            // its slot is free at once, with nobody else live to recover it
+            RemoteComputeNode b = RemoteComputeNode.join(options(mns, c).withComputeNodeId(left.id().id())
+                    .withTimeoutMillis(2_000), tree, "modular", 4, 4);
+            assertEquals(49, b.index().get(49).getAsLong());
+            long lock = b.computeNode().lockTable().lockFor(b.cluster().rootPointer());
+            b.computeNode().lockClient().acquire(lock, io.dmtree.core.lock.LockMode.EXCLUSIVE);
+            assertEquals("1 lock hold(s) or operation(s) in progress", b.computeNode().quiescence().why());
+            Member holder = b.cluster().lease().member();
+            b.close();
+            io.dmtree.core.membership.FenceBook.FenceRecord after = book.record(holder);
+            assertTrue(after == null || !after.recovered(), "a leave holding a lock is not recorded as recovered: "
+                    + book.records());
+        } finally {
+            acks.interrupt();
             mns.forEach(MemoryNodeServer::close);
             membership.close();
             book.close();

@@ -21,6 +21,14 @@ public interface LockClient extends AutoCloseable {
      */
     void release(long lock, LockMode mode, VerbBatch writeBack);
 
+    /**
+     * The design's own client under any decorators (what {@link LockDesign#recover} expects in its
+     * {@link RecoveryContext}); a decorator returns its delegate's.
+     */
+    default LockClient designClient() {
+        return this;
+    }
+
     @Override
     default void close() {
     }

@@ -7,7 +7,7 @@ package io.dmtree.core.lock;
  * memory node holds at the same offset. Recovery may scan that table on every memory node.
  */
 public interface RecoveryContext {
-    /** The recovering compute node's client of the design being recovered. */
+    /** The recovering compute node's client of the design being recovered (its {@link LockClient#designClient}). */
     LockClient client();
 
     /** The lock table, the same on every memory node. */
@@ -20,10 +20,11 @@ public interface RecoveryContext {
         if (client == null || table == null || memoryNodeCount < 1) {
             throw new IllegalArgumentException("recovery needs a client, a lock table and at least one memory node");
         }
+        LockClient design = client.designClient();
         return new RecoveryContext() {
             @Override
             public LockClient client() {
-                return client;
+                return design;
             }
 
             @Override
