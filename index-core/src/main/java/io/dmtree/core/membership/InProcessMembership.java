@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -149,6 +150,7 @@ public final class InProcessMembership implements Membership {
 
     /** Ends {@code l} with {@code how}: frees the slot, withdraws its arrivals, tells everyone. */
     void end(InProcessLease l, LeaseState how) {
+        CompletableFuture<Void> published;
         synchronized (this) {
             if (holders.get(l.member().id()) != l) {
                 return;
@@ -161,10 +163,20 @@ public final class InProcessMembership implements Membership {
                 r.arrivals.remove(l.member());
                 releaseIfComplete(r);
             }
-            tracker.ended(l.member().id(), l.member().epoch());
+            published = tracker.ended(l.member().id(), l.member().epoch());
             notifyAll();
         }
-        l.status.end(how);
+        // the lease reports its end only once the view no longer lists it (the tracker publishes on its thread)
+        if (tracker.onTrackerThread()) {
+            published.whenComplete((done, failed) -> l.status.end(how));
+        } else {
+            try {
+                published.join();
+            } catch (RuntimeException closed) {
+                // membership closed meanwhile: there is no view to wait for
+            }
+            l.status.end(how);
+        }
     }
 
     @Override
