@@ -36,7 +36,9 @@ class FrameServerAllocationTest {
             run(ch, w, frames);
             long allocated = threads.getThreadAllocatedBytes(loop.getId()) - before;
             System.out.println("FrameServerAllocationTest: the event loop allocated " + allocated + " bytes for " + frames + " frames");
-            assertTrue(allocated <= frames / 100, "the loop allocated " + allocated + " bytes for " + frames + " frames");
+            // one object per frame would be >= 16 bytes a frame (800 KB); a few objects of the loop's own
+            // housekeeping under a loaded host (a selector wake-up, a deoptimisation) stay far below this
+            assertTrue(allocated <= frames / 8, "the loop allocated " + allocated + " bytes for " + frames + " frames");
             assertEquals(0, server.internalErrors());
         }
     }
