@@ -47,18 +47,18 @@ final class CnIndex implements DmIndex {
     }
 
     /**
-     * A mutation begins: it counts in the node's {@link Quiescence} until it returns ({@link
-     * Quiescence#exit}) or fails ({@link #failed}), so a leave after one that ended half-way (a
+     * A mutation begins: it counts in the node's {@link InFlightWork} until it returns ({@link
+     * InFlightWork#exit}) or fails ({@link #failed}), so a leave after one that ended half-way (a
      * split between its halves, a write-back cut off) is not taken for a clean one.
      */
-    private Quiescence mutating() {
-        Quiescence q = node.quiescence();
+    private InFlightWork mutating() {
+        InFlightWork q = node.inFlight();
         q.enter();
         return q;
     }
 
     /** Ends a mutation that threw {@code e}: a refused argument touched nothing, anything else may have. */
-    private static RuntimeException failed(Quiescence q, RuntimeException e) {
+    private static RuntimeException failed(InFlightWork q, RuntimeException e) {
         if (e instanceof IllegalArgumentException) {
             q.exit();
         } else {
@@ -102,7 +102,7 @@ final class CnIndex implements DmIndex {
     public void put(byte[] key, byte[] value) {
         open();
         checkValue(value);
-        Quiescence q = mutating();
+        InFlightWork q = mutating();
         try {
             tree.put(key, new UnsafeBuffer(value), 0);
         } catch (RuntimeException e) {
@@ -126,7 +126,7 @@ final class CnIndex implements DmIndex {
     @Override
     public boolean delete(byte[] key) {
         open();
-        Quiescence q = mutating();
+        InFlightWork q = mutating();
         boolean deleted;
         try {
             deleted = tree.delete(key);
@@ -184,7 +184,7 @@ final class CnIndex implements DmIndex {
         longValues();
         UnsafeBuffer v = valueScratch.get();
         v.putLong(0, value, ByteOrder.BIG_ENDIAN);
-        Quiescence q = mutating();
+        InFlightWork q = mutating();
         try {
             tree.put(key, v, 0);
         } catch (RuntimeException e) {
@@ -205,7 +205,7 @@ final class CnIndex implements DmIndex {
     public boolean delete(long key) {
         open();
         longKeys();
-        Quiescence q = mutating();
+        InFlightWork q = mutating();
         boolean deleted;
         try {
             deleted = tree.delete(key);

@@ -41,7 +41,7 @@ public final class ComputeNode implements AutoCloseable {
     private final BLinkTree tree;
     private final TreeConfig treeConfig;
     private final CnIndex index;
-    private final Quiescence quiescence = new Quiescence();
+    private final InFlightWork inFlight = new InFlightWork();
 
     /**
      * @param id              this compute node's id, {@code 0 .. computeNodes-1}
@@ -96,7 +96,7 @@ public final class ComputeNode implements AutoCloseable {
         this.liveness = liveness;
         this.fence = fence;
         this.lockClient = new TrackedLockClient(lockDesign.newClient(new Context(id, computeNodes, verbs, messaging, threads,
-                hostMemoryNode, hostMemory, liveness)), quiescence);
+                hostMemoryNode, hostMemory, liveness)), inFlight);
         this.lockTable = new LockTable(chunks.lockTableOffset(), chunks.lockTableBytes(), lockDesign.lockBytes());
         NodeAllocator allocator = new NodeAllocator(chunks, verbs.memoryNodeCount(), treeConfig.nodeBytes(), id);
         this.cache = new IndexCache(treeConfig.layout(), treeConfig.cacheBytes());
@@ -137,14 +137,14 @@ public final class ComputeNode implements AutoCloseable {
         return lockDesign;
     }
 
-    /** This node's lock client (its holds are counted in {@link #quiescence}). */
+    /** This node's lock client (its holds are counted in {@link #inFlight}). */
     public LockClient lockClient() {
         return lockClient;
     }
 
-    /** Whether this node can vouch it leaves nothing behind (see {@link Quiescence}). */
-    public Quiescence quiescence() {
-        return quiescence;
+    /** Whether this node can vouch it leaves nothing behind (see {@link InFlightWork}). */
+    public InFlightWork inFlight() {
+        return inFlight;
     }
 
     /** Where this index's locks live (the same on every memory node). */

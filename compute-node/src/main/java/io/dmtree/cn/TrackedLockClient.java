@@ -6,27 +6,27 @@ import io.dmtree.core.memory.VerbBatch;
 
 /**
  * The lock client a compute node's tree and workers use: the design's client, with each hold
- * counted in the node's {@link Quiescence} from the start of its acquire to the end of its
+ * counted in the node's {@link InFlightWork} from the start of its acquire to the end of its
  * release. A lock operation that throws leaves the node not quiescent for good (its queue entry
  * or hold may be left on the memory nodes). Recovery gets the design's own client through
  * {@link #designClient}.
  */
 final class TrackedLockClient implements LockClient {
     private final LockClient design;
-    private final Quiescence quiescence;
+    private final InFlightWork inFlight;
 
-    TrackedLockClient(LockClient design, Quiescence quiescence) {
+    TrackedLockClient(LockClient design, InFlightWork inFlight) {
         this.design = design;
-        this.quiescence = quiescence;
+        this.inFlight = inFlight;
     }
 
     @Override
     public void acquire(long lock, LockMode mode) {
-        quiescence.enter();
+        inFlight.enter();
         try {
             design.acquire(lock, mode);
         } catch (RuntimeException | Error e) {
-            quiescence.failed(e);
+            inFlight.failed(e);
             throw e;
         }
     }
@@ -36,10 +36,10 @@ final class TrackedLockClient implements LockClient {
         try {
             design.release(lock, mode, writeBack);
         } catch (RuntimeException | Error e) {
-            quiescence.failed(e);
+            inFlight.failed(e);
             throw e;
         }
-        quiescence.exit();
+        inFlight.exit();
     }
 
     @Override

@@ -568,7 +568,7 @@ public final class ClusterClient implements AutoCloseable {
 
     /**
      * What tells whether this compute node leaves nothing behind when it closes: {@code why}
-     * answers null when it does (the node is {@linkplain io.dmtree.cn.Quiescence quiescent}),
+     * answers null when it does (the node is {@linkplain io.dmtree.cn.InFlightWork quiescent}),
      * else why not. Until set, a client that never ran an index leaves nothing. A clean leave
      * records its own recovery ({@link CleanLeave}); any other is recovered by a live member.
      */

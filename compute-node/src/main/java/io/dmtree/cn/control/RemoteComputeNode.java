@@ -32,7 +32,7 @@ public final class RemoteComputeNode implements AutoCloseable {
     private final RecoveryCoordinator recovery;
 
     private RemoteComputeNode(ClusterClient cluster, ComputeNode node, ClusterLiveness liveness, RecoveryCoordinator recovery) {
-        cluster.vouchedBy(node.quiescence()::why);
+        cluster.vouchedBy(node.inFlight()::why);
         this.cluster = cluster;
         this.node = node;
         this.liveness = liveness;

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * Then the caller closes the lease; the memory nodes' later requests for the same incarnation
  * change nothing (requests are idempotent).
  *
- * <p>Invariant: this runs only for a leaver that is {@linkplain io.dmtree.cn.Quiescence quiescent}
+ * <p>Invariant: this runs only for a leaver that is {@linkplain io.dmtree.cn.InFlightWork quiescent}
  * (no hold, no operation in progress, none failed), so there is nothing to repair, release or
  * complete: the fence ordering of the book (fenced by all before recovered) is kept, and
  * "recovered" is true. Every wait is bounded by {@code timeout}; a leave that cannot finish (a

@@ -221,7 +221,7 @@ class ClusterClientMembershipTest {
                 for (int i = 0; i < 50; i++) {
                     a.index().put(i, i);
                 }
-                assertTrue(a.computeNode().quiescence().quiescent(), a.computeNode().quiescence().why());
+                assertTrue(a.computeNode().inFlight().quiescent(), a.computeNode().inFlight().why());
                 left = a.cluster().lease().member();
             }
             assertTrue(book.record(left) != null && book.record(left).recovered(), "clean leave recorded: " + book.records());
@@ -231,7 +231,7 @@ class ClusterClientMembershipTest {
             assertEquals(49, b.index().get(49).getAsLong());
             long lock = b.computeNode().lockTable().lockFor(b.cluster().rootPointer());
             b.computeNode().lockClient().acquire(lock, io.dmtree.core.lock.LockMode.EXCLUSIVE);
-            assertEquals("1 lock hold(s) or operation(s) in progress", b.computeNode().quiescence().why());
+            assertEquals("1 lock hold(s) or operation(s) in progress", b.computeNode().inFlight().why());
             Member holder = b.cluster().lease().member();
             b.close();
             io.dmtree.core.membership.FenceBook.FenceRecord after = book.record(holder);

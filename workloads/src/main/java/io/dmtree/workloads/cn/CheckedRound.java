@@ -1,5 +1,7 @@
 package io.dmtree.workloads.cn;
 
+import io.dmtree.workloads.run.BoundedThreads;
+
 import io.dmtree.cn.DmIndex;
 import io.dmtree.cn.control.BarrierRelease;
 import io.dmtree.cn.control.RemoteComputeNode;
@@ -15,12 +17,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -145,31 +143,10 @@ public final class CheckedRound {
         if (words == null) {
             throw new IllegalStateException("share the counters first");
         }
-        AtomicReference<Throwable> failure = new AtomicReference<>();
         long[] made = new long[threads];
-        List<Thread> workers = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int thread = t;
-            Thread w = new Thread(() -> {
-                try {
-                    work(thread, new SplittableRandom(seed * 1_000_003L + 97L * node.id() + thread), made);
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, "dmtree-cn" + node.id() + "-checked-" + t);
-            w.setDaemon(true);
-            workers.add(w);
-            w.start();
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        for (Thread w : workers) {
-            w.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            if (w.isAlive()) {
-                throw new IllegalStateException("checked round: thread " + w.getName() + " did not finish its " + opsPerThread
-                        + " operations within " + timeoutSeconds + " s");
-            }
-        }
-        Throwable f = failure.get();
+        Throwable f = BoundedThreads.run(threads, "dmtree-cn" + node.id() + "-checked", timeoutSeconds,
+                "its " + opsPerThread + " operations",
+                thread -> work(thread, new SplittableRandom(seed * 1_000_003L + 97L * node.id() + thread), made));
         if (f instanceof FencedException fe) {
             throw fe;
         }

@@ -1,16 +1,14 @@
 package io.dmtree.workloads.cn;
 
+import io.dmtree.workloads.run.BoundedThreads;
+
 import io.dmtree.cn.LockedCounter;
 import io.dmtree.cn.control.BarrierRelease;
 import io.dmtree.cn.control.RemoteComputeNode;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -62,32 +60,15 @@ public final class LockedCounterRound {
         if (counter == null) {
             throw new IllegalStateException("share the counter first");
         }
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> workers = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            Thread w = new Thread(() -> {
-                LockedCounter.Incrementer inc = counter.incrementer();
-                try {
+        Throwable failed = BoundedThreads.run(threads, "dmtree-cn" + node.id() + "-counter", timeoutSeconds,
+                "its " + perThread + " increments (a lock grant lost?)", t -> {
+                    LockedCounter.Incrementer inc = counter.incrementer();
                     for (int i = 0; i < perThread; i++) {
                         inc.increment();
                     }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, "dmtree-cn" + node.id() + "-counter-" + t);
-            workers.add(w);
-            w.start();
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        for (Thread w : workers) {
-            w.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            if (w.isAlive()) {
-                throw new IllegalStateException("locked counter: thread " + w.getName() + " did not finish its " + perThread
-                        + " increments within " + timeoutSeconds + " s (a lock grant lost?)");
-            }
-        }
-        if (failure.get() != null) {
-            throw new IllegalStateException("locked counter: an increment failed: " + failure.get().getMessage(), failure.get());
+                });
+        if (failed != null) {
+            throw new IllegalStateException("locked counter: an increment failed: " + failed.getMessage(), failed);
         }
         return (long) threads * perThread;
     }

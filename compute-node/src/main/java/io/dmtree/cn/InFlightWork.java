@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
  * line. {@link #quiescent} is exact only once no thread starts operations any more (the index is
  * closed and the workers stopped), which is when it is asked.
  */
-public final class Quiescence {
+public final class InFlightWork {
     private final LongAdder busy = new LongAdder();
     private volatile Throwable failure;
 
