@@ -341,7 +341,8 @@ final class CrashRecoveryStress {
                 try {
                     cluster.client(victim).acquire(lock, mode);
                     // granted: only possible after the stop (the blocker holds until then); it is dead, so it stops
-                } catch (LapsedMemberException | io.dmtree.core.memory.RemoteAccessException | IllegalStateException e) {
+                } catch (LapsedMemberException | io.dmtree.core.memory.RemoteAccessException | io.dmtree.core.memory.FencedException
+                        | IllegalStateException e) {
                     // the stopped node learns it no longer is a member, or finds its verbs refused
                 } catch (Throwable e) {
                     failure.compareAndSet(null, "victim waiter: " + e);

@@ -129,7 +129,8 @@ class DepartedMemberTest {
             w.join(10_000);
             assertFalse(w.isAlive(), name + ": the departed node's waiter never ended");
             Throwable e = outcome.get();
-            assertTrue(e instanceof LapsedMemberException || e instanceof RemoteAccessException,
+            assertTrue(e instanceof LapsedMemberException || e instanceof RemoteAccessException
+                    || e instanceof io.dmtree.core.memory.FencedException,
                     name + ": expected a clear exception, got " + e);
             c.client(0).release(lock, LockMode.EXCLUSIVE, null); // its grant, if any, goes to the departed node
             c.recover(0, 1); // from a thread that holds no lock of the design

@@ -131,7 +131,7 @@ final class FencedCluster implements AutoCloseable {
             int slot = me.id().id();
             fence = new MemberFence(slot, me.epoch());
             lease.onEnd(state -> fence.fence("its lease ended (" + state + ")"));
-            mnSideVerbs = new FenceableVerbs(LocalVerbs.counted(memoryNodes), slot);
+            mnSideVerbs = new FenceableVerbs(LocalVerbs.counted(memoryNodes), slot, me.epoch());
             mnSideMessaging = new FenceableMessaging(bus.join(slot));
             incarnations.put(me, this);
             liveness = new ClusterLiveness(membership, book, computeNodes, memoryNodes.size());

@@ -1,6 +1,6 @@
 package io.dmtree.lock.recovery;
 
-import io.dmtree.core.memory.RemoteAccessException;
+import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.VerbCounters;
 import io.dmtree.core.memory.VerbKind;
@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A compute node's verbs that can be fenced from outside, standing in for fencing in tests and
  * benchmarks of lock recovery (every memory node refusing a lapsed member's verbs): after
- * {@link #fence()} returns, no verb of this node takes effect any more (each throws).
+ * {@link #fence()} returns, no verb of this node takes effect any more (each throws {@link FencedException}, as a carrier's fenced verb does).
  * A crash point ({@link #crashAfter}) fences the node by itself just before its n-th next request,
  * so it stops between any two verbs, also partway through a batch (batches then run request by
  * request, in order, and the requests before the crash point take effect).
@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FenceableVerbs implements Verbs {
     private final Verbs inner;
     private final int computeNode;
+    private final long epoch;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong countdown = new AtomicLong(-1);
     private final AtomicLong requests = new AtomicLong();
@@ -29,8 +30,14 @@ public final class FenceableVerbs implements Verbs {
     private volatile Runnable onCrash = () -> { };
 
     public FenceableVerbs(Verbs inner, int computeNode) {
+        this(inner, computeNode, 0);
+    }
+
+    /** Verbs of incarnation {@code epoch} of {@code computeNode}, named in the refusals. */
+    public FenceableVerbs(Verbs inner, int computeNode, long epoch) {
         this.inner = inner;
         this.computeNode = computeNode;
+        this.epoch = epoch;
     }
 
     /** Fences after {@code requests} more requests have taken effect; then runs {@code onCrash} once. */
@@ -73,8 +80,9 @@ public final class FenceableVerbs implements Verbs {
         }
     }
 
-    private RemoteAccessException refused() {
-        return new RemoteAccessException("compute node " + computeNode + " is fenced: its verbs are refused");
+    /** What a carrier's memory node answers a fenced incarnation (tcp's FENCED), whatever this node knows yet. */
+    private FencedException refused() {
+        return new FencedException(computeNode, epoch, "the memory nodes refuse its verbs");
     }
 
     private void exit() {
