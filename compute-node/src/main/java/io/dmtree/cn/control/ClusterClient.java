@@ -617,7 +617,7 @@ public final class ClusterClient implements AutoCloseable {
                 why = "interrupted";
             }
         }
-        if (why != null && !(fence != null && fence.fenced())) {
+        if (why != null && lease.isLive() && !(fence != null && fence.fenced())) { // a fenced node says so itself
             System.err.println("dmtree: compute node " + computeNode + " leaves without recording its recovery (" + why
                     + "): a live compute node recovers it");
         }
