@@ -98,6 +98,9 @@ final class ZooKeeperBarrier {
                 }
             }
         } catch (MembershipException | InterruptedException | IllegalArgumentException | IllegalStateException e) {
+            if (e instanceof IllegalStateException && lease.state().ended()) {
+                throw new LeaseLapsedException(me, lease.state()); // the lease's client closed with it
+            }
             throw e;
         } catch (Exception e) {
             throw ZooKeeperMembership.failed("arrive at barrier '" + name + "'", e);

@@ -10,7 +10,6 @@ import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.cn.recovery.MemberFence;
 import io.dmtree.core.carrier.CarrierOptions;
-import io.dmtree.core.lock.LapsedMemberException;
 import io.dmtree.core.membership.BarrierTimeoutException;
 import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.tree.IndexSuperblock;
@@ -310,8 +309,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     }
 
     /**
-     * The fence behind {@code e}: a {@link FencedException} in its causes, or a lock wait that ended
-     * because this node departed ({@link LapsedMemberException}) while its own fence is up; else null.
+     * The fence behind {@code e}: a {@link FencedException} in its causes, or any failure while this
+     * node's own fence is up; else null.
      */
     static FencedException fencedBy(Throwable e, MemberFence fence) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -320,11 +319,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             }
         }
         if (fence != null && fence.fenced()) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof LapsedMemberException) {
-                    return new FencedException(fence.computeNode(), fence.epoch(), fence.reason());
-                }
-            }
+            // whatever failed once this node is fenced (a lock wait that found it departed, a barrier
+            // call on the lease's closed session) failed because of the fence
+            return new FencedException(fence.computeNode(), fence.epoch(), fence.reason());
         }
         return null;
     }

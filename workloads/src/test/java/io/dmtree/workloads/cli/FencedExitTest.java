@@ -22,13 +22,16 @@ class FencedExitTest {
     }
 
     @Test
-    void aLockWaitEndedByTheNodesOwnDepartureIsAFenceOnlyWhenTheFenceIsUp() {
+    void anyFailureIsTheFenceOnceTheFenceIsUpAndNoneBefore() {
         MemberFence fence = new MemberFence(5, 7);
         RuntimeException lapsed = new IllegalStateException("lock wait", new LapsedMemberException(5, "acquiring"));
         assertNull(ComputeNodeCommand.fencedLine(lapsed, fence));
         fence.fence("its lease ended (lapsed)");
         assertEquals("dmtree cn: compute node 5 (epoch 7) is fenced: its lease ended (lapsed)"
                 + "; nothing it issues takes effect any more, it must join again", ComputeNodeCommand.fencedLine(lapsed, fence));
-        assertNull(ComputeNodeCommand.fencedLine(new IllegalStateException("another failure"), fence));
+        // a barrier call on the lapsed lease's closed session fails with whatever the client says
+        assertEquals(ComputeNodeCommand.fencedLine(lapsed, fence),
+                ComputeNodeCommand.fencedLine(new IllegalStateException("Client is not started"), fence));
+        assertNull(ComputeNodeCommand.fencedLine(new IllegalStateException("another failure"), new MemberFence(5, 8)));
     }
 }
