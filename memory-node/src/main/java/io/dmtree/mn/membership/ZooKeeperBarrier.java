@@ -85,10 +85,14 @@ final class ZooKeeperBarrier {
         try {
             while (true) {
                 long round = openRound();
+                String arrival = paths.arrival(name, round, me);
                 try {
-                    c.create().withMode(CreateMode.EPHEMERAL).forPath(paths.arrival(name, round, me), payload);
+                    c.create().withMode(CreateMode.EPHEMERAL).forPath(arrival, payload);
                 } catch (KeeperException.NodeExistsException e) {
-                    throw new IllegalStateException(me + " already waits at barrier '" + name + "'");
+                    if (!ownedBySession(arrival)) {
+                        throw new IllegalStateException(me + " already waits at barrier '" + name + "'");
+                    }
+                    // our own create: it took effect, the reply was lost to a connection loss and the retry found it
                 } catch (KeeperException.NoNodeException e) {
                     continue; // the round node was removed between our look and our arrival: open again
                 }
@@ -107,6 +111,15 @@ final class ZooKeeperBarrier {
         } finally {
             w.removeWatchers();
         }
+    }
+
+    /**
+     * Whether the ephemeral node at {@code path} belongs to this lease's session: a create retried
+     * after a connection loss (a leader change) finds the node its first attempt made.
+     */
+    private boolean ownedBySession(String path) throws Exception {
+        Stat st = c.checkExists().forPath(path);
+        return st != null && st.getEphemeralOwner() == c.getZookeeperClient().getZooKeeper().getSessionId();
     }
 
     /** The open round's number, with its round node created or checked against our parties. */
