@@ -3,25 +3,26 @@ package io.dmtree.core.nic;
 import io.dmtree.core.memory.VerbKind;
 
 /**
- * One memory node's modelled NIC: a single FIFO server in front of the memory node's memory, and
- * the NIC's serialization of atomics on one address. Every compute node's verbs to this memory
+ * One memory node's modelled NIC: {@link NicModelConfig#units} processing units fed by one FIFO
+ * queue in front of the memory node's memory, and the NIC's serialization of atomics on one address. Every compute node's verbs to this memory
  * node pass through the same instance, so an overloaded memory node delays everyone.
  *
  * <p>Algorithm (reservation, no thread of its own): {@link #admit} is called once per request with
  * the instant it arrives at the NIC and returns the instant it takes effect there.
  * <ol>
- *   <li>Queue: the request starts service at {@code max(arrival, serverFree)} and holds the server
- *   for its service time ({@link NicModelConfig#readWriteServiceNanos} for READ/WRITE, the larger of
+ *   <li>Queue: the request goes to the unit that is free first, starts service at
+ *   {@code max(arrival, unitFree)} and holds the unit for its service time ({@link NicModelConfig#readWriteServiceNanos} for READ/WRITE, the larger of
  *   the per-verb time and its bytes over the bandwidth; {@link NicModelConfig#atomicServiceNanos}
- *   for CAS/FAA); {@code serverFree} moves to its end.</li>
+ *   for CAS/FAA; both times the units, as each unit serves its share of the rate); the unit's
+ *   {@code unitFree} moves to its end.</li>
  *   <li>Serialization on one address: an atomic takes effect no sooner than
  *   {@link NicModelConfig#sameAddressGapNanos} after the previous atomic on the same 8-byte
- *   address took effect. It waits off the server (other requests are served meanwhile), as a NIC
- *   parks a conflicting atomic in its address lock table.</li>
+ *   address took effect. By default it waits aside (its unit serves other requests meanwhile); with
+ *   {@link NicModelConfig#atomicHeadOfLine} it keeps its unit until it took effect.</li>
  * </ol>
  * Invariants: requests are admitted in the order {@link #admit} is called (callers arrive with
- * one link delay, so call order is arrival order up to that delay); {@code serverFree} never
- * decreases; the atomics on one address take effect at least one gap apart and in admission order.
+ * one link delay, so call order is arrival order up to that delay); every unit's {@code unitFree} never decreases; the atomics on one address take effect at least one gap
+ * apart and in admission order.
  *
  * <p>The last-atomic instant per address lives in a fixed open-addressing table of
  * {@link #SLOTS} slots probed linearly up to {@link #PROBES} slots: a slot whose last atomic is
@@ -42,7 +43,8 @@ public final class MemoryNodeNic {
     private final NicModelConfig config;
     private final long[] slotAddress = new long[SLOTS];
     private final long[] slotLast = new long[SLOTS];
-    private long serverFree = Long.MIN_VALUE;
+    private final long[] unitFree;
+    private final boolean headOfLine;
     private long admitted;
     private long atomics;
     private long busyNanos;
@@ -54,18 +56,26 @@ public final class MemoryNodeNic {
         this.atomicService = config.atomicServiceNanos();
         this.gap = config.sameAddressGapNanos();
         java.util.Arrays.fill(slotAddress, EMPTY);
+        this.unitFree = new long[config.units()];
+        java.util.Arrays.fill(unitFree, Long.MIN_VALUE);
+        this.headOfLine = config.atomicHeadOfLine();
     }
 
     /** Admits one request arriving at {@code arrival}; returns the instant it takes effect. */
     public synchronized long admit(VerbKind kind, long address, int bytes, long arrival) {
         boolean atomic = kind == VerbKind.CAS || kind == VerbKind.FAA;
         long service = atomic ? atomicService : config.readWriteServiceNanos(bytes);
-        long start = serverFree == Long.MIN_VALUE ? arrival : Math.max(arrival, serverFree);
-        serverFree = start + service;
+        int unit = 0;
+        for (int u = 1; u < unitFree.length; u++) {
+            if (unitFree[u] < unitFree[unit]) {
+                unit = u;
+            }
+        }
+        long start = Math.max(arrival, unitFree[unit]);
+        long done = start + service;
         queuedNanos += start - arrival;
         busyNanos += service;
         admitted++;
-        long done = serverFree;
         if (atomic) {
             atomics++;
             int slot = slotFor(address, arrival);
@@ -79,6 +89,7 @@ public final class MemoryNodeNic {
             slotAddress[slot] = address;
             slotLast[slot] = done;
         }
+        unitFree[unit] = atomic && headOfLine ? done : start + service;
         return done;
     }
 
@@ -117,8 +128,8 @@ public final class MemoryNodeNic {
     /**
      * @param requests         requests admitted
      * @param atomics          of which CAS/FAA
-     * @param busyNanos        server time spent serving (dilated wall nanoseconds)
-     * @param queuedNanos      time requests waited for the server, summed
+     * @param busyNanos        unit time spent serving, summed over units (dilated wall nanoseconds)
+     * @param queuedNanos      time requests waited for a unit, summed
      * @param addressWaitNanos time atomics waited for an earlier atomic on their address, summed
      */
     public record Stats(long requests, long atomics, long busyNanos, long queuedNanos, long addressWaitNanos) {

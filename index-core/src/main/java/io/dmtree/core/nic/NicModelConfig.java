@@ -30,6 +30,13 @@ import java.util.TreeMap;
  *   about 2–3 Mops however many clients issue them (ATC'16 §5.3, the networked sequencer's
  *   starting point; Sherman's HOCL motivation measures the same collapse).</li>
  *   <li>{@link #bytesPerSecond} 7 GB/s: 56 Gb/s FDR payload bandwidth.</li>
+ *   <li>{@link #units} 1 and {@link #atomicHeadOfLine} off: the NIC is one FIFO server at the
+ *   rates above, and an atomic that must wait for an earlier atomic on its address waits aside,
+ *   so contended atomics slow only their own address. The published figures fix the rates, not
+ *   how a NIC's processing units block: with {@code atomic-hol=1} a waiting atomic keeps its unit
+ *   (head-of-line blocking), the pessimistic reading, under which spinning on one hot lock
+ *   starves every other verb once the spinners outnumber the units. Both are run-time options so
+ *   a figure can be shown under each.</li>
  *   <li>{@link #loopbackNanos} 1 us: a verb a compute node on the memory node's own host posts
  *   through the NIC (loopback) skips the wire but still crosses PCIe twice (ALock, Sec. 1).</li>
  * </ul>
@@ -43,7 +50,8 @@ import java.util.TreeMap;
  */
 public record NicModelConfig(double dilation, long roundTripNanos, long messageNanos, long loopbackNanos,
                              double readWriteOpsPerSecond, double atomicOpsPerSecond,
-                             double sameAddressAtomicOpsPerSecond, double bytesPerSecond, long spinNanos) {
+                             double sameAddressAtomicOpsPerSecond, double bytesPerSecond, long spinNanos,
+                             int units, boolean atomicHeadOfLine) {
     /** The option keys of {@link #parse}, each with its meaning. */
     public static final Map<String, String> KEYS;
 
@@ -57,6 +65,8 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
         k.put("atomic-mops", "memory-node NIC CAS/FAA rate on distinct addresses, Mops (undilated)");
         k.put("same-address-mops", "CAS/FAA rate on one address, Mops (undilated)");
         k.put("gbytes", "memory-node NIC payload bandwidth, GB/s (undilated)");
+        k.put("units", "processing units of the memory-node NIC, each serving at rate/units");
+        k.put("atomic-hol", "1: an atomic waiting for its address keeps its processing unit (head-of-line); 0: waits aside");
         k.put("spin-us", "wall-clock microseconds a waiting thread spins before its completion instead of parking");
         KEYS = Map.copyOf(k);
     }
@@ -72,11 +82,22 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
                 || !(bytesPerSecond > 0)) {
             throw new IllegalArgumentException("NIC model rates must be positive");
         }
+        if (units < 1 || units > 1024) {
+            throw new IllegalArgumentException("NIC model units must be in [1, 1024]: " + units);
+        }
+    }
+
+    /** Without the two queueing options: one unit, atomics wait for their address aside. */
+    public NicModelConfig(double dilation, long roundTripNanos, long messageNanos, long loopbackNanos,
+                          double readWriteOpsPerSecond, double atomicOpsPerSecond,
+                          double sameAddressAtomicOpsPerSecond, double bytesPerSecond, long spinNanos) {
+        this(dilation, roundTripNanos, messageNanos, loopbackNanos, readWriteOpsPerSecond, atomicOpsPerSecond,
+                sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos, 1, false);
     }
 
     /** The published-measurement defaults (class comment) at dilation 200. */
     public static NicModelConfig defaults() {
-        return new NicModelConfig(200, 2_000, 2_000, 1_000, 30e6, 10e6, 2.5e6, 7e9, 10_000);
+        return new NicModelConfig(200, 2_000, 2_000, 1_000, 30e6, 10e6, 2.5e6, 7e9, 10_000, 1, false);
     }
 
     /**
@@ -114,28 +135,43 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
             throw new IllegalArgumentException("NIC model option " + key + "=" + value + " must be a non-negative number");
         }
         long us = Math.round(v * 1e3);
-        return switch (key.trim()) {
-            case "dilation" -> new NicModelConfig(v, roundTripNanos, messageNanos, loopbackNanos, readWriteOpsPerSecond,
-                    atomicOpsPerSecond, sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos);
-            case "rtt-us" -> new NicModelConfig(dilation, us, messageNanos, loopbackNanos, readWriteOpsPerSecond,
-                    atomicOpsPerSecond, sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos);
-            case "message-us" -> new NicModelConfig(dilation, roundTripNanos, us, loopbackNanos, readWriteOpsPerSecond,
-                    atomicOpsPerSecond, sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos);
-            case "loopback-us" -> new NicModelConfig(dilation, roundTripNanos, messageNanos, us, readWriteOpsPerSecond,
-                    atomicOpsPerSecond, sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos);
-            case "rw-mops" -> new NicModelConfig(dilation, roundTripNanos, messageNanos, loopbackNanos, v * 1e6,
-                    atomicOpsPerSecond, sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos);
-            case "atomic-mops" -> new NicModelConfig(dilation, roundTripNanos, messageNanos, loopbackNanos,
-                    readWriteOpsPerSecond, v * 1e6, sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos);
-            case "same-address-mops" -> new NicModelConfig(dilation, roundTripNanos, messageNanos, loopbackNanos,
-                    readWriteOpsPerSecond, atomicOpsPerSecond, v * 1e6, bytesPerSecond, spinNanos);
-            case "gbytes" -> new NicModelConfig(dilation, roundTripNanos, messageNanos, loopbackNanos,
-                    readWriteOpsPerSecond, atomicOpsPerSecond, sameAddressAtomicOpsPerSecond, v * 1e9, spinNanos);
-            case "spin-us" -> new NicModelConfig(dilation, roundTripNanos, messageNanos, loopbackNanos,
-                    readWriteOpsPerSecond, atomicOpsPerSecond, sameAddressAtomicOpsPerSecond, bytesPerSecond, us);
+        double dl = dilation;
+        long rtt = roundTripNanos;
+        long msg = messageNanos;
+        long lb = loopbackNanos;
+        double rw = readWriteOpsPerSecond;
+        double at = atomicOpsPerSecond;
+        double one = sameAddressAtomicOpsPerSecond;
+        double bw = bytesPerSecond;
+        long spin = spinNanos;
+        int u = units;
+        boolean hol = atomicHeadOfLine;
+        switch (key.trim()) {
+            case "dilation" -> dl = v;
+            case "rtt-us" -> rtt = us;
+            case "message-us" -> msg = us;
+            case "loopback-us" -> lb = us;
+            case "rw-mops" -> rw = v * 1e6;
+            case "atomic-mops" -> at = v * 1e6;
+            case "same-address-mops" -> one = v * 1e6;
+            case "gbytes" -> bw = v * 1e9;
+            case "spin-us" -> spin = us;
+            case "units" -> {
+                if (v != Math.rint(v)) {
+                    throw new IllegalArgumentException("NIC model option units=" + value + " is not a whole number");
+                }
+                u = (int) Math.min(v, Integer.MAX_VALUE);
+            }
+            case "atomic-hol" -> {
+                if (v != 0 && v != 1) {
+                    throw new IllegalArgumentException("NIC model option atomic-hol=" + value + " must be 0 or 1");
+                }
+                hol = v == 1;
+            }
             default -> throw new IllegalArgumentException("unknown NIC model option " + key + " (known: "
                     + String.join(", ", keys()) + ")");
-        };
+        }
+        return new NicModelConfig(dl, rtt, msg, lb, rw, at, one, bw, spin, u, hol);
     }
 
     public static Set<String> keys() {
@@ -161,14 +197,18 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
         return dilated(messageNanos);
     }
 
-    /** Wall-clock service time of one READ or WRITE of {@code bytes} at the NIC, dilated. */
+    /**
+     * Wall-clock service time of one READ or WRITE of {@code bytes} on one of the NIC's
+     * {@link #units}, dilated: the larger of the per-verb time and the bytes over the bandwidth,
+     * times the units (each unit serves its share of the rate).
+     */
     public long readWriteServiceNanos(int bytes) {
-        return dilated(Math.max(1e9 / readWriteOpsPerSecond, bytes * 1e9 / bytesPerSecond));
+        return dilated(units * Math.max(1e9 / readWriteOpsPerSecond, bytes * 1e9 / bytesPerSecond));
     }
 
-    /** Wall-clock service time of one CAS or FAA at the NIC, dilated. */
+    /** Wall-clock service time of one CAS or FAA on one of the NIC's {@link #units}, dilated. */
     public long atomicServiceNanos() {
-        return dilated(1e9 / atomicOpsPerSecond);
+        return dilated(units * 1e9 / atomicOpsPerSecond);
     }
 
     /** Wall-clock gap between two atomics on one address, dilated. */
@@ -180,9 +220,10 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
     public String describe() {
         return String.format(Locale.ROOT, "MODELLED NIC (time dilation %.0fx: every delay x%.0f, every rate /%.0f): "
                         + "RTT %.2f us, CN message %.2f us, loopback %.2f us, READ/WRITE %.1f Mops, atomics %.1f Mops, "
-                        + "one address %.2f Mops, %.1f GB/s (undilated)", dilation, dilation, dilation,
-                roundTripNanos / 1e3, messageNanos / 1e3, loopbackNanos / 1e3, readWriteOpsPerSecond / 1e6,
-                atomicOpsPerSecond / 1e6, sameAddressAtomicOpsPerSecond / 1e6, bytesPerSecond / 1e9);
+                        + "one address %.2f Mops, %.1f GB/s, %d unit%s, contended atomics %s (undilated)", dilation, dilation,
+                dilation, roundTripNanos / 1e3, messageNanos / 1e3, loopbackNanos / 1e3, readWriteOpsPerSecond / 1e6,
+                atomicOpsPerSecond / 1e6, sameAddressAtomicOpsPerSecond / 1e6, bytesPerSecond / 1e9, units,
+                units == 1 ? "" : "s", atomicHeadOfLine ? "hold their unit (head-of-line)" : "wait aside");
     }
 
     /** The parameters as a map for JSON reports. */
@@ -197,6 +238,8 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
         m.put("same_address_mops", sameAddressAtomicOpsPerSecond / 1e6);
         m.put("gbytes", bytesPerSecond / 1e9);
         m.put("spin_us", spinNanos / 1e3);
+        m.put("units", units);
+        m.put("atomic_hol", atomicHeadOfLine);
         return m;
     }
 }

@@ -64,6 +64,22 @@ class NicModelTest {
     }
 
     @Test
+    void headOfLineAtomicsKeepTheirUnit() {
+        NicModelConfig one = new NicModelConfig(1, 2_000, 3_000, 400, 10e6, 5e6, 1e6, 1e9, 0, 1, true);
+        MemoryNodeNic nic = new MemoryNodeNic(one);
+        assertEquals(200, nic.admit(VerbKind.FAA, A, 8, 0));
+        assertEquals(1_200, nic.admit(VerbKind.CAS, A, 8, 0)); // holds the only unit until 1200
+        assertEquals(1_300, nic.admit(VerbKind.READ, B, 8, 0)); // so the READ waits for it
+        NicModelConfig two = new NicModelConfig(1, 2_000, 3_000, 400, 10e6, 5e6, 1e6, 1e9, 0, 2, true);
+        nic = new MemoryNodeNic(two);
+        assertEquals(400, nic.admit(VerbKind.FAA, A, 8, 0)); // each unit serves at half the rate
+        assertEquals(1_400, nic.admit(VerbKind.CAS, A, 8, 0)); // unit 1, held until 1400
+        assertEquals(600, nic.admit(VerbKind.READ, B, 8, 0)); // unit 0 is free at 400
+        assertEquals(800, nic.admit(VerbKind.READ, B, 8, 0)); // unit 0 again: unit 1 is still held
+        assertEquals(1_550, nic.admit(VerbKind.READ, B, 8, 1_350)); // unit 0 (free since 800) serves it at once
+    }
+
+    @Test
     void anAddressIdleForLongerThanTheGapWaitsForNothing() {
         MemoryNodeNic nic = new MemoryNodeNic(config(1));
         assertEquals(200, nic.admit(VerbKind.FAA, A, 8, 0));
@@ -183,6 +199,13 @@ class NicModelTest {
         assertThrows(IllegalArgumentException.class, () -> NicModelConfig.parse(Map.of("rw-mops", "x")));
         assertThrows(IllegalArgumentException.class, () -> NicModelConfig.parse(Map.of("rw-mops", "0")));
         assertTrue(c.describe().startsWith("MODELLED"));
+        NicModelConfig h = NicModelConfig.parse(Map.of("units", "4", "atomic-hol", "1"));
+        assertEquals(4, h.units());
+        assertTrue(h.atomicHeadOfLine());
+        assertEquals(Math.round(4 * 1e9 / h.atomicOpsPerSecond() * h.dilation()), h.atomicServiceNanos());
+        assertThrows(IllegalArgumentException.class, () -> NicModelConfig.parse(Map.of("units", "1.5")));
+        assertThrows(IllegalArgumentException.class, () -> NicModelConfig.parse(Map.of("units", "0")));
+        assertThrows(IllegalArgumentException.class, () -> NicModelConfig.parse(Map.of("atomic-hol", "2")));
     }
 
     @Test

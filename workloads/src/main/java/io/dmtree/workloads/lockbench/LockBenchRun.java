@@ -6,6 +6,8 @@ import io.dmtree.core.lock.LockMode;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.nic.NicModelConfig;
+import io.dmtree.workloads.ycsb.ZipfianGenerator;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -15,8 +17,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One measured run of one design at one contention level. Every thread loops: pick a lock and a
- * mode (seeded), acquire (timed), READ the lock's node, and for an exclusive hold bump a counter
+ * One measured run of one design at one contention level. Every thread loops: pick a lock (uniformly, or
+ * zipfian) and a mode (seeded), acquire (timed), READ the lock's node, and for an exclusive hold bump a counter
  * in it and write 64 bytes back in the release batch. A warm-up phase runs first on the same
  * cluster; verb counters are read around the measured phase only, after all threads joined, so
  * per-operation figures are exact. After the run every node counter must equal the exclusive
@@ -26,13 +28,22 @@ final class LockBenchRun {
     private LockBenchRun() {
     }
 
+    /**
+     * @param zipfTheta 0: locks are picked uniformly; else by a zipfian distribution of this skew over
+     *                  the locks (lock 0 hottest)
+     * @param nic       null, or the modelled NIC every verb and message goes through
+     */
     record Settings(int cns, int threads, int locks, double sharedRatio, long warmupNanos, long durationNanos,
-                    long modelledRttNanos, int nodeBytes, long seed) {
+                    long modelledRttNanos, int nodeBytes, long seed, double zipfTheta, NicModelConfig nic) {
+        Settings(int cns, int threads, int locks, double sharedRatio, long warmupNanos, long durationNanos,
+                 long modelledRttNanos, int nodeBytes, long seed) {
+            this(cns, threads, locks, sharedRatio, warmupNanos, durationNanos, modelledRttNanos, nodeBytes, seed, 0, null);
+        }
     }
 
     static LockBenchResult run(LockDesign design, Settings s) throws InterruptedException {
         try (LockBenchCluster cluster = new LockBenchCluster(design, s.cns(), s.threads(), s.modelledRttNanos(),
-                s.nodeBytes(), s.locks())) {
+                s.nodeBytes(), s.locks(), s.nic())) {
             long[] exclusive = new long[s.locks()];
             phase(design, cluster, s, s.warmupNanos(), s.seed() ^ 0x5EED, null, exclusive);
             VerbCounts before = cluster.traffic();
@@ -73,6 +84,7 @@ final class LockBenchRun {
         SplittableRandom root = new SplittableRandom(seed);
         long[][] exclusivePerThread = new long[s.cns() * s.threads()][s.locks()];
         long deadline = System.nanoTime() + nanos;
+        ZipfianGenerator zipf = s.zipfTheta() > 0 && s.locks() > 1 ? new ZipfianGenerator(s.locks(), s.zipfTheta()) : null;
         int index = 0;
         for (int cn = 0; cn < s.cns(); cn++) {
             LockClient client = cluster.client(cn);
@@ -89,7 +101,7 @@ final class LockBenchRun {
                         UnsafeBuffer node = new UnsafeBuffer(new byte[Math.max(s.nodeBytes(), 64)]);
                         VerbBatch writeBack = new VerbBatch();
                         while (System.nanoTime() < deadline && failure.get() == null) {
-                            int li = rnd.nextInt(s.locks());
+                            int li = zipf == null ? rnd.nextInt(s.locks()) : (int) zipf.next(rnd);
                             LockMode mode = rnd.nextDouble() < s.sharedRatio() ? LockMode.SHARED : LockMode.EXCLUSIVE;
                             long lock = cluster.lock(li);
                             long data = cluster.data(li, s.nodeBytes());
