@@ -35,7 +35,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     private EmbeddedCluster(ClusterConfig config, NicModelConfig nicConfig) {
         this.config = config;
         this.nic = nicConfig == null ? null : new NicModel(nicConfig, config.memoryNodes());
-        LockDesign design = LockDesigns.byName(config.lock());
+        LockDesign design = nic == null ? LockDesigns.byName(config.lock()) : LockDesigns.byName(config.lock(), nicConfig.dilation());
         MemoryNodeConfig mnConfig = new MemoryNodeConfig(config.regionBytes(), config.chunkBytes(), config.lockTableBytes());
         try {
             for (int i = 0; i < config.memoryNodes(); i++) {

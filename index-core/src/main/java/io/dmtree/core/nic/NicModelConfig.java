@@ -30,10 +30,11 @@ import java.util.TreeMap;
  *   about 2–3 Mops however many clients issue them (ATC'16 §5.3, the networked sequencer's
  *   starting point; Sherman's HOCL motivation measures the same collapse).</li>
  *   <li>{@link #bytesPerSecond} 7 GB/s: 56 Gb/s FDR payload bandwidth.</li>
- *   <li>{@link #units} 1 and {@link #atomicHeadOfLine} off: the NIC is one FIFO server at the
- *   rates above, and an atomic that must wait for an earlier atomic on its address waits aside,
- *   so contended atomics slow only their own address. The published figures fix the rates, not
- *   how a NIC's processing units block: with {@code atomic-hol=1} a waiting atomic keeps its unit
+ *   <li>{@link #units} 4 and {@link #atomicHeadOfLine} off: the NIC is four processing units fed
+ *   by one FIFO queue, together at the rates above, and an atomic that must wait for an earlier
+ *   atomic on its address waits aside, so contended atomics slow only their own address. The
+ *   published figures fix the rates, not the number of units nor how they block (4 is an
+ *   assumption; ConnectX NICs process requests on several units in parallel, ATC'16 §2): with {@code atomic-hol=1} a waiting atomic keeps its unit
  *   (head-of-line blocking), the pessimistic reading, under which spinning on one hot lock
  *   starves every other verb once the spinners outnumber the units. Both are run-time options so
  *   a figure can be shown under each.</li>
@@ -97,7 +98,7 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
 
     /** The published-measurement defaults (class comment) at dilation 200. */
     public static NicModelConfig defaults() {
-        return new NicModelConfig(200, 2_000, 2_000, 1_000, 30e6, 10e6, 2.5e6, 7e9, 10_000, 1, false);
+        return new NicModelConfig(200, 2_000, 2_000, 1_000, 30e6, 10e6, 2.5e6, 7e9, 10_000, 4, false);
     }
 
     /**

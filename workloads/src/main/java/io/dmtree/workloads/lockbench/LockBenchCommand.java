@@ -161,6 +161,9 @@ public final class LockBenchCommand implements Callable<Integer> {
                 cns, threads, locks, lockZipf > 0 ? "zipf " + lockZipf : "uniform", sharedRatio, duration, runSeed, modelled);
 
         List<LockBenchResult> results = new ArrayList<>();
+        if (nic != null) {
+            chosen = chosen.stream().map(d -> LockDesigns.byName(d.name(), nic.dilation())).toList();
+        }
         for (int t : threads) {
             for (LockDesign d : chosen) {
                 LockBenchRun.Settings s = new LockBenchRun.Settings(cns, t, locks, sharedRatio, (long) (warmup * 1e9),
