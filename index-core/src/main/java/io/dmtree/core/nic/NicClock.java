@@ -32,7 +32,7 @@ public interface NicClock {
 
             @Override
             public void awaitUntil(long deadline) {
-                for (int rounds = 0; ; rounds++) {
+                while (true) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         return;

@@ -155,7 +155,8 @@ public final class LockBenchCommand implements Callable<Integer> {
         }
         long runSeed = seed != null ? seed : System.nanoTime();
         PrintStream out = System.out;
-        String modelled = nic != null ? " (" + nic.describe() + ")" : modelledRttMicros > 0
+        String modelled = nic != null ? " (" + nic.describe() + "; lock designs' time constants x"
+                + Math.round(nic.dilation()) + ")" : modelledRttMicros > 0
                 ? String.format(Locale.ROOT, " (MODELLED: every MN round trip parks %.1f us)", modelledRttMicros) : "";
         out.printf(Locale.ROOT, "lockbench: %d CNs, threads/CN %s, %d locks (%s), shared ratio %.2f, %.1f s per run, seed %d%s%n",
                 cns, threads, locks, lockZipf > 0 ? "zipf " + lockZipf : "uniform", sharedRatio, duration, runSeed, modelled);

@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "alock", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
         description = {"ALock's claim (throughput and latency against every design on a lock table with co-located"
-                + " compute nodes, 50/90/95% local accesses) on the modelled memory-node NIC."})
+                + " compute nodes, 50/90/95%% local accesses) on the modelled memory-node NIC."})
 public final class ALockCommand implements Callable<Integer> {
     static final String PAPER_THROUGHPUT = "up to 29x throughput";
     static final String PAPER_LATENCY = "up to 20x lower latency";
