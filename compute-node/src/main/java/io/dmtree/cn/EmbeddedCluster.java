@@ -55,7 +55,8 @@ public final class EmbeddedCluster implements AutoCloseable {
                 }
                 computeNodes.add(new ComputeNode(i, config.computeNodes(), verbs, controlPlane,
                         messaging, config.tree(), design, config.threadsPerComputeNode(), onHost ? i : -1,
-                        onHost ? new RegionHostMemory(memoryNodes.get(i).region()) : null));
+                        !onHost ? null : nic != null ? nic.hostMemory(new RegionHostMemory(memoryNodes.get(i).region()))
+                                : new RegionHostMemory(memoryNodes.get(i).region())));
             }
         } catch (RuntimeException e) {
             close();

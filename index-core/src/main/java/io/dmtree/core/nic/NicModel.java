@@ -1,5 +1,6 @@
 package io.dmtree.core.nic;
 
+import io.dmtree.core.lock.HostMemory;
 import io.dmtree.core.memory.VerbKind;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
@@ -75,6 +76,34 @@ public final class NicModel {
                     + nics.length);
         }
         return new ModelledNicVerbs(carrier, this, hostMemoryNode);
+    }
+
+    /**
+     * CPU access to the memory of a compute node's own host through this model: each access takes
+     * {@link NicModelConfig#localAccessWallNanos()} (it touches no NIC), so a design's local path is
+     * not free against its modelled verbs.
+     */
+    public HostMemory hostMemory(HostMemory carrier) {
+        long wait = config.localAccessWallNanos();
+        return new HostMemory() {
+            @Override
+            public long getVolatile(long address) {
+                clock.awaitUntil(clock.now() + wait);
+                return carrier.getVolatile(address);
+            }
+
+            @Override
+            public void putVolatile(long address, long value) {
+                clock.awaitUntil(clock.now() + wait);
+                carrier.putVolatile(address, value);
+            }
+
+            @Override
+            public long compareAndSwap(long address, long expected, long desired) {
+                clock.awaitUntil(clock.now() + wait);
+                return carrier.compareAndSwap(address, expected, desired);
+            }
+        };
     }
 
     /** A compute node's messaging through this model: every message to another compute node is delayed. */

@@ -38,6 +38,9 @@ import java.util.TreeMap;
  *   (head-of-line blocking), the pessimistic reading, under which spinning on one hot lock
  *   starves every other verb once the spinners outnumber the units. Both are run-time options so
  *   a figure can be shown under each.</li>
+ *   <li>{@link #localAccessNanos} 0.1 us: a compute node on a memory node's host that reaches its
+ *   memory by CPU access ({@code alock}'s local cohort) pays a CPU atomic on a cache line last
+ *   written by another core or the NIC.</li>
  *   <li>{@link #loopbackNanos} 1 us: a verb a compute node on the memory node's own host posts
  *   through the NIC (loopback) skips the wire but still crosses PCIe twice (ALock, Sec. 1).</li>
  * </ul>
@@ -52,7 +55,7 @@ import java.util.TreeMap;
 public record NicModelConfig(double dilation, long roundTripNanos, long messageNanos, long loopbackNanos,
                              double readWriteOpsPerSecond, double atomicOpsPerSecond,
                              double sameAddressAtomicOpsPerSecond, double bytesPerSecond, long spinNanos,
-                             int units, boolean atomicHeadOfLine) {
+                             int units, boolean atomicHeadOfLine, long localAccessNanos) {
     /** The option keys of {@link #parse}, each with its meaning. */
     public static final Map<String, String> KEYS;
 
@@ -68,6 +71,7 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
         k.put("gbytes", "memory-node NIC payload bandwidth, GB/s (undilated)");
         k.put("units", "processing units of the memory-node NIC, each serving at rate/units");
         k.put("atomic-hol", "1: an atomic waiting for its address keeps its processing unit (head-of-line); 0: waits aside");
+        k.put("local-us", "a CPU access of a compute node to its own host's memory node (alock's local path), us (undilated)");
         k.put("spin-us", "wall-clock microseconds a waiting thread spins before its completion instead of parking");
         KEYS = Map.copyOf(k);
     }
@@ -83,6 +87,9 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
                 || !(bytesPerSecond > 0)) {
             throw new IllegalArgumentException("NIC model rates must be positive");
         }
+        if (localAccessNanos < 0) {
+            throw new IllegalArgumentException("NIC model local access time must not be negative: " + localAccessNanos);
+        }
         if (units < 1 || units > 1024) {
             throw new IllegalArgumentException("NIC model units must be in [1, 1024]: " + units);
         }
@@ -96,9 +103,22 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
                 sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos, 1, false);
     }
 
+    /** With the default local access time. */
+    public NicModelConfig(double dilation, long roundTripNanos, long messageNanos, long loopbackNanos,
+                          double readWriteOpsPerSecond, double atomicOpsPerSecond,
+                          double sameAddressAtomicOpsPerSecond, double bytesPerSecond, long spinNanos,
+                          int units, boolean atomicHeadOfLine) {
+        this(dilation, roundTripNanos, messageNanos, loopbackNanos, readWriteOpsPerSecond, atomicOpsPerSecond,
+                sameAddressAtomicOpsPerSecond, bytesPerSecond, spinNanos, units, atomicHeadOfLine, DEFAULT_LOCAL_ACCESS_NANOS);
+    }
+
+    /** A CPU atomic on a cache line another core or the NIC wrote last: about 0.1 us. */
+    public static final long DEFAULT_LOCAL_ACCESS_NANOS = 100;
+
     /** The published-measurement defaults (class comment) at dilation 200. */
     public static NicModelConfig defaults() {
-        return new NicModelConfig(200, 2_000, 2_000, 1_000, 30e6, 10e6, 2.5e6, 7e9, 10_000, 4, false);
+        return new NicModelConfig(200, 2_000, 2_000, 1_000, 30e6, 10e6, 2.5e6, 7e9, 10_000, 4, false,
+                DEFAULT_LOCAL_ACCESS_NANOS);
     }
 
     /**
@@ -147,6 +167,7 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
         long spin = spinNanos;
         int u = units;
         boolean hol = atomicHeadOfLine;
+        long local = localAccessNanos;
         switch (key.trim()) {
             case "dilation" -> dl = v;
             case "rtt-us" -> rtt = us;
@@ -157,6 +178,7 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
             case "same-address-mops" -> one = v * 1e6;
             case "gbytes" -> bw = v * 1e9;
             case "spin-us" -> spin = us;
+            case "local-us" -> local = us;
             case "units" -> {
                 if (v != Math.rint(v)) {
                     throw new IllegalArgumentException("NIC model option units=" + value + " is not a whole number");
@@ -172,7 +194,7 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
             default -> throw new IllegalArgumentException("unknown NIC model option " + key + " (known: "
                     + String.join(", ", keys()) + ")");
         }
-        return new NicModelConfig(dl, rtt, msg, lb, rw, at, one, bw, spin, u, hol);
+        return new NicModelConfig(dl, rtt, msg, lb, rw, at, one, bw, spin, u, hol, local);
     }
 
     public static Set<String> keys() {
@@ -191,6 +213,11 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
     /** Wall-clock nanoseconds of a loopback verb's one-way trip, dilated. */
     public long loopbackOneWayNanos() {
         return dilated(loopbackNanos / 2.0);
+    }
+
+    /** Wall-clock time of one CPU access to the memory node on a compute node's own host, dilated. */
+    public long localAccessWallNanos() {
+        return dilated(localAccessNanos);
     }
 
     /** Wall-clock delivery time of a compute-node message, dilated. */
@@ -221,10 +248,12 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
     public String describe() {
         return String.format(Locale.ROOT, "MODELLED NIC (time dilation %.0fx: every delay x%.0f, every rate /%.0f): "
                         + "RTT %.2f us, CN message %.2f us, loopback %.2f us, READ/WRITE %.1f Mops, atomics %.1f Mops, "
-                        + "one address %.2f Mops, %.1f GB/s, %d unit%s, contended atomics %s (undilated)", dilation, dilation,
+                        + "one address %.2f Mops, %.1f GB/s, %d unit%s, contended atomics %s, local CPU access %.2f us"
+                        + " (undilated)", dilation, dilation,
                 dilation, roundTripNanos / 1e3, messageNanos / 1e3, loopbackNanos / 1e3, readWriteOpsPerSecond / 1e6,
                 atomicOpsPerSecond / 1e6, sameAddressAtomicOpsPerSecond / 1e6, bytesPerSecond / 1e9, units,
-                units == 1 ? "" : "s", atomicHeadOfLine ? "hold their unit (head-of-line)" : "wait aside");
+                units == 1 ? "" : "s", atomicHeadOfLine ? "hold their unit (head-of-line)" : "wait aside",
+                localAccessNanos / 1e3);
     }
 
     /** The parameters as a map for JSON reports. */
@@ -241,6 +270,7 @@ public record NicModelConfig(double dilation, long roundTripNanos, long messageN
         m.put("spin_us", spinNanos / 1e3);
         m.put("units", units);
         m.put("atomic_hol", atomicHeadOfLine);
+        m.put("local_us", localAccessNanos / 1e3);
         return m;
     }
 }

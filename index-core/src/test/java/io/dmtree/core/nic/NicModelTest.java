@@ -144,6 +144,37 @@ class NicModelTest {
     }
 
     @Test
+    void localCpuAccessTakesItsModelledTimeAndNoNic() {
+        VirtualClock clock = new VirtualClock(0);
+        NicModelConfig c = new NicModelConfig(10, 2_000, 3_000, 400, 10e6, 5e6, 1e6, 1e9, 0, 1, false, 100);
+        NicModel model = new NicModel(c, 1, clock);
+        long[] word = new long[1];
+        io.dmtree.core.lock.HostMemory raw = new io.dmtree.core.lock.HostMemory() {
+            public long getVolatile(long address) {
+                return word[0];
+            }
+
+            public void putVolatile(long address, long value) {
+                word[0] = value;
+            }
+
+            public long compareAndSwap(long address, long expected, long desired) {
+                long found = word[0];
+                if (found == expected) {
+                    word[0] = desired;
+                }
+                return found;
+            }
+        };
+        io.dmtree.core.lock.HostMemory local = model.hostMemory(raw);
+        assertEquals(0, local.compareAndSwap(A, 0, 5));
+        local.putVolatile(A, 6);
+        assertEquals(6, local.getVolatile(A));
+        assertEquals(3 * 100 * 10, clock.now()); // 0.1 us each, dilated x10
+        assertEquals(0, model.stats().requests()); // no NIC on the way
+    }
+
+    @Test
     void anOverloadedMemoryNodeDelaysEveryone() {
         VirtualClock clock = new VirtualClock(0);
         NicModel model = new NicModel(config(1), 1, clock);
@@ -199,6 +230,7 @@ class NicModelTest {
         assertThrows(IllegalArgumentException.class, () -> NicModelConfig.parse(Map.of("rw-mops", "x")));
         assertThrows(IllegalArgumentException.class, () -> NicModelConfig.parse(Map.of("rw-mops", "0")));
         assertTrue(c.describe().startsWith("MODELLED"));
+        assertEquals(250_000, NicModelConfig.parse(Map.of("local-us", "0.25", "dilation", "1000")).localAccessWallNanos());
         NicModelConfig h = NicModelConfig.parse(Map.of("units", "4", "atomic-hol", "1"));
         assertEquals(4, h.units());
         assertTrue(h.atomicHeadOfLine());

@@ -71,7 +71,7 @@ public final class YcsbCommand implements Callable<Integer> {
 
     @Option(names = "--nic-option", paramLabel = "KEY=VALUE",
             description = "a modelled-NIC parameter (implies --nic): dilation, rtt-us, message-us, loopback-us, rw-mops,"
-                    + " atomic-mops, same-address-mops, gbytes, units, atomic-hol, spin-us")
+                    + " atomic-mops, same-address-mops, gbytes, units, atomic-hol, local-us, spin-us")
     List<String> nicOptions;
 
     /** Checks every option; a violation is a usage error. */

@@ -98,7 +98,8 @@ final class LockBenchCluster implements AutoCloseable {
             CnMessaging m = nic != null ? nic.messaging(bus.join()) : bus.join();
             endpoints.add(m);
             nodes.add(new Node(cn, cns, v, counted, m, new CnThreads(2 * threadsPerCn + 4),
-                    host, host >= 0 ? new RegionHostMemory(mns.get(host).region()) : null));
+                    host, host < 0 ? null : nic != null ? nic.hostMemory(new RegionHostMemory(mns.get(host).region()))
+                            : new RegionHostMemory(mns.get(host).region())));
         }
         for (Node n : nodes) {
             clients.add(design.newClient(n));

@@ -74,7 +74,7 @@ public final class LockBenchCommand implements Callable<Integer> {
 
     @Option(names = "--nic-option", paramLabel = "KEY=VALUE",
             description = "a modelled-NIC parameter (implies --nic): dilation, rtt-us, message-us, loopback-us, rw-mops,"
-                    + " atomic-mops, same-address-mops, gbytes, units, atomic-hol, spin-us")
+                    + " atomic-mops, same-address-mops, gbytes, units, atomic-hol, local-us, spin-us")
     List<String> nicOptions;
 
     @Option(names = "--node-bytes", defaultValue = "1024", description = "bytes of the node READ in the critical section")
