@@ -241,6 +241,18 @@ class NicModelTest {
     }
 
     @Test
+    void theWallClockNeverReturnsBeforeTheDeadline() {
+        NicClock clock = NicClock.system(5_000);
+        for (int i = 0; i < 300; i++) {
+            long wait = (i % 3) * 40_000L + 1_000; // 1 us, 41 us, 81 us: below and above the park threshold
+            long deadline = clock.now() + wait;
+            clock.awaitUntil(deadline);
+            assertTrue(System.nanoTime() >= deadline, "returned before its deadline");
+        }
+        assertThrows(IllegalArgumentException.class, () -> NicClock.system(-1));
+    }
+
+    @Test
     void concurrentAtomicsKeepTheCarriersAtomicityAndTheGap() throws Exception {
         String fixed = System.getProperty("dmtree.seed");
         long seed = fixed != null ? Long.parseLong(fixed) : System.nanoTime();
