@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One measured run of one design at one contention level. Every thread loops: pick a lock (uniformly, or
+ * One measured run of one design at one contention level. Every thread loops (at least once, then
+ * until the deadline): pick a lock (uniformly, or
  * zipfian) and a mode (seeded), acquire (timed), READ the lock's node, and for an exclusive hold bump a counter
  * in it and write 64 bytes back in the release batch. A warm-up phase runs first on the same
  * cluster; verb counters are read around the measured phase only, after all threads joined, so
@@ -143,7 +144,9 @@ public final class LockBenchRun {
                     try {
                         UnsafeBuffer node = new UnsafeBuffer(new byte[Math.max(s.nodeBytes(), 64)]);
                         VerbBatch writeBack = new VerbBatch();
-                        while (System.nanoTime() < deadline && failure.get() == null) {
+                        // every thread completes at least one operation, so a starved host still yields figures
+                        for (boolean first = true; (first || System.nanoTime() < deadline) && failure.get() == null;
+                             first = false) {
                             int li = pick(s, rnd, zipf, host);
                             LockMode mode = rnd.nextDouble() < s.sharedRatio() ? LockMode.SHARED : LockMode.EXCLUSIVE;
                             long lock = cluster.lock(li);
