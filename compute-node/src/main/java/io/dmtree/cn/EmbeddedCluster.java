@@ -2,7 +2,11 @@ package io.dmtree.cn;
 
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.memory.VerbCounts;
+import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.InJvmMessageBus;
+import io.dmtree.core.nic.NicModel;
+import io.dmtree.core.nic.NicModelConfig;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
 import io.dmtree.lock.LockDesigns;
@@ -18,17 +22,20 @@ import java.util.List;
 /**
  * Memory nodes and compute nodes in this JVM on the {@code local} carrier, sharing one index. Each
  * compute node has its own index cache, chunk and thread ids; {@link #index(int)} is that node's
- * view of the index.
+ * view of the index. With a {@link NicModelConfig} ({@link Builder#nicModel}) every compute node's
+ * verbs and messages pass through one shared {@link NicModel} (figures modelled).
  */
 public final class EmbeddedCluster implements AutoCloseable {
     private final ClusterConfig config;
     private final List<MemoryNode> memoryNodes = new ArrayList<>();
     private final List<ComputeNode> computeNodes = new ArrayList<>();
+    private final NicModel nic;
     private volatile boolean closed;
 
-    private EmbeddedCluster(ClusterConfig config) {
+    private EmbeddedCluster(ClusterConfig config, NicModelConfig nicConfig) {
         this.config = config;
-        LockDesign design = LockDesigns.byName(config.lock());
+        this.nic = nicConfig == null ? null : new NicModel(nicConfig, config.memoryNodes());
+        LockDesign design = nic == null ? LockDesigns.byName(config.lock()) : LockDesigns.byName(config.lock(), nicConfig.dilation());
         MemoryNodeConfig mnConfig = new MemoryNodeConfig(config.regionBytes(), config.chunkBytes(), config.lockTableBytes());
         try {
             for (int i = 0; i < config.memoryNodes(); i++) {
@@ -40,9 +47,16 @@ public final class EmbeddedCluster implements AutoCloseable {
             InJvmMessageBus bus = new InJvmMessageBus();
             for (int i = 0; i < config.computeNodes(); i++) {
                 boolean onHost = config.colocated() && i < memoryNodes.size();
-                computeNodes.add(new ComputeNode(i, config.computeNodes(), LocalVerbs.counted(memoryNodes), controlPlane,
-                        bus.join(), config.tree(), design, config.threadsPerComputeNode(), onHost ? i : -1,
-                        onHost ? new RegionHostMemory(memoryNodes.get(i).region()) : null));
+                Verbs verbs = LocalVerbs.counted(memoryNodes);
+                CnMessaging messaging = bus.join();
+                if (nic != null) {
+                    verbs = nic.verbs(verbs, onHost ? i : -1);
+                    messaging = nic.messaging(messaging);
+                }
+                computeNodes.add(new ComputeNode(i, config.computeNodes(), verbs, controlPlane,
+                        messaging, config.tree(), design, config.threadsPerComputeNode(), onHost ? i : -1,
+                        !onHost ? null : nic != null ? nic.hostMemory(new RegionHostMemory(memoryNodes.get(i).region()))
+                                : new RegionHostMemory(memoryNodes.get(i).region())));
             }
         } catch (RuntimeException e) {
             close();
@@ -56,6 +70,11 @@ public final class EmbeddedCluster implements AutoCloseable {
 
     public ClusterConfig config() {
         return config;
+    }
+
+    /** The modelled NIC every verb and message goes through, or null (measured as is). */
+    public NicModel nicModel() {
+        return nic;
     }
 
     public int computeNodes() {
@@ -138,6 +157,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         private int threadsPerComputeNode = DEFAULTS.threadsPerComputeNode();
         private boolean tornReads = DEFAULTS.tornReads();
         private boolean colocated = DEFAULTS.colocated();
+        private NicModelConfig nicModel;
 
         private Builder checked() {
             config();
@@ -208,6 +228,12 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
+        /** Every verb and compute-node message through a modelled NIC (null: none); figures are then modelled. */
+        public Builder nicModel(NicModelConfig nic) {
+            nicModel = nic;
+            return this;
+        }
+
         /** Test aid: the local carrier tears wide reads, shuffling their cache lines. */
         public Builder tornReads(boolean on) {
             tornReads = on;
@@ -221,7 +247,7 @@ public final class EmbeddedCluster implements AutoCloseable {
 
         /** Starts the cluster. */
         public EmbeddedCluster start() {
-            return new EmbeddedCluster(config());
+            return new EmbeddedCluster(config(), nicModel);
         }
 
         /** Starts a cluster and returns its first compute node's index; closing the index stops the cluster. */

@@ -5,8 +5,10 @@ import io.dmtree.lock.baseline.ALock;
 import io.dmtree.lock.baseline.CasBackoffLock;
 import io.dmtree.lock.baseline.CasSpinLock;
 import io.dmtree.lock.baseline.DslrLock;
+import io.dmtree.lock.baseline.DslrLockLayout;
 import io.dmtree.lock.baseline.HoclLock;
 import io.dmtree.lock.baseline.RdmaMcsLock;
+import io.dmtree.lock.modular.ModularLockConfig;
 import io.dmtree.lock.modular.ModularLockDesign;
 
 import java.util.LinkedHashMap;
@@ -42,6 +44,39 @@ public final class LockDesigns {
             throw new IllegalArgumentException("unknown lock design '" + name + "'; known: " + String.join(", ", names()));
         }
         return s.get();
+    }
+
+    /**
+     * The design called {@code name} with every time constant of its defaults multiplied by
+     * {@code timeScale}: the dilation of a modelled network, so that backoffs (cas-backoff, dslr)
+     * and the modular lock's tenure bound keep their proportion to the modelled round trip. Designs
+     * without time constants are as {@link #byName(String)} gives them.
+     */
+    public static LockDesign byName(String name, double timeScale) {
+        if (!(timeScale >= 1) || timeScale > 1e6) {
+            throw new IllegalArgumentException("time scale must be in [1, 1e6]: " + timeScale);
+        }
+        LockDesign d = byName(name);
+        if (timeScale == 1) {
+            return d;
+        }
+        if (d instanceof ModularLockDesign m) {
+            return new ModularLockDesign(m.assignment(), m.config().withMaxRemoteWaitNanos(
+                    scaled(ModularLockConfig.DEFAULT_MAX_REMOTE_WAIT_NANOS, timeScale)));
+        }
+        if (d instanceof CasBackoffLock) {
+            return new CasBackoffLock(scaled(CasBackoffLock.DEFAULT_BASE_NANOS, timeScale),
+                    scaled(CasBackoffLock.DEFAULT_CAP_NANOS, timeScale));
+        }
+        if (d instanceof DslrLock) {
+            return new DslrLock(DslrLockLayout.COUNT_MAX, scaled(DslrLock.DEFAULT_BASE_BACKOFF_NANOS, timeScale),
+                    scaled(DslrLock.DEFAULT_MAX_BACKOFF_NANOS, timeScale));
+        }
+        return d;
+    }
+
+    private static long scaled(long nanos, double scale) {
+        return Math.round(nanos * scale);
     }
 
     public static List<String> names() {

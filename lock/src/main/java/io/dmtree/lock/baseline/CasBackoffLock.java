@@ -32,8 +32,12 @@ public final class CasBackoffLock implements LockDesign {
     private final long capNanos;
     private final WaitPolicy policy;
 
+    /** Default first backoff and cap. */
+    public static final long DEFAULT_BASE_NANOS = 1_000;
+    public static final long DEFAULT_CAP_NANOS = 64_000;
+
     public CasBackoffLock() {
-        this(1_000, 64_000);
+        this(DEFAULT_BASE_NANOS, DEFAULT_CAP_NANOS);
     }
 
     public CasBackoffLock(long baseNanos, long capNanos) {

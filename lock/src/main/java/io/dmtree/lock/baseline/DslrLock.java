@@ -63,8 +63,12 @@ public final class DslrLock implements LockDesign {
     private final long maxBackoffNanos;
     private final WaitPolicy policy;
 
+    /** Default first and largest backoff of a waiter polling for its turn. */
+    public static final long DEFAULT_BASE_BACKOFF_NANOS = 1_000;
+    public static final long DEFAULT_MAX_BACKOFF_NANOS = 32_000;
+
     public DslrLock() {
-        this(COUNT_MAX, 1_000, 32_000);
+        this(COUNT_MAX, DEFAULT_BASE_BACKOFF_NANOS, DEFAULT_MAX_BACKOFF_NANOS);
     }
 
     /** {@code countMax} below 2^15 makes resets frequent (tests). */

@@ -30,6 +30,7 @@ import java.io.PrintWriter;
                 MemoryNodeLoadCommand.class,
                 CrashSweepCommand.class,
                 HistoryCommand.class,
+                io.dmtree.workloads.reproduce.ReproduceCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;

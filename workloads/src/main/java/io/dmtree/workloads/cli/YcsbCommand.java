@@ -6,6 +6,8 @@ import io.dmtree.workloads.report.JsonReport;
 import io.dmtree.workloads.report.ResultTable;
 import io.dmtree.workloads.ycsb.OperationStream;
 import io.dmtree.workloads.ycsb.YcsbReport;
+import io.dmtree.core.nic.NicModelConfig;
+import io.dmtree.workloads.lockbench.LockBenchCommand;
 import io.dmtree.workloads.ycsb.YcsbRunner;
 import io.dmtree.workloads.ycsb.YcsbSettings;
 import picocli.CommandLine.Command;
@@ -63,6 +65,15 @@ public final class YcsbCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "also write the results to FILE as JSON")
     Path json;
 
+    @Option(names = "--nic", description = "run dmtree's verbs and messages through the modelled memory-node NIC"
+            + " (dmtree's figures are then modelled; see --nic-option)")
+    boolean nicModel;
+
+    @Option(names = "--nic-option", paramLabel = "KEY=VALUE",
+            description = "a modelled-NIC parameter (implies --nic): dilation, rtt-us, message-us, loopback-us, rw-mops,"
+                    + " atomic-mops, same-address-mops, gbytes, units, atomic-hol, local-us, spin-us")
+    List<String> nicOptions;
+
     /** Checks every option; a violation is a usage error. */
     YcsbSettings settings() {
         options.checkHead(spec);
@@ -97,6 +108,12 @@ public final class YcsbCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         YcsbSettings settings = settings();
+        NicModelConfig nic;
+        try {
+            nic = LockBenchCommand.nicConfig(nicModel, nicOptions);
+        } catch (IllegalArgumentException e) {
+            throw OptionChecks.usage(spec, e.getMessage());
+        }
         OperationStream stream = WorkloadOptions.stream(spec, settings);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -106,8 +123,12 @@ public final class YcsbCommand implements Callable<Integer> {
                 err.println(line);
                 err.flush();
             }
-        }).run(stream);
-        ResultTable.print(report, out);
+        }).withNicModel(nic).run(stream);
+        if (nic != null) {
+            ResultTable.print(report, out, "dmtree's figures are " + nic.describe() + "; compare ratios, not absolute times");
+        } else {
+            ResultTable.print(report, out);
+        }
         if (json != null) {
             JsonReport.write(report, json);
             out.println("results written to " + json);

@@ -4,6 +4,7 @@ import io.dmtree.cn.ClusterConfig;
 import io.dmtree.cn.DmIndex;
 import io.dmtree.cn.EmbeddedCluster;
 import io.dmtree.core.memory.VerbCounts;
+import io.dmtree.core.nic.NicModelConfig;
 import io.dmtree.core.tree.NodeLayout;
 import io.dmtree.core.tree.TreeConfig;
 
@@ -29,13 +30,19 @@ public final class DmtreeSystem implements KvSystem, MemoryNodeMetered {
 
     /** Starts a cluster sized for {@code shape} with lock design {@code lock}. */
     public static DmtreeSystem start(KvShape shape, int computeNodes, int memoryNodes, String lock) {
+        return start(shape, computeNodes, memoryNodes, lock, null);
+    }
+
+    /** As {@link #start(KvShape, int, int, String)}, every verb and message through a modelled NIC unless {@code nic} is null. */
+    public static DmtreeSystem start(KvShape shape, int computeNodes, int memoryNodes, String lock, NicModelConfig nic) {
         EmbeddedCluster.Builder builder = EmbeddedCluster.builder()
                 .memoryNodes(memoryNodes)
                 .computeNodes(computeNodes)
                 .keyBytes(shape.keyBytes())
                 .valueBytes(shape.valueBytes())
                 .lock(lock)
-                .threadsPerComputeNode(Math.max(ClusterConfig.defaults().threadsPerComputeNode(), shape.threads()));
+                .threadsPerComputeNode(Math.max(ClusterConfig.defaults().threadsPerComputeNode(), shape.threads()))
+                .nicModel(nic);
         builder.regionBytes(regionBytes(builder.config(), shape.entries()));
         return new DmtreeSystem(builder.start(), shape, lock);
     }
@@ -75,7 +82,9 @@ public final class DmtreeSystem implements KvSystem, MemoryNodeMetered {
         ClusterConfig c = cluster.config();
         TreeConfig t = c.tree();
         return NAME + " " + lock + ": embedded cluster, local carrier, " + c.computeNodes() + " CN, " + c.memoryNodes()
-                + " MN of " + (c.regionBytes() >> 20) + " MiB, " + t.nodeBytes() + "-byte nodes, "
+                + " MN of " + (c.regionBytes() >> 20) + " MiB, "
+                + (cluster.nicModel() != null ? "MODELLED NIC (dilation " + cluster.nicModel().config().dilation() + "x), " : "")
+                + t.nodeBytes() + "-byte nodes, "
                 + (t.cacheBytes() >> 20) + " MiB index cache per CN, " + (shape.longPath() ? "long" : "byte[]") + " path";
     }
 

@@ -2,7 +2,9 @@ package io.dmtree.workloads.lockbench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.nic.NicModelConfig;
 import io.dmtree.lock.LockDesigns;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -61,6 +63,19 @@ public final class LockBenchCommand implements Callable<Integer> {
     @Option(names = "--modelled-rtt-us", defaultValue = "0",
             description = "modelled MN round trip in microseconds (0: none); throughput and latency are then modelled")
     double modelledRttMicros;
+
+    @Option(names = "--lock-zipf", defaultValue = "0", paramLabel = "THETA",
+            description = "0: threads pick locks uniformly; else zipfian with this skew (e.g. 0.99), lock 0 hottest")
+    double lockZipf;
+
+    @Option(names = "--nic", description = "run every verb and message through the modelled memory-node NIC"
+            + " (figures are then modelled; defaults from published ConnectX measurements, see --nic-option)")
+    boolean nicModel;
+
+    @Option(names = "--nic-option", paramLabel = "KEY=VALUE",
+            description = "a modelled-NIC parameter (implies --nic): dilation, rtt-us, message-us, loopback-us, rw-mops,"
+                    + " atomic-mops, same-address-mops, gbytes, units, atomic-hol, local-us, spin-us")
+    List<String> nicOptions;
 
     @Option(names = "--node-bytes", defaultValue = "1024", description = "bytes of the node READ in the critical section")
     int nodeBytes;
@@ -126,18 +141,34 @@ public final class LockBenchCommand implements Callable<Integer> {
         if (nodeBytes < 64 || nodeBytes > 1 << 20) {
             throw bad("--node-bytes must be in [64, 1048576]: " + nodeBytes);
         }
+        if (!(lockZipf >= 0 && lockZipf < 1) && lockZipf != 0) {
+            throw bad("--lock-zipf must be 0 (uniform) or in (0, 1): " + lockZipf);
+        }
+        NicModelConfig nic;
+        try {
+            nic = nicConfig(nicModel, nicOptions);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
+        if (nic != null && modelledRttMicros > 0) {
+            throw bad("--modelled-rtt-us and the NIC model exclude each other (the model has its own round trip, rtt-us)");
+        }
         long runSeed = seed != null ? seed : System.nanoTime();
         PrintStream out = System.out;
-        String modelled = modelledRttMicros > 0
+        String modelled = nic != null ? " (" + nic.describe() + "; lock designs' time constants x"
+                + Math.round(nic.dilation()) + ")" : modelledRttMicros > 0
                 ? String.format(Locale.ROOT, " (MODELLED: every MN round trip parks %.1f us)", modelledRttMicros) : "";
-        out.printf(Locale.ROOT, "lockbench: %d CNs, threads/CN %s, %d locks, shared ratio %.2f, %.1f s per run, seed %d%s%n",
-                cns, threads, locks, sharedRatio, duration, runSeed, modelled);
+        out.printf(Locale.ROOT, "lockbench: %d CNs, threads/CN %s, %d locks (%s), shared ratio %.2f, %.1f s per run, seed %d%s%n",
+                cns, threads, locks, lockZipf > 0 ? "zipf " + lockZipf : "uniform", sharedRatio, duration, runSeed, modelled);
 
         List<LockBenchResult> results = new ArrayList<>();
+        if (nic != null) {
+            chosen = chosen.stream().map(d -> LockDesigns.byName(d.name(), nic.dilation())).toList();
+        }
         for (int t : threads) {
             for (LockDesign d : chosen) {
                 LockBenchRun.Settings s = new LockBenchRun.Settings(cns, t, locks, sharedRatio, (long) (warmup * 1e9),
-                        (long) (duration * 1e9), (long) (modelledRttMicros * 1e3), nodeBytes, runSeed);
+                        (long) (duration * 1e9), (long) (modelledRttMicros * 1e3), nodeBytes, runSeed, lockZipf, nic);
                 LockBenchResult r;
                 try {
                     r = LockBenchRun.run(d, s);
@@ -153,11 +184,12 @@ public final class LockBenchCommand implements Callable<Integer> {
         printTable(out, results, modelled);
         if (chart != null && !results.isEmpty()) {
             LockBenchChart.write(results, String.format(Locale.ROOT, "(%d CNs, %d locks%s)", cns, locks,
-                    modelledRttMicros > 0 ? ", modelled RTT" : ""), chart);
+                    nic != null ? String.format(Locale.ROOT, ", MODELLED NIC, dilation %.0fx", nic.dilation())
+                            : modelledRttMicros > 0 ? ", modelled RTT" : ""), chart);
             out.println("chart: " + chart.toAbsolutePath());
         }
         if (json != null) {
-            writeJson(results, runSeed);
+            writeJson(results, runSeed, nic);
             out.println("json: " + json.toAbsolutePath());
         }
         return 0;
@@ -181,7 +213,16 @@ public final class LockBenchCommand implements Callable<Integer> {
         }
     }
 
-    private void writeJson(List<LockBenchResult> results, long runSeed) throws java.io.IOException {
+    /** The NIC model asked for by {@code --nic} and {@code --nic-option}s, or null. */
+    public static NicModelConfig nicConfig(boolean on, List<String> options) {
+        if (!on && (options == null || options.isEmpty())) {
+            return null;
+        }
+        return NicModelConfig.fromCarrierOptions(CarrierOptions.parse(
+                options == null ? List.of() : options.stream().map(o -> "nic." + o.trim()).toList()));
+    }
+
+    private void writeJson(List<LockBenchResult> results, long runSeed, NicModelConfig nic) throws java.io.IOException {
         Map<String, Object> doc = new LinkedHashMap<>();
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("cns", cns);
@@ -191,6 +232,11 @@ public final class LockBenchCommand implements Callable<Integer> {
         config.put("duration_s", duration);
         config.put("modelled_rtt_us", modelledRttMicros);
         config.put("node_bytes", nodeBytes);
+        config.put("lock_zipf", lockZipf);
+        config.put("figures", nic != null || modelledRttMicros > 0 ? "modelled" : "measured");
+        if (nic != null) {
+            config.put("nic_model", nic.asMap());
+        }
         config.put("seed", runSeed);
         doc.put("config", config);
         List<Map<String, Object>> rows = new ArrayList<>();

@@ -5,7 +5,7 @@ package io.dmtree.workloads.lockbench;
  * traffic of the lock per acquire+release (the critical section's own node READ and write-back
  * WRITE are subtracted from the verbs; its READ's round trip from the round trips).
  */
-record LockBenchResult(String lock, int cns, int threads, int locks, double waitersPerLock, long operations,
+public record LockBenchResult(String lock, int cns, int threads, int locks, double waitersPerLock, long operations,
                        double seconds, double throughputOpsPerSecond, double p50Micros, double p99Micros,
                        double p999Micros, double mnVerbsPerOp, double mnRoundTripsPerOp) {
 }

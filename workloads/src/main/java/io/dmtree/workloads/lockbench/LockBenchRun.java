@@ -6,6 +6,8 @@ import io.dmtree.core.lock.LockMode;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.nic.NicModelConfig;
+import io.dmtree.workloads.ycsb.ZipfianGenerator;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -15,25 +17,59 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One measured run of one design at one contention level. Every thread loops: pick a lock and a
- * mode (seeded), acquire (timed), READ the lock's node, and for an exclusive hold bump a counter
+ * One measured run of one design at one contention level. Every thread loops (at least once, then
+ * until the deadline): pick a lock (uniformly, or
+ * zipfian) and a mode (seeded), acquire (timed), READ the lock's node, and for an exclusive hold bump a counter
  * in it and write 64 bytes back in the release batch. A warm-up phase runs first on the same
  * cluster; verb counters are read around the measured phase only, after all threads joined, so
  * per-operation figures are exact. After the run every node counter must equal the exclusive
  * holds of its lock, or the run fails (mutual exclusion check).
  */
-final class LockBenchRun {
+public final class LockBenchRun {
     private LockBenchRun() {
     }
 
-    record Settings(int cns, int threads, int locks, double sharedRatio, long warmupNanos, long durationNanos,
-                    long modelledRttNanos, int nodeBytes, long seed) {
+    /**
+     * @param locks       locks per memory node
+     * @param zipfTheta   0: locks are picked uniformly; else by a zipfian distribution of this skew over
+     *                    a memory node's locks (slot 0 hottest)
+     * @param nic         null, or the modelled NIC every verb and message goes through
+     * @param memoryNodes memory nodes, each with {@code locks} locks
+     * @param colocated   compute node i shares memory node i's host for i below this
+     * @param localRatio  negative: a lock is picked over all memory nodes alike; else a thread on a
+     *                    memory node's host picks one of that node's locks with this probability and
+     *                    one of another memory node's otherwise (threads on no host pick any node)
+     */
+    public record Settings(int cns, int threads, int locks, double sharedRatio, long warmupNanos, long durationNanos,
+                           long modelledRttNanos, int nodeBytes, long seed, double zipfTheta, NicModelConfig nic,
+                           int memoryNodes, int colocated, double localRatio) {
+        public Settings(int cns, int threads, int locks, double sharedRatio, long warmupNanos, long durationNanos,
+                        long modelledRttNanos, int nodeBytes, long seed) {
+            this(cns, threads, locks, sharedRatio, warmupNanos, durationNanos, modelledRttNanos, nodeBytes, seed, 0, null);
+        }
+
+        /** One memory node, compute node 0 on its host. */
+        public Settings(int cns, int threads, int locks, double sharedRatio, long warmupNanos, long durationNanos,
+                        long modelledRttNanos, int nodeBytes, long seed, double zipfTheta, NicModelConfig nic) {
+            this(cns, threads, locks, sharedRatio, warmupNanos, durationNanos, modelledRttNanos, nodeBytes, seed, zipfTheta,
+                    nic, 1, 1, -1);
+        }
+
+        public Settings {
+            if (localRatio > 1) {
+                throw new IllegalArgumentException("local ratio must be at most 1: " + localRatio);
+            }
+        }
+
+        int totalLocks() {
+            return locks * memoryNodes;
+        }
     }
 
-    static LockBenchResult run(LockDesign design, Settings s) throws InterruptedException {
+    public static LockBenchResult run(LockDesign design, Settings s) throws InterruptedException {
         try (LockBenchCluster cluster = new LockBenchCluster(design, s.cns(), s.threads(), s.modelledRttNanos(),
-                s.nodeBytes(), s.locks())) {
-            long[] exclusive = new long[s.locks()];
+                s.nodeBytes(), s.locks(), s.nic(), s.memoryNodes(), s.colocated())) {
+            long[] exclusive = new long[s.totalLocks()];
             phase(design, cluster, s, s.warmupNanos(), s.seed() ^ 0x5EED, null, exclusive);
             VerbCounts before = cluster.traffic();
             Histogram latency = new Histogram(60_000_000_000L, 3);
@@ -42,7 +78,7 @@ final class LockBenchRun {
             phase(design, cluster, s, s.durationNanos(), s.seed(), latency, exclusive, counts);
             double seconds = (System.nanoTime() - start) / 1e9;
             VerbCounts lockTraffic = cluster.traffic().minus(before);
-            for (int i = 0; i < s.locks(); i++) {
+            for (int i = 0; i < s.totalLocks(); i++) {
                 long found = cluster.peek(cluster.data(i, s.nodeBytes()));
                 if (found != exclusive[i]) {
                     throw new IllegalStateException(design.name() + ": node of lock " + i + " counts " + found
@@ -53,10 +89,28 @@ final class LockBenchRun {
             double verbs = ops == 0 ? 0 : (double) (lockTraffic.verbs() - counts[1] - counts[2]) / ops;
             double trips = ops == 0 ? 0 : (double) (lockTraffic.roundTrips() - counts[1]) / ops;
             return new LockBenchResult(design.name(), s.cns(), s.threads(), s.locks(),
-                    (double) s.cns() * s.threads() / s.locks(), ops, seconds, ops / seconds,
+                    (double) s.cns() * s.threads() / s.totalLocks(), ops, seconds, ops / seconds,
                     latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
                     latency.getValueAtPercentile(99.9) / 1e3, verbs, trips);
         }
+    }
+
+    /** The next lock of a thread on compute node whose host is memory node {@code host} (or -1). */
+    private static int pick(Settings s, SplittableRandom rnd, ZipfianGenerator zipf, int host) {
+        int m = s.memoryNodes();
+        int mn;
+        if (s.localRatio() < 0 || host < 0) {
+            mn = m == 1 ? 0 : rnd.nextInt(m);
+        } else if (m == 1 || rnd.nextDouble() < s.localRatio()) {
+            mn = host;
+        } else {
+            mn = rnd.nextInt(m - 1);
+            if (mn >= host) {
+                mn++; // one of the other memory nodes, uniformly
+            }
+        }
+        int slot = zipf == null ? rnd.nextInt(s.locks()) : (int) zipf.next(rnd);
+        return mn * s.locks() + slot;
     }
 
     private static void phase(LockDesign design, LockBenchCluster cluster, Settings s, long nanos, long seed,
@@ -71,11 +125,13 @@ final class LockBenchRun {
         List<long[]> perThread = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         SplittableRandom root = new SplittableRandom(seed);
-        long[][] exclusivePerThread = new long[s.cns() * s.threads()][s.locks()];
+        long[][] exclusivePerThread = new long[s.cns() * s.threads()][s.totalLocks()];
         long deadline = System.nanoTime() + nanos;
+        ZipfianGenerator zipf = s.zipfTheta() > 0 && s.locks() > 1 ? new ZipfianGenerator(s.locks(), s.zipfTheta()) : null;
         int index = 0;
         for (int cn = 0; cn < s.cns(); cn++) {
             LockClient client = cluster.client(cn);
+            int host = cluster.hostMemoryNode(cn);
             Verbs verbs = cluster.verbs(cn);
             for (int t = 0; t < s.threads(); t++) {
                 SplittableRandom rnd = root.split();
@@ -88,8 +144,10 @@ final class LockBenchRun {
                     try {
                         UnsafeBuffer node = new UnsafeBuffer(new byte[Math.max(s.nodeBytes(), 64)]);
                         VerbBatch writeBack = new VerbBatch();
-                        while (System.nanoTime() < deadline && failure.get() == null) {
-                            int li = rnd.nextInt(s.locks());
+                        // every thread completes at least one operation, so a starved host still yields figures
+                        for (boolean first = true; (first || System.nanoTime() < deadline) && failure.get() == null;
+                             first = false) {
+                            int li = pick(s, rnd, zipf, host);
                             LockMode mode = rnd.nextDouble() < s.sharedRatio() ? LockMode.SHARED : LockMode.EXCLUSIVE;
                             long lock = cluster.lock(li);
                             long data = cluster.data(li, s.nodeBytes());

@@ -1,5 +1,6 @@
 package io.dmtree.workloads.ycsb;
 
+import io.dmtree.core.nic.NicModelConfig;
 import io.dmtree.workloads.kv.DmtreeSystem;
 import io.dmtree.workloads.kv.KvShape;
 import io.dmtree.workloads.kv.Peer;
@@ -29,11 +30,21 @@ import java.util.function.Consumer;
 public final class YcsbRunner {
     private final YcsbSettings settings;
     private final Consumer<String> log;
+    private NicModelConfig nic;
 
     /** {@code log} receives a line as each phase starts (may be ignored). */
     public YcsbRunner(YcsbSettings settings, Consumer<String> log) {
         this.settings = settings;
         this.log = log;
+    }
+
+    /**
+     * Runs dmtree with every verb and message through a modelled NIC (null: none, the default);
+     * its figures are then modelled. Returns this runner.
+     */
+    public YcsbRunner withNicModel(NicModelConfig nic) {
+        this.nic = nic;
+        return this;
     }
 
     /** Draws the settings' operation stream and runs it. */
@@ -57,7 +68,7 @@ public final class YcsbRunner {
         List<Contestant> contestants = new ArrayList<>();
         try {
             for (String lock : s.locks()) {
-                contestants.add(new Contestant(DmtreeSystem.start(shape, s.computeNodes(), s.memoryNodes(), lock), lock, s.threads(),
+                contestants.add(new Contestant(DmtreeSystem.start(shape, s.computeNodes(), s.memoryNodes(), lock, nic), lock, s.threads(),
                         StreamShare.WHOLE));
             }
             for (Peer peer : s.peers()) {

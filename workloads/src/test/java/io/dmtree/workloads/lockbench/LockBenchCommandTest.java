@@ -44,8 +44,30 @@ class LockBenchCommandTest {
         assertTrue(Files.size(png) > 1000, "chart not written");
     }
 
+    /** Every design through the modelled NIC on a zipfian lock set; each run checks mutual exclusion itself. */
+    @Test
+    void everyDesignRunsThroughTheModelledNicOnAZipfianLockSet() throws Exception {
+        Path json = dir.resolve("nic.json");
+        int code = run(new StringWriter(), "--cns", "3", "--threads", "2", "--locks", "8", "--lock-zipf", "0.99",
+                "--duration", "0.3", "--warmup", "0", "--nic-option", "dilation=20", "--json", json.toString(),
+                "--chart", dir.resolve("nic.png").toString());
+        assertEquals(0, code);
+        JsonNode doc = new ObjectMapper().readTree(json.toFile());
+        assertEquals("modelled", doc.get("config").get("figures").asText());
+        assertEquals(20.0, doc.get("config").get("nic_model").get("dilation").asDouble());
+        assertEquals(0.99, doc.get("config").get("lock_zipf").asDouble());
+        assertEquals(io.dmtree.lock.LockDesigns.names().size(), doc.get("results").size());
+        for (JsonNode r : doc.get("results")) {
+            assertTrue(r.get("operations").asLong() > 0, "no operation in " + r);
+        }
+    }
+
     @Test
     void badOptionsExitTwoWithUsage() {
+        assertEquals(2, run(new StringWriter(), "--nic-option", "rtt=3"));
+        assertEquals(2, run(new StringWriter(), "--nic-option", "dilation=0.5"));
+        assertEquals(2, run(new StringWriter(), "--nic", "--modelled-rtt-us", "5"));
+        assertEquals(2, run(new StringWriter(), "--lock-zipf", "1.5"));
         StringWriter err = new StringWriter();
         assertEquals(2, run(err, "--shared-ratio", "1.5"));
         assertTrue(err.toString().contains("Usage"), err.toString());
