@@ -43,7 +43,7 @@ class StaleIntentTest {
             List<PendingSeparator> stale = separators(cn.verbs(), cn.treeConfig());
             assertTrue(stale.size() > before.nodesPerLevel().get(0), "every leaf but the first has a separator above it");
             TreeRecovery.completeSplits(cn.tree(), new RepairReport(0, new long[cn.verbs().memoryNodeCount()], 0, 0, stale,
-                    new long[0]));
+                    new long[0], 0));
 
             TreeReport after = index.check();
             assertTrue(after.ok(), after::toString);
