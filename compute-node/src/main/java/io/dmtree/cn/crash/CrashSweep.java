@@ -154,7 +154,7 @@ public final class CrashSweep {
 
         /** Every lock design, one and two memory nodes, torn WRITEs, queued crashes, full recovery. */
         public static Settings of(long seed, long trials) {
-            return new Settings(seed, trials, LockDesigns.names(), List.of(1, 2), true, true, Repair.FULL, 300,
+            return new Settings(seed, trials, LockDesigns.names(), List.of(1, 2), true, true, Repair.FULL, 500,
                     DEFAULT_BOUND_MILLIS);
         }
 
@@ -192,7 +192,7 @@ public final class CrashSweep {
     private static final long KEY_SPACE = 1L << 20;
     private static final int FOLLOW_UP_OPS = 24;
     /** Share of a history that grows the tree before the rest drains it. */
-    private static final int GROWTH_PERCENT = 45;
+    private static final int GROWTH_PERCENT = 60;
     private static final int MAX_FAILURES_KEPT = 20;
     /** A sweep stops after this many trials left a thread stuck (each keeps its memory nodes mapped). */
     private static final int MAX_ABANDONED = 5;
@@ -774,15 +774,15 @@ public final class CrashSweep {
         return dice < 85 ? new Op(true, key, rnd.nextLong(), bystander) : new Op(false, key, 0, bystander);
     }
 
-    /** 15% puts of new keys, 10% updates, 75% deletes of present keys. */
+    /** 5% puts of new keys, 5% updates, 90% deletes of present keys. */
     private static Op nextDrainOp(Random rnd, TreeMap<Long, Long> model, long near, boolean bystander) {
         int dice = rnd.nextInt(100);
-        if (model.isEmpty() || dice < 15) {
+        if (model.isEmpty() || dice < 5) {
             return nextOp(rnd, model, near, bystander); // mostly a new key
         }
         Long present = model.ceilingKey(bystander ? near : rnd.nextLong(KEY_SPACE));
         long key = present != null ? present : model.firstKey();
-        return dice < 25 ? new Op(true, key, rnd.nextLong(), bystander) : new Op(false, key, 0, bystander);
+        return dice < 10 ? new Op(true, key, rnd.nextLong(), bystander) : new Op(false, key, 0, bystander);
     }
 
     private static TreeMap<Long, Long> contents(DmIndex index) {
