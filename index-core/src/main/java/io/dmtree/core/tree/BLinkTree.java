@@ -638,7 +638,7 @@ public final class BLinkTree {
         n.clearLeafEntry(slot);
         n.setCount(n.count() - 1);
         writeBackEntryAndUnlock(w, leaf, lock, slot);
-        if (shrinking && underfull(n)) {
+        if (shrinking && underfull(n) && !(leaf == root && spansLevel(n))) { // a lone root leaf has nothing to merge with
             byte[] low = new byte[keyBytes];
             n.buffer().getBytes(n.lowFenceOffset(), low);
             w.mergeBudget = MAX_MERGES_PER_OPERATION;
