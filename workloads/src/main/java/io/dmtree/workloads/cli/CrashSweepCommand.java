@@ -47,7 +47,7 @@ public final class CrashSweepCommand implements Callable<Integer> {
     @Option(names = "--no-queued", description = "never crash while queued behind another compute node's hold")
     boolean noQueued;
 
-    @Option(names = "--history", defaultValue = "300", description = "operations per generated history, 20..5000")
+    @Option(names = "--history", defaultValue = "500", description = "operations per generated history, 20..5000")
     int historyOps;
 
     @Option(names = "--repair", defaultValue = "full", paramLabel = "full|nodes-only|none|no-locks",
