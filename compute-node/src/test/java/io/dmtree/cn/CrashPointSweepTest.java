@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Crash points, in process: a compute node stopped after each request (verb, or request of a
  * batch, or a WRITE torn across its cache lines) of inserts, updates, deletes, leaf splits,
- * internal splits and root growths, and while queued behind another compute node's hold, with
+ * internal splits, root growths, leaf merges, internal merges and root shrinks, and while queued
+ * behind another compute node's hold, with
  * every lock design, on one and two memory nodes; then the fence, the departure, node repair, the
  * design's own lock recovery from a live compute node, a live compute node taking every lock the
  * stopped one touched, split completion, the tree checker and the history check ({@link CrashSweep}
@@ -34,6 +35,9 @@ class CrashPointSweepTest {
                 r.queued(), r.failures(), r.replayed(), r.discarded(), r.intents(), r.visible(), r.holdsReleased(),
                 r.waitsRemoved(), r.locksReset(), r.locksTaken(), r.trialsByDesign(), r.rounds(), r.firstRoundTrials(),
                 r.elapsedNanos() / 1e9);
+        StringBuilder byScenario = new StringBuilder();
+        r.trialsByScenario().forEach((s, c) -> byScenario.append(String.format(" %s %d (%d torn, %d queued);", s.label(), c[0], c[1], c[2])));
+        System.out.printf("  by scenario:%s %d merges finished by node repair%n", byScenario, r.mergesFinished());
         assertEquals(0, r.failures(), () -> "seed " + seed + ":\n" + String.join("\n", r.firstFailures()));
         assertEquals(trials, r.trials());
         for (CrashScenario s : CrashScenario.values()) {
@@ -47,6 +51,7 @@ class CrashPointSweepTest {
         assertTrue(r.replayed() > 0, "no trial needed a redo replay");
         assertTrue(r.discarded() > 0, "no trial left a torn redo record");
         assertTrue(r.intents() > 0, "no trial left a split intent");
+        assertTrue(r.mergesFinished() > 0, "no trial stopped a merge between its survivor and its removed node");
         assertTrue(r.holdsReleased() > 0, "no lock recovery released a hold of the stopped compute node");
         assertTrue(r.waitsRemoved() + r.locksReset() > 0, "no lock recovery removed a queued request");
         assertTrue(r.locksTaken() > 0, "no lock was taken after recovery");
@@ -68,8 +73,9 @@ class CrashPointSweepTest {
         CrashSweepResult r = CrashSweep.run(CrashSweep.Settings.of(seed, 400).withLocks(List.of("cas-spin", "modular"))
                 .withRepair(CrashSweep.Repair.NODES_ONLY), null);
         assertTrue(r.failures() > 0, "a sweep without split completion found nothing wrong");
-        assertTrue(r.firstFailures().stream().allMatch(f -> f.contains("split") || f.contains("growth")),
-                () -> "only splits may fail without split completion:\n" + String.join("\n", r.firstFailures()));
+        assertTrue(r.firstFailures().stream().allMatch(f -> f.contains("split") || f.contains("growth")
+                        || f.contains("merge") || f.contains("shrink")),
+                () -> "only splits and merges may fail without split completion:\n" + String.join("\n", r.firstFailures()));
     }
 
     /** The lock check is what finds a lock left held: without lock recovery it must fail, for a CAS lock and a queue lock. */

@@ -43,7 +43,51 @@ class StaleIntentTest {
             List<PendingSeparator> stale = separators(cn.verbs(), cn.treeConfig());
             assertTrue(stale.size() > before.nodesPerLevel().get(0), "every leaf but the first has a separator above it");
             TreeRecovery.completeSplits(cn.tree(), new RepairReport(0, new long[cn.verbs().memoryNodeCount()], 0, 0, stale,
-                    new long[0]));
+                    new long[0], 0));
+
+            TreeReport after = index.check();
+            assertTrue(after.ok(), after::toString);
+            assertEquals(before.nodesPerLevel(), after.nodesPerLevel());
+            assertEquals(contents, index.scan(Long.MIN_VALUE, Integer.MAX_VALUE));
+        }
+    }
+
+    /**
+     * Intents outlive merges too: after most keys are deleted (leaves and internal nodes merged,
+     * the root shrunk), replaying every separator the full tree had, as split intents and as merge
+     * intents, must re-link no removed node and change nothing.
+     */
+    @Test
+    void replayingTheSeparatorsOfATreeSinceShrunkChangesNothing() {
+        long seed = Seeds.seed("replayingTheSeparatorsOfATreeSinceShrunkChangesNothing");
+        Random rnd = new Random(seed);
+        try (EmbeddedCluster cluster = DmTree.embedded().nodeBytes(256).regionBytes(64L << 20).start()) {
+            DmIndex index = cluster.index(0);
+            List<Long> keys = new ArrayList<>();
+            for (int i = 0; i < 4000; i++) {
+                long k = rnd.nextLong(1 << 24);
+                keys.add(k);
+                index.put(k, i);
+            }
+            ComputeNode cn = cluster.computeNode(0);
+            List<PendingSeparator> stale = new ArrayList<>();
+            for (PendingSeparator p : separators(cn.verbs(), cn.treeConfig())) {
+                stale.add(p);
+                stale.add(new PendingSeparator(p.level(), p.separator(), p.child(), true, GlobalAddress.NULL));
+            }
+            TreeReport full = index.check();
+            java.util.Collections.shuffle(keys, rnd);
+            for (int i = 0; i < keys.size() - 60; i++) {
+                index.delete(keys.get(i));
+            }
+            TreeReport before = index.check();
+            assertTrue(before.ok(), before::toString);
+            assertTrue(before.height() < full.height(), "the root shrank: " + full + " then " + before);
+            assertTrue(cn.tree().stats().internalMerges.sum() > 0, cn.tree().stats()::toString);
+            List<DmIndex.LongEntry> contents = index.scan(Long.MIN_VALUE, Integer.MAX_VALUE);
+
+            TreeRecovery.completeSplits(cn.tree(), new RepairReport(0, new long[cn.verbs().memoryNodeCount()], 0, 0, stale,
+                    new long[0], 0));
 
             TreeReport after = index.check();
             assertTrue(after.ok(), after::toString);

@@ -9,7 +9,13 @@ public enum CrashScenario {
     DELETE("delete"),
     LEAF_SPLIT("leaf split"),
     INTERNAL_SPLIT("internal split"),
-    ROOT_GROWTH("root growth");
+    ROOT_GROWTH("root growth"),
+    /** A delete that merged leaves (and no internal node). */
+    LEAF_MERGE("leaf merge"),
+    /** A delete whose merges reached an internal level (and did not shrink the root). */
+    INTERNAL_MERGE("internal merge"),
+    /** A delete whose merges ended in a root shrink. */
+    ROOT_SHRINK("root shrink");
 
     private final String label;
 
@@ -22,14 +28,25 @@ public enum CrashScenario {
     }
 
     /** Event counters of a tree, to difference around one operation. */
-    record Events(long leafSplits, long internalSplits, long rootGrowths) {
+    record Events(long leafSplits, long internalSplits, long rootGrowths, long leafMerges, long internalMerges,
+                  long rootShrinks) {
         static Events of(TreeStats stats) {
-            return new Events(stats.leafSplits.sum(), stats.internalSplits.sum(), stats.rootGrowths.sum());
+            return new Events(stats.leafSplits.sum(), stats.internalSplits.sum(), stats.rootGrowths.sum(),
+                    stats.leafMerges.sum(), stats.internalMerges.sum(), stats.rootShrinks.sum());
         }
     }
 
     /** The scenario of an operation that ran between {@code before} and {@code after}. */
     static CrashScenario classify(boolean put, boolean keyWasPresent, Events before, Events after) {
+        if (after.rootShrinks() > before.rootShrinks()) {
+            return ROOT_SHRINK;
+        }
+        if (after.internalMerges() > before.internalMerges()) {
+            return INTERNAL_MERGE;
+        }
+        if (after.leafMerges() > before.leafMerges()) {
+            return LEAF_MERGE;
+        }
         if (after.rootGrowths() > before.rootGrowths()) {
             return ROOT_GROWTH;
         }

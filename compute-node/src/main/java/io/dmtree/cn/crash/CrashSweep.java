@@ -44,7 +44,8 @@ import java.util.concurrent.locks.LockSupport;
  * took for current would undo an acknowledged write. One profiling run applies the history with
  * compute node 0 over {@link CrashingVerbs} that only trace, which gives each of its operations'
  * requests (each verb, and each request of a batch), the first lock it asks for and its
- * {@link CrashScenario} (insert, update, delete, leaf split, internal split, root growth). For one
+ * {@link CrashScenario} (insert, update, delete, leaf split, internal split, root growth, leaf
+ * merge, internal merge, root shrink: a history grows the tree, then drains it). For one
  * operation of compute node 0 of each scenario, design and memory-node count, the trials are:
  * <ul>
  *   <li>for every crash point k, a crash after its k-th request; with torn crash points also,
@@ -153,7 +154,7 @@ public final class CrashSweep {
 
         /** Every lock design, one and two memory nodes, torn WRITEs, queued crashes, full recovery. */
         public static Settings of(long seed, long trials) {
-            return new Settings(seed, trials, LockDesigns.names(), List.of(1, 2), true, true, Repair.FULL, 300,
+            return new Settings(seed, trials, LockDesigns.names(), List.of(1, 2), true, true, Repair.FULL, 500,
                     DEFAULT_BOUND_MILLIS);
         }
 
@@ -190,6 +191,8 @@ public final class CrashSweep {
     static final MemoryNodeConfig MEMORY_NODE = new MemoryNodeConfig(48L << 20, 64L << 10, 64L << 10);
     private static final long KEY_SPACE = 1L << 20;
     private static final int FOLLOW_UP_OPS = 24;
+    /** Share of a history that grows the tree before the rest drains it. */
+    private static final int GROWTH_PERCENT = 60;
     private static final int MAX_FAILURES_KEPT = 20;
     /** A sweep stops after this many trials left a thread stuck (each keeps its memory nodes mapped). */
     private static final int MAX_ABANDONED = 5;
@@ -733,16 +736,20 @@ public final class CrashSweep {
     }
 
     /**
-     * A history: mostly inserts of new keys, some updates and deletes of present keys; about a
-     * third by the bystander, mostly near keys the crashing compute node wrote.
+     * A history: first a growth (mostly inserts of new keys, some updates and deletes of present
+     * keys), then a drain (mostly deletes), so its operations split and merge every level and grow
+     * and shrink the root; about a third by the bystander, mostly near keys the crashing compute
+     * node wrote.
      */
     static List<Op> history(Random rnd, int length) {
         List<Op> ops = new ArrayList<>(length);
         TreeMap<Long, Long> model = new TreeMap<>();
         long lastKey = rnd.nextLong(KEY_SPACE);
+        int growth = length * GROWTH_PERCENT / 100;
         for (int i = 0; i < length; i++) {
             boolean bystander = rnd.nextInt(3) == 0;
-            Op op = nextOp(rnd, model, bystander ? lastKey : rnd.nextLong(KEY_SPACE), bystander);
+            long near = bystander ? lastKey : rnd.nextLong(KEY_SPACE);
+            Op op = i < growth ? nextOp(rnd, model, near, bystander) : nextDrainOp(rnd, model, near, bystander);
             if (!bystander) {
                 lastKey = op.key();
             }
@@ -765,6 +772,17 @@ public final class CrashSweep {
         Long present = model.ceilingKey(bystander ? near : rnd.nextLong(KEY_SPACE));
         long key = present != null ? present : model.firstKey();
         return dice < 85 ? new Op(true, key, rnd.nextLong(), bystander) : new Op(false, key, 0, bystander);
+    }
+
+    /** 5% puts of new keys, 5% updates, 90% deletes of present keys. */
+    private static Op nextDrainOp(Random rnd, TreeMap<Long, Long> model, long near, boolean bystander) {
+        int dice = rnd.nextInt(100);
+        if (model.isEmpty() || dice < 5) {
+            return nextOp(rnd, model, near, bystander); // mostly a new key
+        }
+        Long present = model.ceilingKey(bystander ? near : rnd.nextLong(KEY_SPACE));
+        long key = present != null ? present : model.firstKey();
+        return dice < 10 ? new Op(true, key, rnd.nextLong(), bystander) : new Op(false, key, 0, bystander);
     }
 
     private static TreeMap<Long, Long> contents(DmIndex index) {

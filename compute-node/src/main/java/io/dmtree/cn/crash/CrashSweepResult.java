@@ -30,12 +30,13 @@ import java.util.Map;
  * @param rounds           rounds begun (each a fresh history per design and memory-node count)
  * @param firstRoundTrials trials in the first round's cells: a sweep of at least this many tries every crash point of them
  * @param elapsedNanos     wall time of the sweep
+ * @param mergesFinished   merges node repair finished (survivor written, right node not yet marked removed)
  */
 public record CrashSweepResult(long trials, long failures, List<String> firstFailures,
                                Map<CrashScenario, long[]> trialsByScenario, Map<String, Long> trialsByDesign,
                                long replayed, long discarded, long intents, long visible, long holdsReleased,
                                long waitsRemoved, long locksReset, long locksTaken, long lockRecoveryNanos,
-                               long rounds, long firstRoundTrials, long elapsedNanos) {
+                               long rounds, long firstRoundTrials, long elapsedNanos, long mergesFinished) {
 
     public boolean passed() {
         return failures == 0;
@@ -59,6 +60,7 @@ public record CrashSweepResult(long trials, long failures, List<String> firstFai
         private long replayed;
         private long discarded;
         private long intents;
+        private long mergesFinished;
         private long visible;
         private long holdsReleased;
         private long waitsRemoved;
@@ -125,6 +127,7 @@ public record CrashSweepResult(long trials, long failures, List<String> firstFai
                 replayed += report.replayed();
                 discarded += report.discarded();
                 intents += report.pending().size();
+                mergesFinished += report.mergesFinished();
             }
             if (wasVisible) {
                 visible++;
@@ -144,7 +147,7 @@ public record CrashSweepResult(long trials, long failures, List<String> firstFai
             return new CrashSweepResult(trials, failures, List.copyOf(firstFailures), Collections.unmodifiableMap(copy),
                     Collections.unmodifiableMap(new LinkedHashMap<>(byDesign)), replayed, discarded, intents, visible,
                     holdsReleased, waitsRemoved, locksReset, locksTaken, lockRecoveryNanos, rounds, firstRoundTrials,
-                    elapsedNanos);
+                    elapsedNanos, mergesFinished);
         }
     }
 }

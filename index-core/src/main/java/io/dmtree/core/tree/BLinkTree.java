@@ -39,9 +39,11 @@ import java.util.List;
  *   <li>Every node image carries a CRC32C over its bytes; readers accept only images whose checksum
  *   matches, so a read torn by a concurrent write-back is retried, in whatever order its cache
  *   lines were placed. Lock-free readers thus see some state the node really had.</li>
- *   <li>A writer holds at most one lock at a time: a split releases the split node before the
- *   separator goes into the parent. Locks are shared by hashing ({@link LockTable}), which cannot
- *   deadlock a thread that holds one lock at a time.</li>
+ *   <li>A writer holds at most one lock at a time, except a merge: a split releases the split
+ *   node before the separator goes into the parent. Locks are shared by hashing
+ *   ({@link LockTable}); a merge takes its (at most three, distinct) locks in ascending address
+ *   order and waits for nothing else while it holds them, and every other writer holds one lock,
+ *   so no cycle of waits can form.</li>
  *   <li>Separators reach parents after the split (B-link); until then the new node is reached by
  *   the move-right rule. A separator is inserted at most once per level (a duplicate is skipped:
  *   a low fence names one node forever). A separator equal to the low fence of the node that
@@ -65,6 +67,61 @@ import java.util.List;
  * fences never move, the visited leaves' ranges tile the key space: a key present for the whole
  * scan is in the image of the leaf that held it when that leaf was read.
  *
+ * <h2>Shrinking: merges and root shrinks</h2>
+ * B-link deletion after Lanin and Shasha ("A symmetric concurrent B-tree algorithm", FJCC 1986):
+ * the right node of two neighbours is merged into the left one and removed, readers never lock,
+ * and a reader that arrives at a removed node goes round it. Unlike their scheme a removed node
+ * is not followed by its outlink: the reader restarts from the root (without the cache), as it
+ * does after a fence mismatch, since a removed node is out of every chain and parent by then.
+ * A delete that leaves its leaf underfull (at most a quarter full) runs the merges:
+ * <ol>
+ *   <li>Pick the pair: the underfull node and the neighbour it shares its parent P with, L left
+ *   of R, with separator s = R's low fence in P. Nodes alone under their parent wait for the
+ *   parent to merge first. Only neighbours under one parent merge, so a removal never changes a
+ *   low fence, of P or of anyone.</li>
+ *   <li>Lock P, L and R (ascending), read them, and check that nothing changed: P live and still
+ *   holding L then s -&gt; R, L live with sibling R and high fence s (no half-done split between
+ *   them), R live, and both fit in one node.</li>
+ *   <li>Write P without s -&gt; R (its redo record kept as a merge intent), releasing P's lock.
+ *   R is still reachable through L's sibling pointer: a half-done split, read backwards.</li>
+ *   <li>Write L with R's entries (an internal L also gets s -&gt; R's leftmost child), R's high
+ *   fence and R's sibling. R is now unreachable, and equal to its part of L.</li>
+ *   <li>Write R removed ({@link NodeLayout#FLAG_REMOVED}, forward = L), then release R's and
+ *   only then L's lock.</li>
+ * </ol>
+ * Then the parent, if now underfull, merges the same way one level up, and the root shrinks:
+ * an internal root alone on its level with a single child is written removed under its lock
+ * (forward = that child) and the root pointer is swung to the child by CAS; a traversal that
+ * reads a removed root swings the pointer itself.
+ *
+ * <h3>Invariants of shrinking</h3>
+ * <ol>
+ *   <li>Low fences of live nodes never change; a removed node's range went to its left
+ *   neighbour, whose low fence is lower. Every level is, at every instant, a chain of live nodes
+ *   tiling the key space, plus removed nodes that no live node or root pointer names (after step
+ *   5; between steps 4 and 5 R is unlinked but not marked, and equal to its part of L, since
+ *   both are locked).</li>
+ *   <li>Every live node reached by any pointer, however stale, is at or left of the node that
+ *   holds a key at or right of its low fence: so move-right still finds every key, and a reader
+ *   that reached a removed node or a node right of its key restarts from the root. A removed
+ *   node is never written again and its memory is not reused, so a stale pointer to it always
+ *   reads "removed" (reuse, later, must add a generation to tell an old pointer from a new node).</li>
+ *   <li>A separator leaves a parent only by step 3, with its right node locked until the node is
+ *   removed; a node whose separator is missing from its parent is never the right node of a
+ *   merge, so a split's separator reaches the parent before its right node can go.</li>
+ *   <li>A scan carries its lower bound (the high fence of the last leaf it read); restarting
+ *   from the root at that bound after a removed leaf repeats no key and skips none, since the
+ *   survivor now covers the bound. Lookups, updates and scans keep the guarantees stated above.</li>
+ *   <li>The root pointer never returns to a node it left: a removed root stays removed, and a
+ *   root growth holds the old root's lock while it reads the top chain and CASes the pointer, so
+ *   the old root cannot absorb its sibling and come back as root in between.</li>
+ * </ol>
+ * A member may die between any two verbs of a merge: {@link TreeRecovery} either finishes it
+ * (the survivor was written: the right node is written removed during node repair, while the
+ * dead member's locks still stand) or undoes it (the survivor was not written: the right node's
+ * separator goes back into the parent), and swings a root pointer left naming a removed root.
+ * Removed nodes are kept in {@link #removedNodes()}, for reclamation.
+ *
  * <h2>Failures</h2>
  * A member may die between any two verbs, partway through a batch or a WRITE, or between the
  * halves of a split. Each write-back carries a redo record ({@link RedoLog} states the protocol
@@ -76,6 +133,10 @@ public final class BLinkTree {
     /** Give up on a node whose checksum never matches: it is corrupt, not just being written. */
     private static final int MAX_TORN_RETRIES = 1_000_000;
     private static final int MAX_RESTARTS = 10_000;
+    /** Most merges and root shrinks one delete runs (a drain's last deletes collapse whole subtrees). */
+    private static final int MAX_MERGES_PER_OPERATION = 64;
+    /** What {@link #lockCovering} returns when the tree has become lower than the level asked for. */
+    private static final long NO_LOCK = Long.MIN_VALUE;
 
     private final TreeConfig config;
     private final NodeLayout layout;
@@ -89,12 +150,16 @@ public final class BLinkTree {
     private final int keyBytes;
     private final int valueBytes;
     private final ThreadLocal<Worker> workers;
+    private final RemovedNodes removed = new RemovedNodes();
+    private volatile boolean shrinking = true;
     private volatile long root;
 
     /** Per-thread scratch: node images, the current key, a batch. */
     private static final class Worker {
         final NodeImage node;
         final NodeImage other;
+        /** A merge's third node: the right one, which is removed. */
+        final NodeImage third;
         final byte[] key;
         final UnsafeBuffer keyBuffer;
         final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
@@ -111,12 +176,15 @@ public final class BLinkTree {
         long lockedNode;
         /** True when {@link #node} already holds a consistent image of the address descend returned. */
         boolean loaded;
+        /** Merges and root shrinks the current operation may still run. */
+        int mergeBudget;
 
         Worker(NodeLayout layout, int preferredSlot) {
             this.preferredSlot = preferredSlot;
             record = new RedoRecord(layout);
             node = new NodeImage(layout);
             other = new NodeImage(layout);
+            third = new NodeImage(layout);
             key = new byte[layout.keyBytes()];
             keyBuffer = new UnsafeBuffer(key);
         }
@@ -158,6 +226,23 @@ public final class BLinkTree {
 
     public RedoLog redoLog() {
         return redo;
+    }
+
+    /** The nodes this compute node removed; none of them is reused. */
+    public RemovedNodes removedNodes() {
+        return removed;
+    }
+
+    /**
+     * Whether deletes merge underfull nodes and shrink the root (on by default). Off, a delete only
+     * clears its entry, and nodes are never removed.
+     */
+    public void shrinking(boolean on) {
+        shrinking = on;
+    }
+
+    public boolean shrinking() {
+        return shrinking;
     }
 
     Verbs verbs() {
@@ -265,8 +350,8 @@ public final class BLinkTree {
             }
             w.loaded = false;
             NodeImage n = w.node;
-            if (n.level() != 0 || n.belowLow(w.keyBuffer, 0)) {
-                leaf = restart(w, 0, ++restarts);
+            if (n.isRemoved() || n.level() != 0 || n.belowLow(w.keyBuffer, 0)) {
+                leaf = restart(w, 0, ++restarts, n);
                 continue;
             }
             if (n.atOrAboveHigh(w.keyBuffer, 0)) {
@@ -275,6 +360,33 @@ public final class BLinkTree {
             }
             return leaf;
         }
+    }
+
+    /**
+     * {@link #readCovering} for any level: lock-free, from {@code node} on, until {@code w.node}
+     * holds a consistent image of the live node of {@code level} whose fences hold the worker's key;
+     * returns its address, or {@link GlobalAddress#NULL} when the tree is (or became) lower than
+     * {@code level}.
+     */
+    private long locate(Worker w, int level, long node) {
+        int restarts = 0;
+        while (node != GlobalAddress.NULL) {
+            if (!w.loaded) {
+                readConsistent(node, w.node);
+            }
+            w.loaded = false;
+            NodeImage n = w.node;
+            if (n.isRemoved() || n.level() != level || n.belowLow(w.keyBuffer, 0)) {
+                node = restart(w, level, ++restarts, n);
+                continue;
+            }
+            if (n.atOrAboveHigh(w.keyBuffer, 0)) {
+                node = moveRight(w, n);
+                continue;
+            }
+            return node;
+        }
+        return GlobalAddress.NULL;
     }
 
     /**
@@ -301,6 +413,22 @@ public final class BLinkTree {
         while (true) {
             NodeImage n = w.node;
             readConsistent(address, n);
+            if (n.isRemoved()) {
+                // reached through a pointer read before its removal: start again from the root. A
+                // removed root is replaced by its only child (finishing a shrink its remover may not
+                // have finished; the CAS fails harmlessly if the root moved on)
+                if (++restarts > MAX_RESTARTS) {
+                    throw new IllegalStateException("tree traversal keeps meeting removed nodes at " + GlobalAddress.toString(address));
+                }
+                stats.removedReached.increment();
+                stats.restarts.increment();
+                if (atTop) {
+                    verbs.cas(IndexSuperblock.ROOT_POINTER, address, n.forward());
+                }
+                address = refreshRoot(w);
+                atTop = true;
+                continue;
+            }
             if (n.belowLow(w.keyBuffer, 0)) {
                 // only a wrong root pointer could lead here: reread it
                 if (++restarts > MAX_RESTARTS) {
@@ -333,18 +461,27 @@ public final class BLinkTree {
         }
     }
 
-    private long restart(Worker w, int level, int restarts) {
+    /**
+     * Starts again from the root without the cache, after {@code at} (just read) could not be the
+     * node of {@code level} for the worker's key: a removed node, the wrong level, or a node right
+     * of the key. Returns the new start, or {@link GlobalAddress#NULL} when the tree became lower
+     * than {@code level} (a root shrink; impossible for leaves).
+     */
+    private long restart(Worker w, int level, int restarts, NodeImage at) {
         if (restarts > MAX_RESTARTS) {
             throw new IllegalStateException("tree traversal restarted " + MAX_RESTARTS + " times without reaching level "
                     + level + ": the tree is corrupt");
         }
         stats.restarts.increment();
+        if (at.isRemoved()) {
+            stats.removedReached.increment();
+        }
         if (w.via != null) {
             cache.invalidate(level + 1, w.via);
         }
         long address = descendFromRoot(w, level);
-        if (address == GlobalAddress.NULL) {
-            throw new IllegalStateException("tree lower than level " + level + " during an operation on it");
+        if (address == GlobalAddress.NULL && level == 0) {
+            throw new IllegalStateException("the tree has no leaf level: the root pointer names no tree");
         }
         return address;
     }
@@ -406,8 +543,9 @@ public final class BLinkTree {
      * Locks the node of {@code level} whose fences hold the worker's key, starting at {@code node}:
      * after each lock the node is read and, if the key lies right of it, unlocked and left for its
      * sibling; if it is the wrong level or lies right of the key, the path was wrong and the search
-     * restarts from the root. On return {@code w.node} holds the locked node's image and
-     * {@code w.lockedNode} its address; the result is the lock to release.
+     * restarts from the root; so does a removed node. On return {@code w.node} holds the locked
+     * node's image and {@code w.lockedNode} its address; the result is the lock to release, or
+     * {@link #NO_LOCK} (nothing held) when the tree became lower than {@code level}.
      */
     private long lockCovering(Worker w, int level, long node) {
         int restarts = 0;
@@ -417,9 +555,12 @@ public final class BLinkTree {
             NodeImage n = w.node;
             readLocked(node, n);
             w.loaded = false;
-            if (n.level() != level || n.belowLow(w.keyBuffer, 0)) {
+            if (n.isRemoved() || n.level() != level || n.belowLow(w.keyBuffer, 0)) {
                 unlock(w, lock);
-                node = restart(w, level, ++restarts);
+                node = restart(w, level, ++restarts, n);
+                if (node == GlobalAddress.NULL) {
+                    return NO_LOCK; // the root shrank below this level
+                }
                 continue;
             }
             if (n.atOrAboveHigh(w.keyBuffer, 0)) {
@@ -497,7 +638,314 @@ public final class BLinkTree {
         n.clearLeafEntry(slot);
         n.setCount(n.count() - 1);
         writeBackEntryAndUnlock(w, leaf, lock, slot);
+        if (shrinking && underfull(n) && !(leaf == root && spansLevel(n))) { // a lone root leaf has nothing to merge with
+            byte[] low = new byte[keyBytes];
+            n.buffer().getBytes(n.lowFenceOffset(), low);
+            w.mergeBudget = MAX_MERGES_PER_OPERATION;
+            shrinkLevel(w, 0, low);
+        }
         return true;
+    }
+
+
+    // ------------------------------------------------------------------ shrinking
+
+    /** A node of few enough entries that a delete tries to merge it with a neighbour. */
+    private boolean underfull(NodeImage n) {
+        int capacity = n.isLeaf() ? layout.leafCapacity() : layout.internalCapacity();
+        return n.count() <= capacity / 4;
+    }
+
+    /**
+     * Whether left and right neighbours {@code l} and {@code r} merge into one node: always when
+     * one is empty, else when the result stays at most three quarters full, so a merge is not
+     * undone by the next few inserts.
+     */
+    private boolean mergeable(NodeImage l, NodeImage r) {
+        if (l.isLeaf()) {
+            int sum = l.count() + r.count();
+            return sum <= layout.leafCapacity() && (l.count() == 0 || r.count() == 0 || sum <= layout.leafCapacity() * 3 / 4);
+        }
+        int sum = l.count() + 1 + r.count(); // the parent's separator comes down between them
+        return sum <= layout.internalCapacity() && (l.count() == 0 || r.count() == 0 || sum <= layout.internalCapacity() * 3 / 4);
+    }
+
+    /** What one merge attempt did. */
+    private enum MergeOutcome {
+        /** Merged: the right node is removed. */
+        MERGED,
+        /** The node's parent has no other child: the parent must merge first. */
+        ALONE,
+        /** The node has no parent: it is the root (or the tree became lower). */
+        ROOT,
+        /** The neighbours hold too much to merge. */
+        NO_FIT,
+        /** The nodes changed between the look and the locks (a split, a merge, a half-done split). */
+        CHANGED
+    }
+
+    /**
+     * The result of {@link #mergeOnce}: the outcome, the low fence of the parent and whether it is
+     * underfull now, whether the surviving node is still underfull and its low fence.
+     */
+    private record MergeStep(MergeOutcome outcome, byte[] parentLow, boolean parentUnderfull, boolean parentSpansLevel,
+                             byte[] survivorLow, boolean survivorUnderfull) {
+        static MergeStep of(MergeOutcome outcome) {
+            return new MergeStep(outcome, null, false, false, null, false);
+        }
+    }
+
+    /**
+     * Merges the underfull node of {@code level} whose range holds {@code low} with neighbours,
+     * while it stays underfull; then its parent's level, when the parent is underfull or has no
+     * other child (after which this level is tried once more, the node may have a neighbour under
+     * the same parent now); then shrinks the root. Bounded by the worker's merge budget.
+     */
+    private void shrinkLevel(Worker w, int level, byte[] low) {
+        byte[] key = low;
+        boolean retried = false;
+        while (w.mergeBudget > 0) {
+            MergeStep s = mergeOnce(w, level, key);
+            if (s.outcome() == MergeOutcome.ROOT) {
+                shrinkRoot(w);
+                return;
+            }
+            if (s.outcome() == MergeOutcome.MERGED) {
+                w.mergeBudget--;
+                if (s.survivorUnderfull()) {
+                    key = s.survivorLow();
+                    continue;
+                }
+            }
+            boolean alone = s.outcome() == MergeOutcome.ALONE;
+            if (alone || (s.outcome() == MergeOutcome.MERGED && s.parentUnderfull())) {
+                if (s.parentSpansLevel()) {
+                    shrinkRoot(w); // the parent is alone on its level: the root, or the root's only descendant there
+                } else {
+                    shrinkLevel(w, level + 1, s.parentLow());
+                }
+                if (alone && !retried) {
+                    retried = true;
+                    w.mergeBudget--;
+                    continue;
+                }
+            }
+            return;
+        }
+    }
+
+    /**
+     * One merge of the underfull node of {@code level} holding {@code key} with the neighbour it
+     * shares a parent with: the right one of the pair is merged into the left one and removed
+     * (the class comment states the protocol).
+     */
+    private MergeStep mergeOnce(Worker w, int level, byte[] key) {
+        System.arraycopy(key, 0, w.key, 0, keyBytes);
+        long parent = locate(w, level + 1, descend(w, level + 1));
+        if (parent == GlobalAddress.NULL) {
+            return MergeStep.of(MergeOutcome.ROOT);
+        }
+        NodeImage p = w.node;
+        byte[] parentLow = new byte[keyBytes];
+        p.buffer().getBytes(p.lowFenceOffset(), parentLow);
+        if (p.count() == 0) {
+            return new MergeStep(MergeOutcome.ALONE, parentLow, true, spansLevel(p), null, false);
+        }
+        int r = Math.max(0, p.upperBound(w.keyBuffer, 0) - 1); // the pair's right node is child r
+        long left = r == 0 ? p.leftmost() : p.child(r - 1);
+        long right = p.child(r);
+        byte[] separator = new byte[keyBytes];
+        p.buffer().getBytes(p.internalKeyOffset(r), separator);
+        UnsafeBuffer sep = new UnsafeBuffer(separator);
+
+        // a lock-free look first: no locks for a pair that cannot merge
+        NodeImage l = w.other;
+        NodeImage rn = w.third;
+        readConsistent(left, l);
+        readConsistent(right, rn);
+        if (l.isRemoved() || rn.isRemoved() || l.level() != level || rn.level() != level) {
+            return MergeStep.of(MergeOutcome.CHANGED);
+        }
+        if (!mergeable(l, rn)) {
+            return MergeStep.of(MergeOutcome.NO_FIT);
+        }
+
+        long parentLock = lockOf(parent);
+        long leftLock = lockOf(left);
+        long rightLock = lockOf(right);
+        long[] held = distinctAscending(parentLock, leftLock, rightLock);
+        for (long lock : held) {
+            locks.acquire(lock, LockMode.EXCLUSIVE);
+        }
+        readLocked(parent, p);
+        readLocked(left, l);
+        readLocked(right, rn);
+        int i = p.isRemoved() || p.level() != level + 1 ? -1 : p.upperBound(sep, 0) - 1;
+        boolean intact = i >= 0
+                && KeyOrder.equal(p.buffer(), p.internalKeyOffset(i), sep, 0, keyBytes)
+                && p.child(i) == right && (i == 0 ? p.leftmost() : p.child(i - 1)) == left
+                && !l.isRemoved() && l.level() == level && l.sibling() == right && !l.highInfinite()
+                && KeyOrder.equal(l.buffer(), l.highFenceOffset(), sep, 0, keyBytes)
+                && !rn.isRemoved() && rn.level() == level
+                && KeyOrder.equal(rn.buffer(), rn.lowFenceOffset(), sep, 0, keyBytes);
+        if (!intact || !mergeable(l, rn)) {
+            for (long lock : held) {
+                unlock(w, lock);
+            }
+            return MergeStep.of(intact ? MergeOutcome.NO_FIT : MergeOutcome.CHANGED);
+        }
+
+        // the new images: the parent without the separator, the survivor with both ranges, the removed node
+        p.removeSeparator(i);
+        p.seal();
+        if (level == 0) {
+            int capacity = layout.leafCapacity();
+            int free = 0;
+            for (int slot = 0; slot < capacity; slot++) {
+                if (!rn.leafUsed(slot)) {
+                    continue;
+                }
+                while (l.leafUsed(free)) {
+                    free++;
+                }
+                l.buffer().putBytes(layout.leafEntry(free), rn.buffer(), layout.leafEntry(slot), layout.leafEntryBytes());
+            }
+            l.setCount(l.count() + rn.count());
+        } else {
+            int n = l.count();
+            l.putSeparator(n, sep, 0, rn.leftmost());
+            for (int j = 0; j < rn.count(); j++) {
+                l.putSeparator(n + 1 + j, rn.buffer(), rn.internalKeyOffset(j), rn.child(j));
+            }
+            l.setCount(n + 1 + rn.count());
+        }
+        l.setHighFenceOf(rn);
+        l.setSibling(rn.sibling());
+        l.seal();
+        rn.markRemoved(left, redo.member());
+        rn.seal();
+        boolean parentUnderfull = underfull(p);
+        boolean parentSpans = spansLevel(p);
+        boolean survivorUnderfull = underfull(l);
+        byte[] survivorLow = new byte[keyBytes];
+        l.buffer().getBytes(l.lowFenceOffset(), survivorLow);
+
+        // 1. the parent, its record left as the merge intent; its lock goes with it unless shared
+        VerbBatch b = w.batch;
+        b.clear();
+        int c = RedoLayout.cellForLevel(level + 1);
+        long cell = redo.cell(parent, w.slot, c);
+        int recordBytes = w.record.image(redo.writers().nextSeq(w.slot, c), parent, p, level + 1, RedoLayout.INTENT_MERGE,
+                sep, 0, right, left);
+        b.write(cell, w.record.buffer(), 0, recordBytes);
+        b.write(parent, p.buffer(), 0, layout.nodeBytes());
+        b.write(cell, w.record.intentWord(), 0, Long.BYTES);
+        boolean parentReleased = parentLock != leftLock && parentLock != rightLock;
+        if (parentReleased) {
+            locks.release(parentLock, LockMode.EXCLUSIVE, b);
+        } else {
+            verbs.post(b);
+        }
+        b.clear();
+        // 2. the survivor, then 3. the removed node, each complete before the next begins
+        writeWhole(w, l, left, level, GlobalAddress.NULL);
+        writeWhole(w, rn, right, level, rightLock);
+        // 4. the survivor's lock only now: nobody may change it while the removed node still looks live
+        if (leftLock != rightLock) {
+            unlock(w, leftLock);
+        }
+        if (!parentReleased && parentLock != rightLock && parentLock != leftLock) {
+            unlock(w, parentLock);
+        }
+        removed.add(right);
+        (level == 0 ? stats.leafMerges : stats.internalMerges).increment();
+        return new MergeStep(MergeOutcome.MERGED, parentLow, parentUnderfull, parentSpans, survivorLow, survivorUnderfull);
+    }
+
+    /** A node alone on its level: the all-zero low fence and no high fence. */
+    private boolean spansLevel(NodeImage n) {
+        return n.highInfinite() && isZero(n.buffer(), n.lowFenceOffset());
+    }
+
+    private boolean isZero(DirectBuffer b, int offset) {
+        for (int i = 0; i < keyBytes; i++) {
+            if (b.getByte(offset + i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long[] distinctAscending(long a, long b, long c) {
+        long[] all = {a, b, c};
+        Arrays.sort(all);
+        int n = 1;
+        for (int i = 1; i < all.length; i++) {
+            if (all[i] != all[n - 1]) {
+                all[n++] = all[i];
+            }
+        }
+        return Arrays.copyOf(all, n);
+    }
+
+    /**
+     * Writes the whole sealed {@code image} of {@code node} (of {@code level}) with its redo record
+     * and the record's retirement, in one batch; then releases {@code lock} in it, unless it is
+     * {@link GlobalAddress#NULL}.
+     */
+    private void writeWhole(Worker w, NodeImage image, long node, int level, long lock) {
+        VerbBatch b = w.batch;
+        b.clear();
+        int c = RedoLayout.cellForLevel(level);
+        long cell = redo.cell(node, w.slot, c);
+        int recordBytes = w.record.image(redo.writers().nextSeq(w.slot, c), node, image, 0, null, 0, GlobalAddress.NULL);
+        b.write(cell, w.record.buffer(), 0, recordBytes);
+        b.write(node, image.buffer(), 0, layout.nodeBytes());
+        b.write(cell, RedoLog.FREE_WORD, 0, Long.BYTES);
+        if (lock != GlobalAddress.NULL) {
+            locks.release(lock, LockMode.EXCLUSIVE, b);
+        } else {
+            verbs.post(b);
+        }
+        b.clear();
+    }
+
+    /**
+     * While the root is an internal node alone on its level with a single child, removes it and
+     * makes the child the root: under the root's lock, the root is written removed (its forward
+     * naming the child), then the root pointer is swung by CAS. A traversal that meets the
+     * removed root before the CAS swings the pointer itself.
+     */
+    private void shrinkRoot(Worker w) {
+        while (w.mergeBudget > 0) {
+            long r = refreshRoot(w);
+            NodeImage n = w.node;
+            readConsistent(r, n);
+            if (n.isRemoved()) {
+                verbs.cas(IndexSuperblock.ROOT_POINTER, r, n.forward());
+                continue;
+            }
+            if (n.level() == 0 || n.count() != 0 || !n.highInfinite()) {
+                return;
+            }
+            long lock = lockOf(r);
+            locks.acquire(lock, LockMode.EXCLUSIVE);
+            readLocked(r, n);
+            if (n.isRemoved() || n.level() == 0 || n.count() != 0 || !n.highInfinite() || refreshRoot(w) != r) {
+                unlock(w, lock);
+                return;
+            }
+            long child = n.leftmost();
+            n.markRemoved(child, redo.member());
+            n.seal();
+            writeWhole(w, n, r, n.level(), GlobalAddress.NULL);
+            verbs.cas(IndexSuperblock.ROOT_POINTER, r, child);
+            unlock(w, lock);
+            root = child;
+            removed.add(r);
+            stats.rootShrinks.increment();
+            w.mergeBudget--;
+        }
     }
 
     /**
@@ -618,14 +1066,20 @@ public final class BLinkTree {
      * {@code level}. Grows the root first when the tree has no such level yet.
      */
     private void insertSeparator(Worker w, int level, byte[] separator, long child) {
-        System.arraycopy(separator, 0, w.key, 0, keyBytes);
-        long start = descend(w, level);
-        while (start == GlobalAddress.NULL) {
-            growRoot(w, level - 1);
+        long lock = NO_LOCK;
+        for (int attempt = 0; lock == NO_LOCK; attempt++) {
+            if (attempt > MAX_RESTARTS) {
+                throw new IllegalStateException("level " + level + " could not be grown for a separator in "
+                        + MAX_RESTARTS + " attempts");
+            }
             System.arraycopy(separator, 0, w.key, 0, keyBytes);
-            start = descend(w, level);
+            long start = descend(w, level);
+            if (start == GlobalAddress.NULL) {
+                growRoot(w, level - 1);
+                continue;
+            }
+            lock = lockCovering(w, level, start); // NO_LOCK: a root shrink took the level away meanwhile
         }
-        long lock = lockCovering(w, level, start);
         long node = w.lockedNode;
         NodeImage n = w.node;
         int i = n.upperBound(w.keyBuffer, 0);
@@ -658,10 +1112,39 @@ public final class BLinkTree {
         Worker w = workers.get();
         claimSlot(w);
         try {
+            // a child removed since (merged into its left neighbour), or not the node of its level that
+            // holds its low fence (the chain left it behind), must not become a child again
+            NodeImage c = w.other;
+            readConsistent(child, c);
+            if (c.isRemoved() || c.level() != level - 1
+                    || !KeyOrder.equal(c.buffer(), c.lowFenceOffset(), new UnsafeBuffer(separator), 0, keyBytes)) {
+                return;
+            }
+            System.arraycopy(separator, 0, w.key, 0, keyBytes);
+            if (locate(w, level - 1, descend(w, level - 1)) != child) {
+                return;
+            }
             insertSeparator(w, level, separator.clone(), child);
         } finally {
             releaseSlot(w);
         }
+    }
+
+    /**
+     * Recovery: a root pointer that names a removed root (its remover stopped between removing it
+     * and swinging the pointer) is swung to the removed root's only child, repeatedly.
+     */
+    void completeRootShrink() {
+        Worker w = workers.get();
+        for (int i = 0; i < MAX_RESTARTS; i++) {
+            long r = refreshRoot(w);
+            readConsistent(r, w.node);
+            if (!w.node.isRemoved()) {
+                return;
+            }
+            verbs.cas(IndexSuperblock.ROOT_POINTER, r, w.node.forward());
+        }
+        throw new IllegalStateException("the root pointer keeps naming removed nodes");
     }
 
     private void splitInternalAndInsert(Worker w, long node, long lock, int position, long child) {
@@ -719,15 +1202,40 @@ public final class BLinkTree {
         long oldRoot = refreshRoot(w);
         NodeImage n = w.node;
         readConsistent(oldRoot, n);
+        if (n.isRemoved()) {
+            verbs.cas(IndexSuperblock.ROOT_POINTER, oldRoot, n.forward()); // finish a root shrink, then retry
+            return;
+        }
         if (n.level() != level) {
             return; // grown already (or the caller's view is stale): retry the insert
         }
+        // Hold the old root's lock while reading its chain and swinging the pointer: without it the
+        // old root could absorb its sibling and become the root again by a shrink (pointer ABA),
+        // and the CAS would install a root over a removed node. Held alone, as every lock here.
+        long lock = lockOf(oldRoot);
+        locks.acquire(lock, LockMode.EXCLUSIVE);
+        try {
+            readLocked(oldRoot, n);
+            if (n.isRemoved() || n.level() != level || refreshRoot(w) != oldRoot) {
+                return;
+            }
+            growRootHoldingLock(w, level, oldRoot);
+        } finally {
+            unlock(w, lock);
+        }
+    }
+
+    private void growRootHoldingLock(Worker w, int level, long oldRoot) {
+        NodeImage n = w.node;
         List<byte[]> lows = new ArrayList<>();
         List<Long> nodes = new ArrayList<>();
         long address = oldRoot;
         int capacity = layout.internalCapacity();
         while (nodes.size() <= capacity) {
             readConsistent(address, n);
+            if (n.isRemoved() || n.level() != level) {
+                return; // the chain changed under us: retry
+            }
             byte[] low = new byte[keyBytes];
             n.buffer().getBytes(n.lowFenceOffset(), low);
             lows.add(low);

@@ -92,6 +92,28 @@ public final class NodeImage {
         return (buffer.getByte(FLAGS_OFFSET) & FLAG_HIGH_INFINITE) != 0;
     }
 
+    /** True for a node unlinked by a merge or a root shrink ({@link NodeLayout#FLAG_REMOVED}). */
+    public boolean isRemoved() {
+        return (buffer.getByte(FLAGS_OFFSET) & FLAG_REMOVED) != 0;
+    }
+
+    /** For a removed node: the node its range went to. */
+    public long forward() {
+        return buffer.getLong(FORWARD_OFFSET);
+    }
+
+    /** For a removed node: the member that removed it. */
+    public int removedBy() {
+        return buffer.getInt(REMOVED_BY_OFFSET);
+    }
+
+    /** Marks the image removed, its range gone to {@code forward}, by member {@code member}. */
+    public void markRemoved(long forward, int member) {
+        buffer.putByte(FLAGS_OFFSET, (byte) (buffer.getByte(FLAGS_OFFSET) | FLAG_REMOVED));
+        buffer.putLong(FORWARD_OFFSET, forward);
+        buffer.putInt(REMOVED_BY_OFFSET, member);
+    }
+
     public int count() {
         return buffer.getShort(COUNT_OFFSET) & 0xFFFF;
     }
@@ -140,6 +162,13 @@ public final class NodeImage {
     public void setHighFence(DirectBuffer high, int highOffset) {
         buffer.putBytes(layout.highFenceOffset(), high, highOffset, keyBytes);
         buffer.putByte(FLAGS_OFFSET, (byte) (buffer.getByte(FLAGS_OFFSET) & ~FLAG_HIGH_INFINITE));
+    }
+
+    /** Takes {@code other}'s high fence (and its +inf flag): a merge absorbing {@code other}. */
+    public void setHighFenceOf(NodeImage other) {
+        buffer.putBytes(layout.highFenceOffset(), other.buffer, other.layout.highFenceOffset(), keyBytes);
+        int infinite = other.highInfinite() ? FLAG_HIGH_INFINITE : 0;
+        buffer.putByte(FLAGS_OFFSET, (byte) ((buffer.getByte(FLAGS_OFFSET) & ~FLAG_HIGH_INFINITE) | infinite));
     }
 
     // ---- fences ----
@@ -268,6 +297,19 @@ public final class NodeImage {
         buffer.putBytes(layout.internalKey(i), key, keyOffset, keyBytes);
         buffer.putLong(layout.internalChild(i), child);
         setCount(n + 1);
+    }
+
+    /** Removes separator {@code i} and its child; later entries move down one. */
+    public void removeSeparator(int i) {
+        int n = count();
+        int entryBytes = layout.internalEntryBytes();
+        if (i < n - 1) {
+            byte[] tail = new byte[(n - 1 - i) * entryBytes];
+            buffer.getBytes(layout.internalKey(i + 1), tail);
+            buffer.putBytes(layout.internalKey(i), tail);
+        }
+        buffer.setMemory(layout.internalKey(n - 1), entryBytes, (byte) 0);
+        setCount(n - 1);
     }
 
     public void putSeparator(int i, DirectBuffer key, int keyOffset, long child) {

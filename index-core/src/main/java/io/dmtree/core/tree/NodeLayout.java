@@ -5,10 +5,10 @@ package io.dmtree.core.tree;
  * {@code V} bytes. Integers are little-endian; keys are raw bytes.
  *
  * <pre>
- *   0       4       8     9     10      12      16              24              32         64
- *   +-------+-------+-----+-----+-------+-------+---------------+---------------+----------+
- *   | crc32c| writes|level|flags| count | rsvd  | sibling       | leftmost child| reserved |
- *   +-------+-------+-----+-----+-------+-------+---------------+---------------+----------+
+ *   0       4       8     9     10      12      16              24              32              40          44       64
+ *   +-------+-------+-----+-----+-------+-------+---------------+---------------+---------------+-----------+--------+
+ *   | crc32c| writes|level|flags| count | rsvd  | sibling       | leftmost child| forward       | removed by| rsvd   |
+ *   +-------+-------+-----+-----+-------+-------+---------------+---------------+---------------+-----------+--------+
  *  64 low fence (K bytes, inclusive) | high fence (K bytes, exclusive unless HIGH_INFINITE) |
  *   +--------------------------------+------------------------------------------------------+
  *   E = align8(64 + 2K): entries
@@ -21,8 +21,17 @@ package io.dmtree.core.tree;
  *   it matches, so a READ torn by a concurrent write-back is detected whatever order its cache
  *   lines arrived in.</li>
  *   <li>{@code writes} counts write-backs, so two successive states of a node never coincide.</li>
- *   <li>{@code flags}: {@link #FLAG_LEAF}, {@link #FLAG_HIGH_INFINITE}. The lowest node of each
- *   level has the all-zero low fence, the least key.</li>
+ *   <li>{@code flags}: {@link #FLAG_LEAF}, {@link #FLAG_HIGH_INFINITE}, {@link #FLAG_REMOVED}. The
+ *   lowest node of each level has the all-zero low fence, the least key.</li>
+ *   <li>A node with {@link #FLAG_REMOVED} was unlinked from the tree by a merge or a root shrink
+ *   ({@link BLinkTree} states when): no node of the tree points to it any more, but a reader may
+ *   still reach it through a stale cached parent or a pointer it read earlier. Such a reader
+ *   restarts from the root, as it does on a fence mismatch. {@code forward} names the node its
+ *   range went to (the left neighbour that absorbed it, or for a removed root its only child) and
+ *   {@code removed by} the member that removed it (recovery marks a lapsed member's unfinished
+ *   removal with that member's id); both are 0 in a live node. A removed node keeps its fences
+ *   and entries and is never written again: its memory is not reused (reclamation is left to the
+ *   region's memory management, which must first make sure no reader can still hold it).</li>
  *   <li>{@code count}: used entries of a leaf; separator entries of an internal node.</li>
  *   <li>Internal node: child {@code leftmost} covers {@code [low, key0)}, child {@code i} covers
  *   {@code [key i, key i+1)}, the last up to the high fence.</li>
@@ -40,6 +49,8 @@ public final class NodeLayout {
     public static final int COUNT_OFFSET = 10;
     public static final int SIBLING_OFFSET = 16;
     public static final int LEFTMOST_OFFSET = 24;
+    public static final int FORWARD_OFFSET = 32;
+    public static final int REMOVED_BY_OFFSET = 40;
     public static final int HEADER_BYTES = 64;
     /** The header words an entry write-back rewrites: checksum, writes, level, flags, count. */
     public static final int HEADER_WRITE_BYTES = 16;
@@ -47,6 +58,7 @@ public final class NodeLayout {
 
     public static final int FLAG_LEAF = 1;
     public static final int FLAG_HIGH_INFINITE = 2;
+    public static final int FLAG_REMOVED = 4;
 
     public static final int LEAF_USED = 1;
 

@@ -5,12 +5,19 @@ import io.dmtree.core.memory.GlobalAddress;
 import java.util.HexFormat;
 
 /**
- * A split intent found by recovery: node {@code child}, whose low fence is {@code separator}, is
- * to be a child in level {@code level}; it may be one already.
+ * An intent found by recovery. A split's: node {@code child}, whose low fence is {@code separator},
+ * is to be a child in level {@code level}; it may be one already. A merge's ({@code merge}): the
+ * parent in level {@code level} gave up the separator of {@code child}, which {@code left} was to
+ * absorb; recovery finishes or undoes it ({@link TreeRecovery}).
  */
-public record PendingSeparator(int level, byte[] separator, long child) {
+public record PendingSeparator(int level, byte[] separator, long child, boolean merge, long left) {
     public PendingSeparator {
         separator = separator.clone();
+    }
+
+    /** A split's intent. */
+    public PendingSeparator(int level, byte[] separator, long child) {
+        this(level, separator, child, false, GlobalAddress.NULL);
     }
 
     @Override
@@ -20,6 +27,8 @@ public record PendingSeparator(int level, byte[] separator, long child) {
 
     @Override
     public String toString() {
-        return "separator " + HexFormat.of().formatHex(separator) + " -> " + GlobalAddress.toString(child) + " at level " + level;
+        return (merge ? "merge of " + GlobalAddress.toString(child) + " into " + GlobalAddress.toString(left) + ", separator "
+                : "separator ") + HexFormat.of().formatHex(separator) + (merge ? "" : " -> " + GlobalAddress.toString(child))
+                + " at level " + level;
     }
 }

@@ -17,12 +17,12 @@ import io.dmtree.core.layout.RegionLayout;
  *  64 slot 0 cell 0 | slot 0 cell 1 | slot 1 cell 0 | ... | slot W-1 cell 1     (2W cells of B bytes)
  *
  * cell (B = align64(64 + N + K) bytes):
- *   0                   8         12        16                  24        28        32        36   38   40
- *   +-------------------+---------+---------+-------------------+---------+---------+---------+----+----+
- *   | state             | crc32c  | seq     | node address      | head    | tail at | tail    |ilvl|rsvd|
- *   +-------------------+---------+---------+-------------------+---------+---------+---------+----+----+
- *  40 intent child (8)  | image crc (4) | reserved (12)                                                 |
- *   +-------------------+---------------+---------------------------------------------------------------+
+ *   0                   8         12        16                  24        28        32        36   38    40
+ *   +-------------------+---------+---------+-------------------+---------+---------+---------+----+-----+
+ *   | state             | crc32c  | seq     | node address      | head    | tail at | tail    |ilvl|ikind|
+ *   +-------------------+---------+---------+-------------------+---------+---------+---------+----+-----+
+ *  40 intent child (8)  | image crc (4) | reserved (4) | intent left (8)                                 |
+ *   +-------------------+---------------+--------------+-------------------------------------------------+
  *  64 data: the node's first `head` bytes, then the `tail` bytes the node holds at `tail at`;
  *     then, when ilvl > 0, the intent's separator key (K bytes)
  *
@@ -45,6 +45,10 @@ import io.dmtree.core.layout.RegionLayout;
  *   copy of {@code seq} at 12 must equal the state word's: a record is valid only when both hold,
  *   so a record torn in any cache-line order, or a state word that landed over an older body, is
  *   never taken for a record.</li>
+ *   <li>{@code ikind}: {@link #INTENT_SPLIT} (a split: the separator is new in level {@code ilvl})
+ *   or {@link #INTENT_MERGE} (a merge at level {@code ilvl - 1}: the record's node is the parent,
+ *   which loses the separator; {@code intent left} absorbs {@code intent child}, which is then
+ *   removed). {@code intent left} is 0 for a split.</li>
  *   <li>{@code image crc} is the checksum word the node has once the write is complete: recovery
  *   checks the node against it after replaying.</li>
  * </ul>
@@ -68,10 +72,15 @@ public final class RedoLayout {
     public static final int TAIL_AT_OFFSET = 28;
     public static final int TAIL_OFFSET = 32;
     public static final int INTENT_LEVEL_OFFSET = 36;
+    public static final int INTENT_KIND_OFFSET = 38;
     public static final int INTENT_CHILD_OFFSET = 40;
     public static final int IMAGE_CRC_OFFSET = 48;
+    public static final int INTENT_LEFT_OFFSET = 56;
     public static final int CELL_HEADER_BYTES = 64;
     public static final int DATA_OFFSET = CELL_HEADER_BYTES;
+
+    public static final int INTENT_SPLIT = 0;
+    public static final int INTENT_MERGE = 1;
 
     public static final int FREE = 0;
     public static final int REDO = 1;

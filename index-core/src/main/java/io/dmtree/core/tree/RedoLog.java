@@ -40,9 +40,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   untouched and the operation is wholly absent.</li>
  *   <li>No REDO record is ever stale: step 4 retires it before the release. Only INTENT records
  *   outlive their operation. An intent names a separator whose split was complete in the level
- *   below when it was written; inserting it again is a no-op, because insertion skips a separator
- *   already present as a separator or as a node's low fence (low fences never change, separators
- *   are never removed, nodes are never freed; a future reclamation of nodes must keep this).</li>
+ *   below when it was written (or, for a merge, the separator its parent gave up); inserting it
+ *   again is a no-op, because insertion skips a separator already present as a separator or as a
+ *   node's low fence (low fences of live nodes never change), and recovery inserts none whose
+ *   child has been removed since or is no longer the node of its level that holds its low fence
+ *   (a merge removed it; removed nodes are never reused, so a removed child stays removed; a
+ *   reclamation that reuses nodes must tell a reused node from the old child, by a generation).</li>
  *   <li>Cells alternate by level parity. A split at level L leaves its intent in cell L&amp;1; the
  *   next record of the chain (the write-back at L+1) goes to the other cell; the one after (at
  *   L+2) reuses cell L&amp;1 only after the L+1 write-back, which carries the level-L separator,

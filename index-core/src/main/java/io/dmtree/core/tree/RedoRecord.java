@@ -59,8 +59,19 @@ final class RedoRecord {
      * level {@code intentLevel} (a split). Returns the bytes to WRITE.
      */
     int image(int seq, long node, NodeImage image, int intentLevel, DirectBuffer key, int keyOffset, long child) {
+        return image(seq, node, image, intentLevel, INTENT_SPLIT, key, keyOffset, child, 0L);
+    }
+
+    /**
+     * {@link #image(int, long, NodeImage, int, DirectBuffer, int, long)} with an intent of either
+     * kind: for {@link RedoLayout#INTENT_MERGE}, {@code left} absorbs {@code child}.
+     */
+    int image(int seq, long node, NodeImage image, int intentLevel, int intentKind, DirectBuffer key, int keyOffset,
+              long child, long left) {
         int nodeBytes = layout.nodeBytes();
         fields(seq, node, nodeBytes, 0, 0, intentLevel, child, image);
+        buffer.putShort(INTENT_KIND_OFFSET, (short) intentKind);
+        buffer.putLong(INTENT_LEFT_OFFSET, left);
         buffer.putBytes(DATA_OFFSET, image.buffer(), 0, nodeBytes);
         int end = DATA_OFFSET + nodeBytes;
         if (intentLevel > 0) {
@@ -83,7 +94,7 @@ final class RedoRecord {
         buffer.putInt(TAIL_AT_OFFSET, tailAt);
         buffer.putInt(TAIL_OFFSET, tail);
         buffer.putShort(INTENT_LEVEL_OFFSET, (short) intentLevel);
-        buffer.putShort(INTENT_LEVEL_OFFSET + 2, (short) 0);
+        buffer.putShort(INTENT_KIND_OFFSET, (short) INTENT_SPLIT);
         buffer.putLong(INTENT_CHILD_OFFSET, child);
         buffer.putInt(IMAGE_CRC_OFFSET, image.buffer().getInt(NodeLayout.CHECKSUM_OFFSET));
         buffer.setMemory(IMAGE_CRC_OFFSET + 4, CELL_HEADER_BYTES - IMAGE_CRC_OFFSET - 4, (byte) 0);
@@ -120,7 +131,8 @@ final class RedoRecord {
         int tail = tail();
         int level = intentLevel();
         int nodeBytes = layout.nodeBytes();
-        if (head < 0 || head > nodeBytes || tail < 0 || tailAt < 0 || tail > nodeBytes - tailAt || level < 0) {
+        if (head < 0 || head > nodeBytes || tail < 0 || tailAt < 0 || tail > nodeBytes - tailAt || level < 0
+                || intentKind() > INTENT_MERGE) {
             return FREE;
         }
         int end = DATA_OFFSET + head + tail + (level > 0 ? layout.keyBytes() : 0);
@@ -160,6 +172,14 @@ final class RedoRecord {
 
     int intentLevel() {
         return buffer.getShort(INTENT_LEVEL_OFFSET) & 0xFFFF;
+    }
+
+    int intentKind() {
+        return buffer.getShort(INTENT_KIND_OFFSET) & 0xFFFF;
+    }
+
+    long intentLeft() {
+        return buffer.getLong(INTENT_LEFT_OFFSET);
     }
 
     long intentChild() {

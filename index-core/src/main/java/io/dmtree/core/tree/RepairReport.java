@@ -12,9 +12,10 @@ import java.util.List;
  * @param discarded records found torn: write-backs that never began
  * @param pending   separators of splits that may be missing from the level above, lowest level first
  * @param cells     addresses of the cells in use, retired by {@link TreeRecovery#completeSplits}
+ * @param mergesFinished merges whose survivor was written and whose right node node repair wrote removed
  */
 public record RepairReport(int member, long[] blocks, int replayed, int discarded, List<PendingSeparator> pending,
-                           long[] cells) {
+                           long[] cells, int mergesFinished) {
     public RepairReport {
         blocks = blocks.clone();
         cells = cells.clone();
@@ -34,6 +35,6 @@ public record RepairReport(int member, long[] blocks, int replayed, int discarde
     @Override
     public String toString() {
         return "member " + member + ": " + replayed + " write-backs replayed, " + discarded + " torn records discarded, "
-                + pending.size() + " split intents to complete";
+                + pending.size() + " intents to complete, " + mergesFinished + " merges finished";
     }
 }

@@ -22,7 +22,10 @@ import java.util.Set;
  *   no key twice and its count matches its used slots;</li>
  *   <li>the children of one level, in order, are exactly the next level's chain, and each child's
  *   low fence is its separator;</li>
- *   <li>every key in a leaf is found by a root-to-leaf descent without sibling moves.</li>
+ *   <li>every key in a leaf is found by a root-to-leaf descent without sibling moves;</li>
+ *   <li>no reachable node (through the root pointer, a child pointer or a sibling pointer) is
+ *   removed ({@link NodeLayout#FLAG_REMOVED}), and removed nodes carry no live-node header
+ *   fields: merges and root shrinks unlinked every node they removed.</li>
  * </ul>
  * Since leaf ranges tile the key space and each leaf has no duplicate, no key appears twice.
  * Reads go through the given verbs (they show in its counters).
@@ -99,6 +102,12 @@ public final class TreeChecker {
         if (!image.checksumValid()) {
             problem("node " + GlobalAddress.toString(address) + " fails its checksum");
             return null;
+        }
+        if (image.isRemoved()) {
+            problem("node " + GlobalAddress.toString(address) + " is reachable but removed (forward "
+                    + GlobalAddress.toString(image.forward()) + ", removed by member " + image.removedBy() + ")");
+        } else if (image.forward() != GlobalAddress.NULL || image.removedBy() != 0) {
+            problem("node " + GlobalAddress.toString(address) + " is live but carries a removal's forward or remover");
         }
         nodes.put(address, image);
         return image;

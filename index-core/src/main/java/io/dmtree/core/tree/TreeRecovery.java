@@ -33,7 +33,19 @@ import java.util.List;
  *   so stale intents cost a lookup and nothing else), then retires the lapsed member's cells and
  *   clears its directory words. It needs step 3: the parent's lock may be the lapsed member's.</li>
  * </ol>
- * Until step 4 a split whose separator is missing is harmless: its right node is reachable from
+ *
+ * <h2>Merges</h2>
+ * A merge ({@link BLinkTree}) writes the parent without the right node's separator (its record
+ * left as a merge intent naming both nodes), then the survivor with both ranges, then the right
+ * node removed, holding all three locks, and releases the survivor's lock last. Step 2 finishes a
+ * merge whose survivor was written but whose removed node was not ({@link #finishMerge}), so no
+ * lock is released while a live-looking node duplicates a survivor that others may then change.
+ * Step 4 treats a merge intent as a split intent: a right node that was not absorbed is still
+ * the node of its level that holds its low fence, and its separator goes back into the parent
+ * (the merge undone); a removed one is skipped. It first swings a root pointer that still names
+ * a removed root to that root's only child (a root shrink cut short).
+ *
+ * <p>Until step 4 a split whose separator is missing is harmless: its right node is reachable from
  * its left sibling (B-link). A right node whose split never became visible is unreachable, a leak
  * left to memory management. Recovery may run again after its own crash: replay is idempotent,
  * and a record is retired only after its effect is complete.
@@ -113,13 +125,58 @@ public final class TreeRecovery {
                     batch.clear();
                 }
                 if (record.intentLevel() > 0) {
-                    pending.add(new PendingSeparator(record.intentLevel(), record.intentKey(), record.intentChild()));
+                    pending.add(new PendingSeparator(record.intentLevel(), record.intentKey(), record.intentChild(),
+                            record.intentKind() == RedoLayout.INTENT_MERGE, record.intentLeft()));
                 }
+            }
+        }
+        int mergesFinished = 0;
+        for (PendingSeparator p : pending) {
+            if (p.merge() && finishMerge(verbs, config.layout(), p, lapsed)) {
+                mergesFinished++;
             }
         }
         pending.sort(Comparator.comparingInt(PendingSeparator::level));
         return new RepairReport(lapsed, blocks, replayed, discarded, List.copyOf(pending),
-                cells.stream().mapToLong(Long::longValue).toArray());
+                cells.stream().mapToLong(Long::longValue).toArray(), mergesFinished);
+    }
+
+    /**
+     * Node repair of a merge the lapsed member began: when the survivor has absorbed the right
+     * node (its sibling is no longer the right node) but the right node was not yet written
+     * removed, writes it removed now. The lapsed member still holds both nodes' locks (it
+     * released them only after the removed node's write, and lock recovery comes after node
+     * repair), so nobody has changed the survivor since and no reader can yet see a survivor
+     * changed while the right node still looks live. Returns true when it wrote the right node.
+     * A merge whose survivor was not written is left to {@link #completeSplits}, which puts the
+     * right node back under its parent; one that was finished finds the right node removed.
+     */
+    private static boolean finishMerge(Verbs verbs, NodeLayout layout, PendingSeparator p, int lapsed) {
+        NodeImage right = new NodeImage(layout);
+        NodeImage left = new NodeImage(layout);
+        if (!readValid(verbs, p.child(), right) || right.isRemoved()) {
+            return false;
+        }
+        if (!readValid(verbs, p.left(), left) || left.isRemoved() || left.sibling() == p.child()) {
+            return false;
+        }
+        right.markRemoved(p.left(), lapsed);
+        right.seal();
+        verbs.write(p.child(), right.buffer(), 0, layout.nodeBytes());
+        return true;
+    }
+
+    /** Reads a consistent image (a live member may be writing the node: retried on its checksum, bounded). */
+    private static boolean readValid(Verbs verbs, long node, NodeImage image) {
+        for (int attempt = 0; attempt < 100_000; attempt++) {
+            verbs.read(node, image.buffer(), 0, image.layout().nodeBytes());
+            if (image.checksumValid()) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        throw new IllegalStateException("node " + GlobalAddress.toString(node) + " named by a merge intent keeps failing"
+                + " its checksum after node repair");
     }
 
     private static int checkHeader(UnsafeBuffer header, RedoLayout layout, int lapsed, long block) {
@@ -173,6 +230,7 @@ public final class TreeRecovery {
      * words. The lapsed member's locks must have been recovered.
      */
     public static void completeSplits(BLinkTree tree, RepairReport report) {
+        tree.completeRootShrink();
         for (PendingSeparator p : report.pending()) {
             tree.completeSplit(p.level(), p.separator(), p.child());
         }

@@ -13,11 +13,20 @@ public final class TreeStats {
     public final LongAdder leafSplits = new LongAdder();
     public final LongAdder internalSplits = new LongAdder();
     public final LongAdder rootGrowths = new LongAdder();
+    /** Leaves merged into their left neighbour (the right one removed). */
+    public final LongAdder leafMerges = new LongAdder();
+    public final LongAdder internalMerges = new LongAdder();
+    /** Roots with a single child removed, the child becoming the root. */
+    public final LongAdder rootShrinks = new LongAdder();
+    /** Removed nodes a traversal reached (through a stale cached parent or an earlier read) and left. */
+    public final LongAdder removedReached = new LongAdder();
 
     @Override
     public String toString() {
         return "torn reads " + tornReads.sum() + ", sibling moves " + siblingMoves.sum() + ", restarts "
                 + restarts.sum() + ", leaf splits " + leafSplits.sum() + ", internal splits " + internalSplits.sum()
-                + ", root growths " + rootGrowths.sum();
+                + ", root growths " + rootGrowths.sum() + ", leaf merges " + leafMerges.sum() + ", internal merges "
+                + internalMerges.sum() + ", root shrinks " + rootShrinks.sum() + ", removed nodes reached "
+                + removedReached.sum();
     }
 }

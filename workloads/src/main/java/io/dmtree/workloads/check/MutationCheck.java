@@ -147,6 +147,73 @@ public final class MutationCheck {
         return new Result(report, expectedKeys, List.copyOf(problems), count, nanos);
     }
 
+    /**
+     * What a drain found: the tree checker's report after every key was deleted, the nodes the
+     * compute nodes removed during the drain, and its wall time. Sound when the checker passes,
+     * no key is left and the tree is one leaf again.
+     */
+    public record Drain(TreeReport report, long nodesRemoved, long nanos) {
+        public boolean ok() {
+            return report.ok() && report.keys() == 0 && report.height() == 1;
+        }
+    }
+
+    /**
+     * Deletes every record of {@code settings} concurrently (worker {@code t} its own records, in
+     * a seeded order, through compute node {@code t mod cns}), then runs the tree checker.
+     */
+    public static Drain drain(EmbeddedCluster cluster, Settings settings) {
+        int keyBytes = cluster.config().tree().keyBytes();
+        boolean longPath = keyBytes == 8 && cluster.config().tree().valueBytes() == 8;
+        KeySpace keys = new KeySpace(keyBytes, settings.seed());
+        int threads = settings.threads();
+        long removedBefore = removedNodes(cluster);
+        long nanos;
+        try (WorkerCrew crew = new WorkerCrew(threads, "drain")) {
+            nanos = crew.runPhase("drain", settings.keys(), (t, tally) -> {
+                DmIndex index = cluster.index(t % cluster.computeNodes());
+                long owned = owned(settings.keys(), threads, t);
+                SplittableRandom random = new SplittableRandom(ValueSource.mix(settings.seed()) ^ (t + 1) * 0x9E3779B97F4A7C15L);
+                long stride = owned < 2 ? 1 : coprimeStride(owned, random);
+                long start = owned < 1 ? 0 : random.nextLong(owned);
+                for (long i = 0; i < owned; i++) {
+                    long record = t + ((start + i * stride) % owned) * threads; // every owned record once, scrambled
+                    if (longPath) {
+                        index.delete(keys.longKey(record));
+                    } else {
+                        index.delete(keys.key(record));
+                    }
+                    if ((i & 1023) == 1023 && !tally.report(i + 1)) {
+                        return;
+                    }
+                }
+                tally.report(owned);
+            });
+        }
+        return new Drain(cluster.check(), removedNodes(cluster) - removedBefore, nanos);
+    }
+
+    private static long coprimeStride(long n, SplittableRandom random) {
+        while (true) {
+            long s = 1 + random.nextLong(n - 1);
+            if (gcd(s, n) == 1) {
+                return s;
+            }
+        }
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    private static long removedNodes(EmbeddedCluster cluster) {
+        long n = 0;
+        for (int cn = 0; cn < cluster.computeNodes(); cn++) {
+            n += cluster.computeNode(cn).tree().removedNodes().count();
+        }
+        return n;
+    }
+
     private static long owned(long keys, int threads, int t) {
         return t >= keys ? 0 : (keys - 1 - t) / threads + 1;
     }

@@ -20,10 +20,15 @@ import java.util.concurrent.Callable;
                 "Runs concurrent puts and deletes on an embedded cluster, then checks the tree.",
                 "Starts an embedded cluster, runs a seeded concurrent mix of puts and deletes (each key written by one"
                         + " thread, neighbouring keys by different threads), then runs the tree checker and compares every"
-                        + " key with a model. Prints the tree report; exits 1 when the tree or its contents are wrong."})
+                        + " key with a model. Prints the tree report; exits 1 when the tree or its contents are wrong.",
+                "--drain then deletes every key and checks that merges and root shrinks took the tree back to one leaf."})
 public final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    private static int total(io.dmtree.core.tree.TreeReport report) {
+        return report.nodesPerLevel().stream().mapToInt(Integer::intValue).sum();
+    }
 
     @Option(names = {"-r", "--records"}, defaultValue = "20000", description = "distinct keys the threads write")
     long records;
@@ -55,6 +60,10 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--lock", paramLabel = "NAME", description = "lock design (default: ${DEFAULT-VALUE})")
     String lock = LockDesigns.defaultName();
 
+    @Option(names = "--drain", description = "then delete every key concurrently and check that the tree shrank back to one"
+            + " leaf; prints the nodes per level before and after and the nodes removed")
+    boolean drain;
+
     @Override
     public Integer call() {
         OptionChecks.inRange(spec, "--records", records, 1, Integer.MAX_VALUE - 16);
@@ -80,6 +89,7 @@ public final class CheckCommand implements Callable<Integer> {
                 computeNodes, memoryNodes, lock, keySize, valueSize);
         out.flush();
         MutationCheck.Result result;
+        MutationCheck.Drain drained = null;
         EmbeddedCluster.Builder builder = EmbeddedCluster.builder()
                 .computeNodes(computeNodes)
                 .memoryNodes(memoryNodes)
@@ -89,7 +99,11 @@ public final class CheckCommand implements Callable<Integer> {
                 .threadsPerComputeNode(Math.max(256, threads));
         builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), records));
         try (EmbeddedCluster cluster = builder.start()) {
-            result = MutationCheck.run(cluster, new MutationCheck.Settings(records, operations, threads, deletePercent, s));
+            MutationCheck.Settings settings = new MutationCheck.Settings(records, operations, threads, deletePercent, s);
+            result = MutationCheck.run(cluster, settings);
+            if (drain && result.ok()) {
+                drained = MutationCheck.drain(cluster, settings);
+            }
         }
         out.printf(Locale.ROOT, "mutations: %,d in %.2f s%n", operations, result.mutationNanos() / 1e9);
         out.println(result.report());
@@ -102,8 +116,20 @@ public final class CheckCommand implements Callable<Integer> {
                 out.println("  " + p);
             }
         }
-        out.println(result.ok() ? "OK" : "BROKEN (seed " + s + ")");
+        boolean ok = result.ok();
+        if (drained != null) {
+            out.printf(Locale.ROOT, "drain: every key deleted in %.2f s, %,d nodes removed (nodes per level before %s, %d in all;"
+                            + " after %s, %d in all)%n", drained.nanos() / 1e9, drained.nodesRemoved(),
+                    result.report().nodesPerLevel(), total(result.report()), drained.report().nodesPerLevel(),
+                    total(drained.report()));
+            out.println(drained.report());
+            if (!drained.ok()) {
+                out.println("drain: WRONG: the drained tree should be one sound, empty leaf");
+            }
+            ok &= drained.ok();
+        }
+        out.println(ok ? "OK" : "BROKEN (seed " + s + ")");
         out.flush();
-        return result.ok() ? 0 : DmtreeCli.EXIT_FAILED;
+        return ok ? 0 : DmtreeCli.EXIT_FAILED;
     }
 }

@@ -47,7 +47,7 @@ public final class CrashSweepCommand implements Callable<Integer> {
     @Option(names = "--no-queued", description = "never crash while queued behind another compute node's hold")
     boolean noQueued;
 
-    @Option(names = "--history", defaultValue = "300", description = "operations per generated history, 20..5000")
+    @Option(names = "--history", defaultValue = "500", description = "operations per generated history, 20..5000")
     int historyOps;
 
     @Option(names = "--repair", defaultValue = "full", paramLabel = "full|nodes-only|none|no-locks",
@@ -110,9 +110,10 @@ public final class CrashSweepCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "rounds:         %,d (a fresh history per design and memory-node count each; the first"
                 + " round's cells hold %,d trials)%n", r.rounds(), r.firstRoundTrials());
         out.printf(Locale.ROOT, "failures found: %,d%n", r.failures());
-        out.printf(Locale.ROOT, "recovery: %,d write-backs replayed, %,d torn redo records discarded, %,d split intents"
-                        + " completed; the crashed operation ended up visible in %,d trials, absent in %,d%n",
-                r.replayed(), r.discarded(), r.intents(), r.visible(), r.trials() - r.failures() - r.visible());
+        out.printf(Locale.ROOT, "recovery: %,d write-backs replayed, %,d torn redo records discarded, %,d split and merge"
+                        + " intents completed, %,d merges finished by node repair; the crashed operation ended up visible in"
+                        + " %,d trials, absent in %,d%n",
+                r.replayed(), r.discarded(), r.intents(), r.mergesFinished(), r.visible(), r.trials() - r.failures() - r.visible());
         out.printf(Locale.ROOT, "lock recovery: %,d holds released, %,d queued requests removed, %,d locks reset, %.1f s in"
                         + " all; %,d locks the stopped compute node touched then taken by a live one%n",
                 r.holdsReleased(), r.waitsRemoved(), r.locksReset(), r.lockRecoveryNanos() / 1e9, r.locksTaken());

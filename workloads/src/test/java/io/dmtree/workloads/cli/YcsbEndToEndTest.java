@@ -178,4 +178,18 @@ class YcsbEndToEndTest {
                 "--value-size", "40", "--threads", "3", "--cns", "3", "--seed", "18");
         assertEquals(0, wide.exitCode(), wide.out() + wide.err());
     }
+
+    /** {@code check --drain}: the tree shrinks back to one leaf and the command says how many nodes it removed. */
+    @Test
+    void checkDrainShrinksTheTreeToOneLeaf() {
+        assumeTrue(treeAvailable(), "the tree is not wired into EmbeddedCluster on this branch yet");
+        CliRun run = CliRun.of("check", "--records", "20000", "--operations", "20000", "--deletes", "0", "--threads", "2",
+                "--cns", "2", "--key-size", "16", "--seed", "19", "--drain");
+        assertEquals(0, run.exitCode(), run.out() + run.err());
+        assertTrue(run.out().contains("tree ok: height 1, nodes per level (leaves first) [1], 0 keys"), run.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("drain: every key deleted in [0-9.]+ s, ([0-9,]+) nodes removed")
+                .matcher(run.out());
+        assertTrue(m.find(), run.out());
+        assertTrue(Long.parseLong(m.group(1).replace(",", "")) > 100, run.out());
+    }
 }
