@@ -5,6 +5,7 @@ import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.tree.TreeConfig;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.HostPort;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
@@ -33,7 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code dmtree.lock} its lock design: each, when not given, is what the index the cluster holds
  * already has (so the binding joins a cluster started by {@code dmtree cn}), and for a new index
  * 32-byte keys, 256-byte values (YCSB's keys and records need room) and the project's default lock;
- * {@code dmtree.timeout} ms (default 30000).
+ * {@code dmtree.timeout} ms (default 30000); {@code dmtree.secret} the cluster secret's file (memory
+ * node 0's ready line names it as {@code secret=PATH}; absent or {@code none}: no secret).
  *
  * <p>Mapping: the YCSB table is ignored (one index). A key is its UTF-8 bytes zero-padded to the
  * key width, so keys keep their string order for scans; a longer key is refused. A record is its
@@ -74,7 +76,11 @@ public final class DmTreeYcsbClient extends DB {
                         addresses.add(HostPort.parse("dmtree.mn", s.trim()));
                     }
                     IndexShape wanted = new IndexShape(wantKeys, wantValues, null, p.getProperty("dmtree.lock"));
-                    shared = RemoteComputeNode.join(ClusterClient.Options.of(addresses).withTimeoutMillis(timeout), wanted,
+                    String secretFile = p.getProperty("dmtree.secret", "none").trim();
+                    ClusterSecret secret = secretFile.isEmpty() || secretFile.equalsIgnoreCase("none") ? null
+                            : ClusterSecret.load(java.nio.file.Path.of(secretFile));
+                    shared = RemoteComputeNode.join(ClusterClient.Options.of(addresses).withTimeoutMillis(timeout)
+                                    .withSecret(secret), wanted,
                             FRESH_INDEX, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES, 1024);
                 }
                 users++;

@@ -29,6 +29,8 @@ public enum ErrorCode {
     SHUTTING_DOWN(11, "shutting down"),
     /** The sender's incarnation is fenced: its lease lapsed and its verbs are refused for good. */
     FENCED(12, "fenced"),
+    /** The peer did not prove the cluster secret (none, a wrong one, a replayed proof); the connection closes. */
+    AUTHENTICATION(13, "authentication failed"),
     /** A code this side does not know. */
     UNKNOWN(0xFFFF, "unknown error");
 
