@@ -1,5 +1,6 @@
 package io.dmtree.cn.carrier.tcp;
 
+import io.dmtree.core.memory.AccessDeniedException;
 import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.wire.ClientHandshake;
@@ -579,9 +580,10 @@ final class VerbConnection implements AutoCloseable {
                     delivered = c.complete(id, r);
                 } else if (type == FrameHeader.TYPE_ERROR) {
                     ErrorReply refusal = ErrorReply.of(r);
+                    String m = "memory node " + memoryNode + " refused the request: " + refusal.getMessage();
                     delivered = c.refuse(id, refusal.code() == ErrorCode.FENCED ? fenced(refusal)
-                            : new RemoteAccessException("memory node " + memoryNode + " refused the request: "
-                            + refusal.getMessage()));
+                            : refusal.code() == ErrorCode.ACCESS_DENIED ? new AccessDeniedException(m)
+                            : new RemoteAccessException(m));
                 } else {
                     fail("unexpected " + FrameHeader.typeName(type) + " frame on a verb connection", null);
                     return false;
