@@ -62,7 +62,7 @@ public final class ControlClient implements AutoCloseable {
             return new ControlClient(address, FrameChannel.open(address, HelloFrame.SERVICE_CONTROL, 4 << 20, timeoutMillis,
                     secret), timeoutMillis, secret);
         } catch (AuthenticationException e) {
-            throw new AuthenticationFailedException("the memory node at " + describe(address) + " and this compute node "
+            throw new AuthenticationFailedException("the memory node at " + describe(address) + " and this process "
                     + "did not authenticate each other: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ControlException("cannot reach the memory node at " + describe(address) + ": " + e.getMessage(), e);

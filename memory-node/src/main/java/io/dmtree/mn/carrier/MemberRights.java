@@ -53,13 +53,23 @@ public final class MemberRights {
      * whose header must be formatted.
      */
     public static MemberRights of(OffHeapRegion region, int member) {
-        long size = region.size();
-        long lockStart = region.getLongVolatile(RegionLayout.LOCK_TABLE_OFFSET_OFFSET);
-        long lockEnd = lockStart + region.getLongVolatile(RegionLayout.LOCK_TABLE_BYTES_OFFSET);
-        long chunks = region.getLongVolatile(RegionLayout.CHUNK_AREA_OFFSET_OFFSET);
-        if (region.getLongVolatile(RegionLayout.MAGIC_OFFSET) != RegionLayout.MAGIC || lockStart != RegionLayout.LOCK_TABLE_START
-                || lockEnd < lockStart || chunks < lockEnd || chunks > size) {
+        if (region.getLongVolatile(RegionLayout.MAGIC_OFFSET) != RegionLayout.MAGIC) {
             throw new IllegalStateException("the region is not formatted (no dmtree header): its rights cannot be derived");
+        }
+        return of(region.size(), region.getLongVolatile(RegionLayout.LOCK_TABLE_OFFSET_OFFSET),
+                region.getLongVolatile(RegionLayout.LOCK_TABLE_BYTES_OFFSET),
+                region.getLongVolatile(RegionLayout.CHUNK_AREA_OFFSET_OFFSET), member);
+    }
+
+    /**
+     * The rights of compute node {@code member} on a region of {@code size} bytes with this lock
+     * table and chunk area (as its header, or its region description, says).
+     */
+    public static MemberRights of(long size, long lockStart, long lockBytes, long chunks, int member) {
+        long lockEnd = lockStart + lockBytes;
+        if (lockStart != RegionLayout.LOCK_TABLE_START || lockEnd < lockStart || chunks < lockEnd || chunks > size) {
+            throw new IllegalStateException("the region's layout is not dmtree's (lock table at " + lockStart + ", chunks at "
+                    + chunks + "): its rights cannot be derived");
         }
         MemberRights r = new MemberRights(member);
         r.add(0, RegionLayout.SUPERBLOCK_OFFSET, AccessRight.READ.bit(), "region header");
