@@ -170,7 +170,7 @@ class MemoryNodeMembershipProcessTest {
             assertTrue(!mn1.ready().contains(" zk=") || mn1.zk().equals(zk), mn1.ready());
 
             watcher = ZooKeeperMembership.connect(ZooKeeperMembershipOptions.of(zk).withMembership(
-                    MembershipOptions.DEFAULTS.withLease(Duration.ofMillis(2500))));
+                    MembershipOptions.DEFAULTS.withLease(Duration.ofMillis(2500))).withSecret(secret)); // ZooKeeper's ACL wants it
             ZooKeeperMembership w = watcher;
             await("both memory nodes are members", () -> w.view().members(MemberKind.MEMORY_NODE).size() == 2);
             assertEquals("2500", watcher.configuration().get(Coordination.LEASE_MS).orElse(null));
