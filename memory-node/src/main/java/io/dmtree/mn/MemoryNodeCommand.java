@@ -1,6 +1,7 @@
 package io.dmtree.mn;
 
 import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.mn.carrier.rdma.RdmaCarrierServer;
@@ -128,6 +129,13 @@ public final class MemoryNodeCommand implements Callable<Integer> {
                     + "and compute nodes join with it (default " + MembershipOptions.DEFAULT_PROCESS_LEASE_MILLIS + "ms).")
     String lease;
 
+    @Option(names = "--secret", paramLabel = "FILE|none",
+            description = "The cluster secret: every compute node and memory node that connects must prove it (HMAC "
+                    + "challenge-response, both ways). FILE: read it (readable by its owner only). none: admit everyone. "
+                    + "Default: memory node 0 reads --dir/dmtree-cluster.secret, or generates it there (mode 600, removed "
+                    + "when it stops) and prints secret=PATH in its ready line; other memory nodes must be given it.")
+    String secret;
+
     @Option(names = "--clean", description = "Remove what crashed memory nodes and compute nodes left in --dir (region files, "
             + "locks, memory node 0's ZooKeeper data, inboxes of processes that are gone), print each, and exit; files of live processes stay.")
     boolean clean;
@@ -167,6 +175,8 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             InetSocketAddress bind = HostPort.parse("--listen", listen);
             options = new MemoryNodeOptions(id, bind, advertise, config, transport, dir,
                     (int) frame, carrier, limits(), controlFrame, coordination(bind));
+            secretSource = secret(options);
+            options = options.withSecret(secretSource == null ? null : secretSource.secret());
         } catch (IllegalArgumentException e) {
             err.println("dmtree mn: " + e.getMessage());
             return 2;
@@ -175,15 +185,21 @@ public final class MemoryNodeCommand implements Callable<Integer> {
         try {
             server = MemoryNodeServer.start(options);
         } catch (IllegalStateException e) {
+            removeGeneratedSecret();
             err.println("dmtree mn: " + e.getMessage());
             return 1;
         }
         Thread hook = new Thread(() -> {
             server.close();
+            removeGeneratedSecret();
             stopped.countDown();
         }, "dmtree-mn-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        System.out.println(server.readyLine());
+        String ready = server.readyLine();
+        if (secretSource != null) {
+            ready = ready.substring(0, ready.length() - " ready".length()) + " secret=" + secretSource.file() + " ready";
+        }
+        System.out.println(ready);
         System.out.flush();
         try {
             stopped.await();
@@ -192,6 +208,46 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             server.close();
         }
         return 0;
+    }
+
+    /** Where the secret came from: its file, and whether this process generated it (and so removes it at exit). */
+    private record SecretSource(ClusterSecret secret, Path file, boolean generated) {
+    }
+
+    private SecretSource secretSource;
+
+    /** What --secret asks for (null: none); a bad value is an {@link IllegalArgumentException} naming the flag. */
+    private SecretSource secret(MemoryNodeOptions o) {
+        if (secret != null && secret.trim().equalsIgnoreCase("none")) {
+            return null;
+        }
+        if (secret != null) {
+            Path file = Path.of(secret.trim()).toAbsolutePath();
+            try {
+                return new SecretSource(ClusterSecret.load(file), file, false);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--secret: " + e.getMessage(), e);
+            }
+        }
+        if (id != 0) {
+            throw new IllegalArgumentException("memory node " + id + " needs --secret: pass the cluster secret file memory "
+                    + "node 0 wrote (its ready line prints it as secret=PATH), or --secret none for a cluster that admits "
+                    + "everyone");
+        }
+        Path file = o.secretFile().toAbsolutePath();
+        ClusterSecret.Loaded l = ClusterSecret.loadOrGenerate(file);
+        return new SecretSource(l.secret(), file, l.created());
+    }
+
+    private void removeGeneratedSecret() {
+        SecretSource s = secretSource;
+        if (s != null && s.generated()) {
+            try {
+                java.nio.file.Files.deleteIfExists(s.file());
+            } catch (java.io.IOException e) {
+                System.err.println("dmtree mn: could not remove " + s.file() + ": " + e.getMessage());
+            }
+        }
     }
 
     /** What --zk, --zk-listen and --lease ask for; a bad value is an {@link IllegalArgumentException} naming its flag. */

@@ -89,4 +89,27 @@ class MemoryNodeCommandTest {
         assertEquals("15m", TimeSpan.format(900_000));
         assertEquals("1500ms", TimeSpan.format(1500));
     }
+
+    @Test
+    void badSecretFlagsAreRefusedWithTheFlagAndTheReason() throws Exception {
+        Run r = run("--id", "1", "--zk", "none");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("memory node 1 needs --secret") && r.err().contains("secret=PATH")
+                && r.err().contains("--secret none"), r.err());
+        r = run("--secret", dir.resolve("missing").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--secret: the cluster secret file") && r.err().contains("does not exist"), r.err());
+        Path open = dir.resolve("open.secret");
+        io.dmtree.core.wire.ClusterSecret.generate().store(open);
+        java.nio.file.Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        r = run("--secret", open.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("may be read or written by others") && r.err().contains("chmod 600"), r.err());
+        Path junk = dir.resolve("junk.secret");
+        java.nio.file.Files.writeString(junk, "not hex");
+        java.nio.file.Files.setPosixFilePermissions(junk, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        r = run("--secret", junk.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("is not a cluster secret"), r.err());
+    }
 }

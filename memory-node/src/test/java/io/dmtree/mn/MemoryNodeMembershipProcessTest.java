@@ -6,6 +6,8 @@ import io.dmtree.core.membership.Member;
 import io.dmtree.core.membership.MemberId;
 import io.dmtree.core.membership.MemberKind;
 import io.dmtree.core.membership.MembershipOptions;
+import io.dmtree.core.wire.ClientHandshake;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.ErrorCode;
 import io.dmtree.core.wire.ErrorReply;
 import io.dmtree.core.wire.FrameChannel;
@@ -162,11 +164,13 @@ class MemoryNodeMembershipProcessTest {
             mn0 = start("--id", "0", "--lease", "2500ms");
             String zk = mn0.zk();
             HostPort.parse("zk=", zk);
-            mn1 = start("--id", "1", "--zk", zk);
+            String secretFile = group(Pattern.compile(" secret=(\\S+)"), mn0.ready());
+            secret = ClusterSecret.load(Path.of(secretFile));
+            mn1 = start("--id", "1", "--zk", zk, "--secret", secretFile);
             assertTrue(!mn1.ready().contains(" zk=") || mn1.zk().equals(zk), mn1.ready());
 
             watcher = ZooKeeperMembership.connect(ZooKeeperMembershipOptions.of(zk).withMembership(
-                    MembershipOptions.DEFAULTS.withLease(Duration.ofMillis(2500))));
+                    MembershipOptions.DEFAULTS.withLease(Duration.ofMillis(2500))).withSecret(secret)); // ZooKeeper's ACL wants it
             ZooKeeperMembership w = watcher;
             await("both memory nodes are members", () -> w.view().members(MemberKind.MEMORY_NODE).size() == 2);
             assertEquals("2500", watcher.configuration().get(Coordination.LEASE_MS).orElse(null));
@@ -214,8 +218,11 @@ class MemoryNodeMembershipProcessTest {
         }
     }
 
-    private static RegionDescription describe(InetSocketAddress at) throws Exception {
-        try (FrameChannel ch = FrameChannel.open(at, HelloFrame.SERVICE_CONTROL, 1 << 20, 10_000)) {
+    /** The cluster secret memory node 0 wrote; every connection proves it. */
+    private ClusterSecret secret;
+
+    private RegionDescription describe(InetSocketAddress at) throws Exception {
+        try (FrameChannel ch = FrameChannel.open(at, HelloFrame.SERVICE_CONTROL, 1 << 20, 10_000, secret)) {
             ch.write(new FrameWriter().begin(FrameHeader.TYPE_DESCRIBE, 0, 1).finish());
             ch.readWithTimeout(10_000);
             FrameReader r = new FrameReader().wrap(ch.frame(), 0, ch.frameLength());
@@ -225,17 +232,12 @@ class MemoryNodeMembershipProcessTest {
     }
 
     /** A verbs HELLO as compute node {@code cn} at {@code epoch}: null when accepted, else the refusal. */
-    private static ErrorReply hello(Node n, int cn, long epoch) throws Exception {
-        try (FrameChannel ch = FrameChannel.connect(HostPort.parse("address", n.address()), 1 << 16, 10_000)) {
-            ch.write(new FrameWriter().begin(FrameHeader.TYPE_HELLO, 0, 0).i32(HelloFrame.MAGIC).u8(HelloFrame.SERVICE_VERBS)
-                    .u8(0).u16(0).i32(cn).i32(0).i64(epoch).finish());
-            ch.readWithTimeout(10_000);
-            FrameReader r = new FrameReader().wrap(ch.frame(), 0, ch.frameLength());
-            if (r.type() == FrameHeader.TYPE_ERROR) {
-                return ErrorReply.of(r);
-            }
-            assertEquals(FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT, r.type());
+    private ErrorReply hello(Node n, int cn, long epoch) throws Exception {
+        try (FrameChannel ch = FrameChannel.open(HostPort.parse("address", n.address()), HelloFrame.SERVICE_VERBS, 1 << 16,
+                10_000, secret, cn, epoch)) {
             return null;
+        } catch (ClientHandshake.RefusedException e) {
+            return new ErrorReply(e.code(), e.getMessage());
         }
     }
 }

@@ -5,6 +5,7 @@ import io.dmtree.cn.control.ClusterClient;
 import io.dmtree.cn.control.IndexShape;
 import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.core.tree.TreeConfig;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.workloads.cn.ReconnectingIndex;
 import site.ycsb.ByteArrayByteIterator;
@@ -34,10 +35,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code dmtree.lock} its lock design: each, when not given, is what the index the cluster holds
  * already has (so the binding joins a cluster started by {@code dmtree cn}), and for a new index
  * 32-byte keys, 256-byte values (YCSB's keys and records need room) and the project's default lock;
- * {@code dmtree.timeout} ms (default 30000); {@code dmtree.rejoin.attempts} (default 10, 0: never) and
- * {@code dmtree.rejoin.backoff} ms (default 250): when a memory node is lost the client process
- * rejoins the cluster as {@code dmtree cn --serve} does ({@link ReconnectingIndex}); operations
- * made while it rejoins throw.
+ * {@code dmtree.timeout} ms (default 30000); {@code dmtree.secret} the cluster secret's file (memory
+ * node 0's ready line names it as {@code secret=PATH}; absent or {@code none}: no secret);
+ * {@code dmtree.rejoin.attempts} (default 10, 0: never) and {@code dmtree.rejoin.backoff} ms
+ * (default 250): when a memory node is lost the client process rejoins the cluster as
+ * {@code dmtree cn --serve} does ({@link ReconnectingIndex}); operations made while it rejoins throw.
  *
  * <p>Mapping: the YCSB table is ignored (one index). A key is its UTF-8 bytes zero-padded to the
  * key width, so keys keep their string order for scans; a longer key is refused. A record is its
@@ -82,7 +84,11 @@ public final class DmTreeYcsbClient extends DB {
                     Integer backoff = intProperty(p, "dmtree.rejoin.backoff");
                     ReconnectingIndex.Policy policy = new ReconnectingIndex.Policy(attempts == null ? 10 : attempts,
                             backoff == null ? 250 : backoff, Math.max(5_000, backoff == null ? 250 : backoff));
-                    ClusterClient.Options options = ClusterClient.Options.of(addresses).withTimeoutMillis(timeout);
+                    String secretFile = p.getProperty("dmtree.secret", "none").trim();
+                    ClusterSecret secret = secretFile.isEmpty() || secretFile.equalsIgnoreCase("none") ? null
+                            : ClusterSecret.load(java.nio.file.Path.of(secretFile));
+                    ClusterClient.Options options = ClusterClient.Options.of(addresses).withTimeoutMillis(timeout)
+                            .withSecret(secret);
                     IndexShape[] shape = {wanted};
                     shared = ReconnectingIndex.open(
                             () -> RemoteComputeNode.join(options, shape[0], FRESH_INDEX, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES,

@@ -2,6 +2,7 @@ package io.dmtree.cn.carrier;
 
 import io.dmtree.cn.messaging.PeerDirectory;
 import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.RegionDescription;
 
 import java.net.InetSocketAddress;
@@ -20,10 +21,20 @@ import java.util.List;
  * @param messagingAdvertise the host other compute nodes reach that endpoint by
  * @param timeoutMillis    connections, verbs and messages give up after this
  * @param options          carrier-specific options, read by the half itself
+ * @param secret           the cluster secret connections prove ({@link ClusterSecret}), or null: a cluster
+ *                         without one
  */
 public record ConnectContext(int computeNode, long epoch, List<RegionDescription> regions, List<InetSocketAddress> controlAddresses,
                              PeerDirectory directory, InetSocketAddress messagingListen, String messagingAdvertise,
-                             int timeoutMillis, CarrierOptions options) {
+                             int timeoutMillis, CarrierOptions options, ClusterSecret secret) {
+    /** A context without a cluster secret. */
+    public ConnectContext(int computeNode, long epoch, List<RegionDescription> regions, List<InetSocketAddress> controlAddresses,
+                          PeerDirectory directory, InetSocketAddress messagingListen, String messagingAdvertise,
+                          int timeoutMillis, CarrierOptions options) {
+        this(computeNode, epoch, regions, controlAddresses, directory, messagingListen, messagingAdvertise, timeoutMillis,
+                options, null);
+    }
+
     public ConnectContext {
         if (epoch < 0) {
             throw new IllegalArgumentException("epoch " + epoch + " is negative");

@@ -24,6 +24,7 @@ import io.dmtree.core.memory.ModelledLatencyVerbs;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.ModelledLatencyMessaging;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.core.wire.RegionDescription;
@@ -108,10 +109,21 @@ public final class ClusterClient implements AutoCloseable {
      *                           (and half of it to every message to another compute node)
      * @param coordination       null: the coordination service memory node 0 names, if any; else handles
      *                           this process holds already, used whatever memory node 0 names
+     * @param secret             the cluster secret this compute node proves on every connection and
+     *                           expects every memory node and peer to prove ({@link ClusterSecret}), or
+     *                           null: a cluster without one
      */
     public record Options(List<InetSocketAddress> memoryNodes, int computeNodeId, int timeoutMillis,
                           InetSocketAddress messagingListen, String messagingAdvertise, CarrierOptions carrierOptions,
-                          long modelledRttNanos, Coordination coordination) {
+                          long modelledRttNanos, Coordination coordination, ClusterSecret secret) {
+        /** Options without a cluster secret. */
+        public Options(List<InetSocketAddress> memoryNodes, int computeNodeId, int timeoutMillis,
+                       InetSocketAddress messagingListen, String messagingAdvertise, CarrierOptions carrierOptions,
+                       long modelledRttNanos, Coordination coordination) {
+            this(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
+                    modelledRttNanos, coordination, null);
+        }
+
         public Options {
             memoryNodes = List.copyOf(memoryNodes);
             if (memoryNodes.isEmpty()) {
@@ -138,22 +150,22 @@ public final class ClusterClient implements AutoCloseable {
 
         public Options withTimeoutMillis(int ms) {
             return new Options(memoryNodes, computeNodeId, ms, messagingListen, messagingAdvertise, carrierOptions,
-                    modelledRttNanos, coordination);
+                    modelledRttNanos, coordination, secret);
         }
 
         public Options withComputeNodeId(int id) {
             return new Options(memoryNodes, id, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
-                    modelledRttNanos, coordination);
+                    modelledRttNanos, coordination, secret);
         }
 
         public Options withMessaging(InetSocketAddress listen, String advertise) {
             return new Options(memoryNodes, computeNodeId, timeoutMillis, listen, advertise, carrierOptions, modelledRttNanos,
-                    coordination);
+                    coordination, secret);
         }
 
         public Options withCarrierOptions(CarrierOptions o) {
             return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, o,
-                    modelledRttNanos, coordination);
+                    modelledRttNanos, coordination, secret);
         }
 
         /** Every verb round trip takes {@code micros} longer, every message half of it (modelled). */
@@ -162,13 +174,19 @@ public final class ClusterClient implements AutoCloseable {
                 throw new IllegalArgumentException("modelled round-trip time must be in [0, 10 s]: " + micros + " us");
             }
             return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
-                    micros * 1000, coordination);
+                    micros * 1000, coordination, secret);
+        }
+
+        /** Proves {@code s} on every connection (null: none); see {@link ClusterSecret}. */
+        public Options withSecret(ClusterSecret s) {
+            return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
+                    modelledRttNanos, coordination, s);
         }
 
         /** Joins through membership handles this process holds, whatever memory node 0 names. */
         public Options withCoordination(Coordination c) {
             return new Options(memoryNodes, computeNodeId, timeoutMillis, messagingListen, messagingAdvertise, carrierOptions,
-                    modelledRttNanos, c);
+                    modelledRttNanos, c, secret);
         }
     }
 
@@ -204,7 +222,7 @@ public final class ClusterClient implements AutoCloseable {
         Lease lease = null;
         try {
             for (int i = 0; i < o.memoryNodes().size(); i++) {
-                ControlClient c = ControlClient.connect(o.memoryNodes().get(i), o.timeoutMillis());
+                ControlClient c = ControlClient.connect(o.memoryNodes().get(i), o.timeoutMillis(), o.secret());
                 control.add(c);
                 if (c.memoryNodeId() != i) {
                     throw new ControlException("the memory node at " + ControlClient.describe(c.address()) + " has id "
@@ -215,7 +233,8 @@ public final class ClusterClient implements AutoCloseable {
             MemberFence fence = null;
             int wanted = o.computeNodeId();
             if (o.coordination() != null || !described.isEmpty()) {
-                coordination = o.coordination() != null ? o.coordination() : connectCoordination(described, o.timeoutMillis());
+                coordination = o.coordination() != null ? o.coordination()
+                        : connectCoordination(described, o.timeoutMillis(), o.secret());
                 lease = joinMembership(coordination, wanted, control.size(), o.timeoutMillis());
                 wanted = lease.member().id().id();
                 fence = new MemberFence(wanted, lease.member().epoch());
@@ -223,14 +242,15 @@ public final class ClusterClient implements AutoCloseable {
                 lease.onEnd(state -> f.fence("its lease ended (" + state.name().toLowerCase(java.util.Locale.ROOT)
                         + "): the cluster counts it failed and recovers what it held"));
             }
-            int cn = control.get(0).join(wanted);
+            long epoch = lease == null ? 0 : lease.member().epoch();
+            int cn = control.get(0).join(wanted, epoch);
             if (lease != null && cn != wanted) {
                 throw new ControlException("memory node 0 gave compute node id " + cn + " to the member of slot " + wanted);
             }
             List<RegionDescription> regions = new ArrayList<>();
             for (int i = 0; i < control.size(); i++) {
                 if (i > 0) {
-                    control.get(i).join(cn);
+                    control.get(i).join(cn, epoch);
                 }
                 regions.add(control.get(i).describe());
             }
@@ -252,11 +272,11 @@ public final class ClusterClient implements AutoCloseable {
             if (missing != null) {
                 throw new ControlException(missing);
             }
-            directory = ControlClient.connect(o.memoryNodes().get(0), o.timeoutMillis());
+            directory = ControlClient.connect(o.memoryNodes().get(0), o.timeoutMillis(), o.secret());
             ControlClient dir = directory;
             io.dmtree.cn.messaging.PeerDirectory peers = (peer, wait) -> lookup(dir, peer, wait);
             ConnectContext context = new ConnectContext(cn, lease == null ? 0 : lease.member().epoch(), regions, o.memoryNodes(), peers, o.messagingListen(),
-                    advertisedHost(o, control.get(0)), o.timeoutMillis(), o.carrierOptions());
+                    advertisedHost(o, control.get(0)), o.timeoutMillis(), o.carrierOptions(), o.secret());
             try {
                 link = carrier.connect(context);
             } catch (RuntimeException e) {
@@ -294,9 +314,9 @@ public final class ClusterClient implements AutoCloseable {
         }
     }
 
-    private static Coordination connectCoordination(String described, int timeoutMillis) {
+    private static Coordination connectCoordination(String described, int timeoutMillis, ClusterSecret secret) {
         try {
-            return Coordination.connect(described, timeoutMillis);
+            return Coordination.connect(described, timeoutMillis, secret);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ControlException("interrupted while connecting to the coordination service " + described);

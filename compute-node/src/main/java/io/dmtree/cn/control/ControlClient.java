@@ -2,6 +2,8 @@ package io.dmtree.cn.control;
 
 import io.dmtree.core.wire.ErrorCode;
 
+import io.dmtree.core.wire.AuthenticationException;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.core.wire.ErrorReply;
 import io.dmtree.core.wire.FrameChannel;
@@ -34,21 +36,34 @@ public final class ControlClient implements AutoCloseable {
     private final FrameWriter writer = new FrameWriter();
     private final FrameReader reader = new FrameReader();
     private final int timeoutMillis;
+    private final ClusterSecret secret;
     private long nextId = 1;
     private volatile boolean closed;
     private Thread watcher;
     private FrameChannel watchChannel;
 
-    private ControlClient(InetSocketAddress address, FrameChannel channel, int timeoutMillis) {
+    private ControlClient(InetSocketAddress address, FrameChannel channel, int timeoutMillis, ClusterSecret secret) {
         this.address = address;
+        this.secret = secret;
         this.channel = channel;
         this.timeoutMillis = timeoutMillis;
     }
 
     public static ControlClient connect(InetSocketAddress address, int timeoutMillis) {
+        return connect(address, timeoutMillis, null);
+    }
+
+    /**
+     * Connects proving {@code secret} (null: none) and checking the memory node's proof; a failure
+     * of either is an {@link AuthenticationFailedException}.
+     */
+    public static ControlClient connect(InetSocketAddress address, int timeoutMillis, ClusterSecret secret) {
         try {
-            return new ControlClient(address, FrameChannel.open(address, HelloFrame.SERVICE_CONTROL, 4 << 20, timeoutMillis),
-                    timeoutMillis);
+            return new ControlClient(address, FrameChannel.open(address, HelloFrame.SERVICE_CONTROL, 4 << 20, timeoutMillis,
+                    secret), timeoutMillis, secret);
+        } catch (AuthenticationException e) {
+            throw new AuthenticationFailedException("the memory node at " + describe(address) + " and this process "
+                    + "did not authenticate each other: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ControlException("cannot reach the memory node at " + describe(address) + ": " + e.getMessage(), e);
         }
@@ -77,7 +92,12 @@ public final class ControlClient implements AutoCloseable {
 
     /** Joins; {@code wanted} is {@link ControlFrame#ANY_COMPUTE_NODE} on memory node 0. Returns the id. */
     public synchronized int join(int wanted) {
-        FrameReader r = call(begin(FrameHeader.TYPE_JOIN).u16(wanted).u16(0).i32(OWN_PID), timeoutMillis, "JOIN");
+        return join(wanted, 0);
+    }
+
+    /** Joins as incarnation {@code epoch} of its membership slot (0: a cluster without membership). */
+    public synchronized int join(int wanted, long epoch) {
+        FrameReader r = call(begin(FrameHeader.TYPE_JOIN).u16(wanted).u16(0).i32(OWN_PID).i64(epoch), timeoutMillis, "JOIN");
         return read(() -> {
             int cn = r.u16("compute node id");
             r.skip(6, "memory node id and padding");
@@ -219,7 +239,7 @@ public final class ControlClient implements AutoCloseable {
         }
         FrameChannel ch;
         try {
-            ch = FrameChannel.open(address, HelloFrame.SERVICE_CONTROL, 64 * 1024, timeoutMillis);
+            ch = FrameChannel.open(address, HelloFrame.SERVICE_CONTROL, 64 * 1024, timeoutMillis, secret);
             FrameWriter w = new FrameWriter(64);
             ch.write(w.begin(FrameHeader.TYPE_WATCH, 0, 1).finish());
         } catch (IOException e) {

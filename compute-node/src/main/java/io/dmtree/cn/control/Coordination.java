@@ -63,10 +63,19 @@ public record Coordination(Membership membership, FenceBook book, boolean owned)
      * ({@value #LEASE_MILLIS_KEY}, written by memory node 0; the default when absent).
      */
     public static Coordination connect(String coordination, int timeoutMillis) throws InterruptedException {
+        return connect(coordination, timeoutMillis, null);
+    }
+
+    /**
+     * ... authenticating to ZooKeeper with the cluster's {@code secret} (null: none), without which a
+     * cluster with a secret lets this process neither read membership nor take a slot.
+     */
+    public static Coordination connect(String coordination, int timeoutMillis, io.dmtree.core.wire.ClusterSecret secret)
+            throws InterruptedException {
         ZooKeeperAddress a = ZooKeeperAddress.parse(coordination);
         MembershipOptions base = MembershipOptions.DEFAULTS.withOperationTimeout(Duration.ofMillis(timeoutMillis));
         ZooKeeperMembershipOptions zk = ZooKeeperMembershipOptions.of(a.connectString()).withRoot(a.root())
-                .withMembership(base);
+                .withMembership(base).withSecret(secret);
         ZooKeeperMembership m = ZooKeeperMembership.connect(zk);
         try {
             Duration lease = leaseOf(m.configuration(), coordination);

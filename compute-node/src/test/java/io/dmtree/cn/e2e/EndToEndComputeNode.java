@@ -50,6 +50,10 @@ public final class EndToEndComputeNode {
         String mode = args[0];
         ClusterClient.Options options = ClusterClient.Options.of(List.of(HostPort.parse("memory node", args[1])))
                 .withTimeoutMillis(10_000);
+        String secret = System.getProperty("dmtree.e2e.secret"); // the memory node's cluster secret file
+        if (secret != null) {
+            options = options.withSecret(io.dmtree.core.wire.ClusterSecret.load(java.nio.file.Path.of(secret)));
+        }
         if (mode.equals("faa")) {
             faaUntilFailure(options);
             return;

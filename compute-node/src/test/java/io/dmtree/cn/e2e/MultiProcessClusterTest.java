@@ -46,7 +46,11 @@ class MultiProcessClusterTest {
 
     private Process java(String main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath(), main));
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath()));
+        if (!main.equals(MemoryNodeCommand.class.getName())) { // compute nodes prove the secret memory node 0 wrote
+            cmd.add("-Ddmtree.e2e.secret=" + dir.resolve("dmtree-cluster.secret"));
+        }
+        cmd.add(main);
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         processes.add(p);

@@ -8,7 +8,10 @@ package io.dmtree.core.wire;
  *
  * <pre>
  * JOIN              request: | cn id wanted:16 (0xFFFF = any) | 0:16 | process id:u32 (0 = not told) |
+ *                            [ | epoch:64 | ]  (the incarnation's membership epoch; absent = 0, none)
  *                   reply  : | cn id:16 | memory node id:16 | 0:32 |
+ *                   (an id held by an older incarnation, smaller nonzero epoch, passes to a newer one:
+ *                    membership gave it the slot, so the older one's lease ended)
  *                   (memory node 0 assigns compute-node ids; others take the id the compute node
  *                    got from memory node 0. The process id is the compute node's on its host:
  *                    an shm memory node fences a compute node by stopping that process)

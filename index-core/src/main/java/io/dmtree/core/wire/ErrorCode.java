@@ -29,6 +29,10 @@ public enum ErrorCode {
     SHUTTING_DOWN(11, "shutting down"),
     /** The sender's incarnation is fenced: its lease lapsed and its verbs are refused for good. */
     FENCED(12, "fenced"),
+    /** The peer did not prove the cluster secret (none, a wrong one, a replayed proof); the connection closes. */
+    AUTHENTICATION(13, "authentication failed"),
+    /** A verb outside the sender's rights on this memory node (a range it may not read, write or use atomics on). */
+    ACCESS_DENIED(14, "access denied"),
     /** A code this side does not know. */
     UNKNOWN(0xFFFF, "unknown error");
 

@@ -60,31 +60,43 @@ public final class FrameChannel implements AutoCloseable {
 
     /**
      * Connects, sends HELLO for {@code service} and checks the reply. An error reply (unknown
-     * service, wrong version) or a non-dmtree peer becomes an IOException saying so.
+     * service, wrong version) or a non-dmtree peer becomes an IOException saying so; a peer that
+     * wants a proof of the cluster secret refuses with an {@link AuthenticationException}.
      */
     public static FrameChannel open(InetSocketAddress address, int service, int maxFrameBytes, int timeoutMillis) throws IOException {
+        return open(address, service, maxFrameBytes, timeoutMillis, null);
+    }
+
+    /**
+     * ... proving {@code secret} (null: none) and checking the peer's proof ({@link ClusterSecret});
+     * a failure either way is an {@link AuthenticationException}.
+     */
+    public static FrameChannel open(InetSocketAddress address, int service, int maxFrameBytes, int timeoutMillis,
+                                    ClusterSecret secret) throws IOException {
+        return open(address, service, maxFrameBytes, timeoutMillis, secret, HelloFrame.NO_COMPUTE_NODE, 0);
+    }
+
+    /** ... naming the incarnation {@code (computeNode, epoch)} in its HELLO. */
+    public static FrameChannel open(InetSocketAddress address, int service, int maxFrameBytes, int timeoutMillis,
+                                    ClusterSecret secret, int computeNode, long epoch) throws IOException {
         FrameChannel ch = connect(address, maxFrameBytes, timeoutMillis);
+        String where = address.getHostString() + ":" + address.getPort();
         try {
-            FrameWriter w = new FrameWriter(64);
-            w.begin(FrameHeader.TYPE_HELLO, 0, 0).i32(HelloFrame.MAGIC).u8(service).u8(0).u16(0).finish();
-            ch.write(w);
+            ClientHandshake h = new ClientHandshake(secret, service, computeNode, epoch, where);
+            FrameWriter w = new FrameWriter(128);
+            ch.write(h.writeHello(w));
             ch.readWithTimeout(timeoutMillis);
             FrameReader r = new FrameReader().wrap(ch.frame(), 0, ch.frameLength());
-            if (r.type() == FrameHeader.TYPE_ERROR) {
-                throw new IOException(address.getHostString() + ":" + address.getPort() + " refused the "
-                        + HelloFrame.serviceName(service) + " connection: " + ErrorReply.of(r).getMessage());
+            if (h.helloReply(r)) {
+                ch.write(h.writeAuth(w));
+                ch.readWithTimeout(timeoutMillis);
+                h.authReply(r.wrap(ch.frame(), 0, ch.frameLength()));
             }
-            if (r.type() != (FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT) || r.i32("magic") != HelloFrame.MAGIC) {
-                throw new IOException(address.getHostString() + ":" + address.getPort() + " is not a dmtree node");
-            }
-            int nodeId = r.i32("node id");
-            int peerMax = r.i32("max frame bytes");
-            ch.peer = new Peer(nodeId, peerMax);
+            ch.peer = new Peer(h.nodeId(), h.maxFrameBytes());
             return ch;
         } catch (MalformedFrameException e) {
             ch.close();
-            throw new IOException(address.getHostString() + ":" + address.getPort() + " answered HELLO with a bad frame: "
-                    + e.getMessage(), e);
+            throw new IOException(where + " answered HELLO with a bad frame: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p><b>Receive buffer.</b> Bytes {@code [start, receive.position())} are received and not yet
  * handled; the frame at {@code start} is handled once it is whole. Before HELLO the buffer is
- * {@link ConnectionLimits#helloBufferBytes()} and so is the frame limit; after HELLO it is the
+ * {@link ConnectionLimits#helloBufferBytes()} and so is the frame limit (also while the client's
+ * proof of the cluster secret is awaited: no session opens before it); after HELLO it is the
  * session buffer ({@code baseBytes}) and the frame limit is the service's. A frame larger than the
  * buffer first reserves its whole excess over {@code baseBytes} from the {@link ReceiveBudget}
  * (or waits for it, not reading), then the buffer grows by doubling as its bytes arrive, so memory
@@ -45,6 +46,8 @@ final class FrameConnection implements SessionContext {
     private static final int HELLO = 0;
     private static final int OPEN = 1;
     private static final int CLOSED = 2;
+    /** HELLO answered with the server's proof; the client's proof (AUTH) comes next. */
+    private static final int AUTH = 3;
     private static final int NONE = 0;
     private static final int WORKER = 1;
     private static final int PARKED = 2;
@@ -71,6 +74,8 @@ final class FrameConnection implements SessionContext {
     private boolean blocking;
     private int serviceId;
     private int helloComputeNode = HelloFrame.NO_COMPUTE_NODE;
+    private FrameService authenticating;
+    private byte[] expectedProof;
     private long helloEpoch;
     private int frameLimit;
     private int baseBytes;
@@ -191,6 +196,8 @@ final class FrameConnection implements SessionContext {
             start += length;
             if (state == HELLO) {
                 hello(length);
+            } else if (state == AUTH) {
+                auth();
             } else {
                 handle();
             }
@@ -212,7 +219,7 @@ final class FrameConnection implements SessionContext {
     }
 
     private void refuseLength(int length) {
-        String limitName = state == HELLO ? "the limit before HELLO" : "the limit of " + HelloFrame.serviceName(serviceId)
+        String limitName = state == HELLO || state == AUTH ? "the limit before HELLO" : "the limit of " + HelloFrame.serviceName(serviceId)
                 + " connections";
         String message = "frame length " + Integer.toUnsignedString(length) + " outside [" + FrameHeader.LENGTH + ", "
                 + frameLimit + "] (" + limitName + ")";
@@ -220,7 +227,7 @@ final class FrameConnection implements SessionContext {
             fatal(0, ErrorCode.MALFORMED, message, null);
         } else {
             fatal(0, ErrorCode.TOO_LARGE, message,
-                    state == HELLO ? LimitLog.Kind.HELLO_TOO_LARGE : LimitLog.Kind.FRAME_TOO_LARGE);
+                    state == HELLO || state == AUTH ? LimitLog.Kind.HELLO_TOO_LARGE : LimitLog.Kind.FRAME_TOO_LARGE);
         }
     }
 
@@ -315,6 +322,7 @@ final class FrameConnection implements SessionContext {
     private void hello(int length) {
         long correlationId = reader.correlationId();
         FrameService s;
+        byte[] nonce = null;
         try {
             if (reader.type() != FrameHeader.TYPE_HELLO) {
                 throw new MalformedFrameException(ErrorCode.STATE, "the first frame must be HELLO, not "
@@ -333,6 +341,9 @@ final class FrameConnection implements SessionContext {
                             + " at epoch " + helloEpoch + ": not an incarnation", true);
                 }
             }
+            if (reader.remaining() > 0) { // the client's nonce
+                nonce = reader.bytes(ClusterSecret.NONCE_BYTES, "client nonce");
+            }
             reader.end();
             if (magic != HelloFrame.MAGIC) {
                 throw new MalformedFrameException(ErrorCode.MALFORMED, "HELLO has a wrong magic 0x"
@@ -344,15 +355,67 @@ final class FrameConnection implements SessionContext {
                 throw new MalformedFrameException(ErrorCode.UNAVAILABLE, "this node does not offer the "
                         + HelloFrame.serviceName(service) + " service (it offers " + server.offered() + ")", true);
             }
+            if (server.secret() != null && nonce == null) {
+                server.authenticationRefused();
+                throw new MalformedFrameException(ErrorCode.AUTHENTICATION, "node " + server.nodeId()
+                        + " admits only members that prove the cluster secret, and this peer holds none (give it the "
+                        + "secret file memory node 0 wrote: --secret FILE)", true);
+            }
             s.admit(this);
         } catch (MalformedFrameException e) {
             fatal(correlationId, e.code(), e.getMessage(), null);
             return;
         }
-        frameLimit = server.frameLimit(s);
+        int limit = server.frameLimit(s); // from the session on; until then the HELLO limit holds
+        ClusterSecret secret = server.secret();
+        if (secret == null) {
+            writer.begin(FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT, 0, correlationId)
+                    .i32(HelloFrame.MAGIC).i32(server.nodeId()).i32(limit).i32(0).finish();
+            writerOut = writer.byteBuffer();
+            open(s);
+            return;
+        }
+        byte[] serverNonce = ClusterSecret.nonce();
         writer.begin(FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT, 0, correlationId)
-                .i32(HelloFrame.MAGIC).i32(server.nodeId()).i32(frameLimit).i32(0).finish();
+                .i32(HelloFrame.MAGIC).i32(server.nodeId()).i32(limit).i32(HelloFrame.FLAG_PROOF)
+                .bytes(serverNonce).bytes(secret.serverProof(serviceId, nonce, serverNonce, server.nodeId())).finish();
         writerOut = writer.byteBuffer();
+        expectedProof = secret.clientProof(serviceId, serverNonce, nonce, helloComputeNode, helloEpoch);
+        authenticating = s;
+        state = AUTH;
+    }
+
+    /** The frame after a proving HELLO reply: the client's proof, or the connection closes. */
+    private void auth() {
+        long correlationId = reader.correlationId();
+        FrameService s = authenticating;
+        byte[] expected = expectedProof;
+        authenticating = null;
+        expectedProof = null;
+        try {
+            if (reader.type() != FrameHeader.TYPE_AUTH) {
+                throw new MalformedFrameException(ErrorCode.AUTHENTICATION, "prove the cluster secret (AUTH) before "
+                        + FrameHeader.typeName(reader.type()), true);
+            }
+            byte[] proof = reader.bytes(ClusterSecret.PROOF_BYTES, "client proof");
+            reader.end();
+            if (!ClusterSecret.matches(expected, proof)) {
+                throw new MalformedFrameException(ErrorCode.AUTHENTICATION, "the proof of the cluster secret is wrong "
+                        + "(another cluster's secret, or a proof made for another connection)", true);
+            }
+        } catch (MalformedFrameException e) {
+            server.authenticationRefused();
+            fatal(correlationId, e.code(), e.getMessage(), null);
+            return;
+        }
+        writer.begin(FrameHeader.TYPE_AUTH | FrameHeader.REPLY_BIT, 0, correlationId).finish();
+        writerOut = writer.byteBuffer();
+        open(s);
+    }
+
+    /** Opens the session of service {@code s} (its HELLO or AUTH reply is in the writer). */
+    private void open(FrameService s) {
+        frameLimit = server.frameLimit(s);
         try {
             session = s.open(this);
         } catch (RuntimeException e) {
@@ -693,9 +756,10 @@ final class FrameConnection implements SessionContext {
             return;
         }
         ConnectionLimits l = server.limits();
-        if (state == HELLO) {
+        if (state == HELLO || state == AUTH) {
             if (now - acceptedNanos > l.helloTimeoutMillis() * 1_000_000L) {
-                fatal(0, ErrorCode.TIMEOUT, "no HELLO within " + l.helloTimeoutMillis() + " ms",
+                fatal(0, ErrorCode.TIMEOUT, (state == HELLO ? "no HELLO" : "no proof of the cluster secret") + " within "
+                        + l.helloTimeoutMillis() + " ms",
                         LimitLog.Kind.HELLO_TIMEOUT);
             }
             return;

@@ -27,7 +27,8 @@ package io.dmtree.core.wire;
  * </ul>
  *
  * <p>The first frame on every connection is a {@link #TYPE_HELLO} naming the service the
- * connection is for; see {@link HelloFrame}.
+ * connection is for; see {@link HelloFrame}. A server that holds a {@link ClusterSecret} then wants
+ * a {@link #TYPE_AUTH} frame proving it before any other.
  */
 public final class FrameHeader {
     public static final int LENGTH_OFFSET = 0;
@@ -37,12 +38,17 @@ public final class FrameHeader {
     public static final int CORRELATION_OFFSET = 8;
     public static final int LENGTH = 16;
 
-    public static final int VERSION = 3;
+    /**
+     * The wire version: 4 added the authentication of {@link HelloFrame} and {@link AuthFrame}
+     * (3 had none).
+     */
+    public static final int VERSION = 4;
 
     /** Set in the type of a successful reply. */
     public static final int REPLY_BIT = 0x80;
 
     public static final int TYPE_HELLO = 0x01;
+    public static final int TYPE_AUTH = 0x02;
     public static final int TYPE_ERROR = 0x7F;
     public static final int TYPE_VERB_REQUEST = 0x10;
     public static final int TYPE_JOIN = 0x20;
@@ -62,6 +68,7 @@ public final class FrameHeader {
     public static String typeName(int type) {
         return switch (type & ~REPLY_BIT) {
             case TYPE_HELLO -> "HELLO";
+            case TYPE_AUTH -> "AUTH";
             case TYPE_ERROR -> "ERROR";
             case TYPE_VERB_REQUEST -> "VERBS";
             case TYPE_JOIN -> "JOIN";

@@ -86,6 +86,9 @@ public final class FrameServer implements AutoCloseable {
     private final AtomicLong receiveBytes = new AtomicLong();
     private final AtomicLong peakReceiveBytes = new AtomicLong();
     private final AtomicLong sendBytes = new AtomicLong();
+    private final AtomicLong authenticationRefusals = new AtomicLong();
+    /** Null: every peer is admitted without proof (an in-process cluster, or {@code --secret none}). */
+    private final ClusterSecret secret;
     private int nextLoop;
     private volatile boolean closed;
 
@@ -104,6 +107,15 @@ public final class FrameServer implements AutoCloseable {
      */
     public FrameServer(InetSocketAddress listen, int nodeId, int maxFrameBytes, Map<Integer, FrameService> services,
                        String threadPrefix, ConnectionLimits limits) throws IOException {
+        this(listen, nodeId, maxFrameBytes, services, threadPrefix, limits, null);
+    }
+
+    /**
+     * ... that admits only peers that prove {@code secret} (null: every peer), see {@link ClusterSecret}.
+     */
+    public FrameServer(InetSocketAddress listen, int nodeId, int maxFrameBytes, Map<Integer, FrameService> services,
+                       String threadPrefix, ConnectionLimits limits, ClusterSecret secret) throws IOException {
+        this.secret = secret;
         if (maxFrameBytes < FrameHeader.LENGTH + 64) {
             throw new IllegalArgumentException("frame limit too small: " + maxFrameBytes);
         }
@@ -190,6 +202,25 @@ public final class FrameServer implements AutoCloseable {
 
     int nodeId() {
         return nodeId;
+    }
+
+    /** The secret peers must prove, or null. */
+    ClusterSecret secret() {
+        return secret;
+    }
+
+    void authenticationRefused() {
+        authenticationRefusals.incrementAndGet();
+    }
+
+    /** Connections refused because their peer did not prove the cluster secret (none, wrong, replayed). */
+    public long authenticationRefusals() {
+        return authenticationRefusals.get();
+    }
+
+    /** Whether this server admits only peers that prove a cluster secret. */
+    public boolean authenticates() {
+        return secret != null;
     }
 
     FrameService service(int id) {

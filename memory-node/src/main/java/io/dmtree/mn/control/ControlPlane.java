@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
  * methods of the same names wait for such an outcome on the caller's thread. Timeouts run on one
  * timer thread of the plane's own, started on first use and stopped at shutdown.
  *
- * <p>Invariants: a compute-node id is held by at most one live session of memory node 0; a
+ * <p>Invariants: a compute-node id is held by at most one live session of memory node 0 (a newer
+ * incarnation of a compute node takes its id over from an older one whose lease ended); a
  * counting barrier round releases exactly when its declared number of distinct compute nodes
  * arrived; a member barrier round releases exactly when each of its members arrived or left the
  * cluster; every waiter of a round gets the same arrival list (and list of departed members); a compute node that leaves loses its id
@@ -50,6 +51,8 @@ public final class ControlPlane {
     private final MemoryNode node;
     private final RegionDescription description;
     private final BitSet computeNodes = new BitSet();
+    /** The epoch of the incarnation holding each id in {@link #computeNodes} (0: without membership). */
+    private final Map<Integer, Long> epochs = new HashMap<>();
     private final Map<Integer, String> endpoints = new HashMap<>();
     private final Map<String, Barrier> barriers = new HashMap<>();
     private final Map<Integer, List<Lookup>> lookups = new HashMap<>();
@@ -105,16 +108,34 @@ public final class ControlPlane {
     public static final Wait NO_WAIT = () -> {
     };
 
-    /** Registers a compute node; returns its id. */
+    /** Registers a compute node without membership (epoch 0); returns its id. */
     public synchronized int join(int wanted) throws Refusal {
+        return join(wanted, 0);
+    }
+
+    /**
+     * Registers incarnation {@code epoch} of a compute node (0: a cluster without membership);
+     * returns its id. An id held by an older incarnation (a smaller nonzero epoch) passes to the
+     * newer one: membership gave the slot to the newer one, so the older one's lease ended, and its
+     * session, which may linger (a stopped process), must not keep the id from it. The older
+     * session's end then leaves the id alone ({@link #leave(int, long)}).
+     */
+    public synchronized int join(int wanted, long epoch) throws Refusal {
         checkOpen();
+        if (epoch < 0) {
+            throw new Refusal(ErrorCode.MALFORMED, "epoch " + epoch + " is negative");
+        }
         if (!coordinator()) {
             if (wanted == ControlFrame.ANY_COMPUTE_NODE) {
                 throw new Refusal(ErrorCode.STATE,
                         "join memory node 0 first: it assigns compute-node ids");
             }
             checkId(wanted);
+            if (computeNodes.get(wanted) && supersedes(wanted, epoch)) {
+                takeOver(wanted);
+            }
             computeNodes.set(wanted);
+            epochs.put(wanted, epoch);
             return wanted;
         }
         int id;
@@ -127,13 +148,28 @@ public final class ControlPlane {
         } else {
             checkId(wanted);
             if (computeNodes.get(wanted)) {
-                throw new Refusal(ErrorCode.STATE, "compute node id " + wanted
-                        + " is taken by a running compute node");
+                if (!supersedes(wanted, epoch)) {
+                    throw new Refusal(ErrorCode.STATE, "compute node id " + wanted
+                            + " is taken by a running compute node");
+                }
+                takeOver(wanted);
             }
             id = wanted;
         }
         computeNodes.set(id);
+        epochs.put(id, epoch);
         return id;
+    }
+
+    /** Whether incarnation {@code epoch} is newer than the one holding {@code id}. */
+    private boolean supersedes(int id, long epoch) {
+        Long held = epochs.get(id);
+        return epoch > 0 && held != null && held > 0 && held < epoch;
+    }
+
+    /** The older incarnation of {@code id} loses its directory entry; a newer one joins in its place. */
+    private void takeOver(int id) {
+        removeOrphanedInbox(endpoints.remove(id));
     }
 
     private static void checkId(int id) throws Refusal {
@@ -143,16 +179,28 @@ public final class ControlPlane {
         }
     }
 
-    /** The compute node left or its session ended. */
+    /** The compute node left or its session ended, whatever incarnation holds its id. */
     public synchronized void leave(int cn) {
-        if (cn < 0) {
-            return;
+        if (cn >= 0) {
+            leave(cn, epochs.getOrDefault(cn, 0L));
         }
+    }
+
+    /**
+     * Incarnation {@code epoch} of compute node {@code cn} left or its session ended; returns
+     * whether it held the id (false once a newer incarnation took it over, or when it held none).
+     */
+    public synchronized boolean leave(int cn, long epoch) {
+        if (cn < 0 || !computeNodes.get(cn) || epochs.getOrDefault(cn, 0L) != epoch) {
+            return false;
+        }
+        epochs.remove(cn);
         computeNodes.clear(cn);
         removeOrphanedInbox(endpoints.remove(cn));
         for (Map.Entry<String, Barrier> e : List.copyOf(barriers.entrySet())) {
             releaseIfComplete(e.getKey(), e.getValue());
         }
+        return true;
     }
 
     /**

@@ -76,6 +76,7 @@ public final class ControlService implements FrameService {
     private final class ControlSession implements Session {
         private final SessionContext context;
         private int joined = -1;
+        private long joinedEpoch;
         private ControlPlane.Wait waiting = ControlPlane.NO_WAIT;
 
         ControlSession(SessionContext context) {
@@ -97,18 +98,19 @@ public final class ControlService implements FrameService {
                         int wanted = r.u16("compute node id");
                         r.skip(2, "padding");
                         long pid = r.i32("process id") & 0xFFFF_FFFFL;
+                        long epoch = r.remaining() > 0 ? r.i64("epoch") : 0;
                         r.end();
                         if (joined >= 0) {
                             throw new ControlPlane.Refusal(ErrorCode.STATE, "this connection already joined as compute node " + joined);
                         }
-                        joined = plane.join(wanted);
+                        joined = plane.join(wanted, epoch);
+                        joinedEpoch = epoch;
                         processes.joined(joined, pid, context.peer());
                         reply(w, type, id).u16(joined).u16(plane.memoryNodeId()).i32(0).finish();
                     }
                     case FrameHeader.TYPE_LEAVE -> {
                         r.end();
-                        plane.leave(joined);
-                        if (joined >= 0) {
+                        if (plane.leave(joined, joinedEpoch)) {
                             processes.left(joined);
                         }
                         joined = -1;
@@ -203,7 +205,7 @@ public final class ControlService implements FrameService {
         @Override
         public void closed() {
             waiting.cancel();
-            plane.leave(joined);
+            plane.leave(joined, joinedEpoch); // a no-op once a newer incarnation took the id over
         }
     }
 

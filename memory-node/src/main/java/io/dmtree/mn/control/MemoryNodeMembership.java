@@ -107,6 +107,13 @@ public final class MemoryNodeMembership implements AutoCloseable {
      */
     public static MemoryNodeMembership connect(int memoryNode, Coordination c, String advertisedHost, Path zkData,
                                                Fencer fencer) throws IOException, InterruptedException {
+        return connect(memoryNode, c, advertisedHost, zkData, fencer, null);
+    }
+
+    /** ... authenticating to ZooKeeper with {@code secret} (null: none), see {@link ZooKeeperMembershipOptions#withSecret}. */
+    public static MemoryNodeMembership connect(int memoryNode, Coordination c, String advertisedHost, Path zkData,
+                                               Fencer fencer, io.dmtree.core.wire.ClusterSecret secret)
+            throws IOException, InterruptedException {
         EmbeddedZooKeeper zk = null;
         ZooKeeperMembership m = null;
         FenceBook book = null;
@@ -128,7 +135,7 @@ public final class MemoryNodeMembership implements AutoCloseable {
                     .withPools(MembershipOptions.DEFAULT_COMPUTE_NODES, Math.max(MembershipOptions.DEFAULT_MEMORY_NODES,
                             Math.min(MembershipOptions.MAX_POOL, memoryNode + 1)));
             m = ZooKeeperMembership.connect(new ZooKeeperMembershipOptions(zk != null ? zk.connectString() : connect,
-                    c.root(), mo, ZooKeeperMembershipOptions.DEFAULT_OBSERVER_SESSION));
+                    c.root(), mo, ZooKeeperMembershipOptions.DEFAULT_OBSERVER_SESSION).withSecret(secret));
             book = new ZooKeeperFenceBook(m);
             for (FenceRecord r : book.records()) { // before serving: see the class comment
                 fencer.fence(r.member().id().id(), r.member().epoch());

@@ -2,6 +2,7 @@ package io.dmtree.mn.control;
 
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.carrier.CarrierRegistry;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.mn.MemoryNodeConfig;
 import io.dmtree.mn.carrier.CarrierServer;
@@ -24,10 +25,12 @@ import java.nio.file.Path;
  * @param limits            what the front door tolerates from its peers: connections, buffers, timeouts
  * @param controlFrameBytes the largest control-plane frame (at most {@code maxFrameBytes} applies too)
  * @param coordination      the cluster's membership service, or {@link Coordination#none()}
+ * @param secret            the cluster secret every peer of the front door must prove and that this memory
+ *                          node proves to them ({@link ClusterSecret}), or null: every peer is admitted
  */
 public record MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
                                 Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
-                                int controlFrameBytes, Coordination coordination) {
+                                int controlFrameBytes, Coordination coordination, ClusterSecret secret) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
     public static final int DEFAULT_CONTROL_FRAME_BYTES = ControlService.MAX_REQUEST_BYTES;
     /** The front door's defaults for a memory node (see {@link ConnectionLimits#MEMORY_NODE}). */
@@ -55,6 +58,14 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
         }
     }
 
+    /** Options without a cluster secret. */
+    public MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
+                             Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
+                             int controlFrameBytes, Coordination coordination) {
+        this(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes,
+                coordination, null);
+    }
+
     /** Options without membership ({@link Coordination#none()}). */
     public MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
                              Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
@@ -65,7 +76,7 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
     /** A memory node that takes part in membership as {@code c} says. */
     public MemoryNodeOptions withCoordination(Coordination c) {
         return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits,
-                controlFrameBytes, c);
+                controlFrameBytes, c, secret);
     }
 
     /** A memory node with default advertise address, frame limits, carrier options and connection limits, and no membership. */
@@ -75,23 +86,34 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
     }
 
     public MemoryNodeOptions withMaxFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes, coordination, secret);
     }
 
     public MemoryNodeOptions withCarrierOptions(CarrierOptions o) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes, coordination, secret);
     }
 
     public MemoryNodeOptions withAdvertise(String host) {
-        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, coordination, secret);
     }
 
     public MemoryNodeOptions withLimits(ConnectionLimits l) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes, coordination, secret);
     }
 
     public MemoryNodeOptions withControlFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes, coordination, secret);
+    }
+
+    /** A memory node whose front door admits only peers that prove {@code s} (null: every peer). */
+    public MemoryNodeOptions withSecret(ClusterSecret s) {
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits,
+                controlFrameBytes, coordination, s);
+    }
+
+    /** Where memory node 0 writes the cluster secret it generates ({@code dmtree mn} without {@code --secret}). */
+    public Path secretFile() {
+        return dir.resolve("dmtree-cluster.secret");
     }
 
     public Path lockFile() {

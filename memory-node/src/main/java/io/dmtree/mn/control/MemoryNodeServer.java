@@ -104,7 +104,8 @@ public final class MemoryNodeServer implements AutoCloseable {
                     o.carrierOptions(), processes));
             if (o.coordination().enabled()) { // before serving: every incarnation in the fence book is fenced first
                 ServedRegion s = served;
-                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(), s::fence);
+                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(), s::fence,
+                        o.secret());
             }
             MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
@@ -113,7 +114,8 @@ public final class MemoryNodeServer implements AutoCloseable {
             for (FrameService s : served.frameServices()) {
                 services.put(s.serviceId(), s);
             }
-            server = new FrameServer(o.listen(), o.id(), o.maxFrameBytes(), services, "dmtree-mn" + o.id(), o.limits());
+            server = new FrameServer(o.listen(), o.id(), o.maxFrameBytes(), services, "dmtree-mn" + o.id(), o.limits(),
+                    o.secret());
             InetSocketAddress bound = server.address();
             String advertised = o.advertise() != null ? o.advertise() : bound.getHostString();
             DataEndpoint data = served.start(bound, advertised);

@@ -117,13 +117,36 @@ public final class ZooKeeperMembership implements Membership {
 
     static CuratorFramework client(ZooKeeperMembershipOptions o, Duration session) {
         int op = operationMillis(o);
-        return CuratorFrameworkFactory.builder()
+        CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
                 .connectString(o.connectString())
                 .sessionTimeoutMs((int) Math.min(Integer.MAX_VALUE, session.toMillis()))
                 .connectionTimeoutMs(op)
                 .retryPolicy(new RetryUntilElapsed(op, RETRY_SLEEP_MS))
-                .ensembleTracker(false)
-                .build();
+                .ensembleTracker(false);
+        if (o.digest() != null) { // every node this client makes: all rights for the digest identity, none for others
+            b.authorization("digest", o.digest().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.util.List<org.apache.zookeeper.data.ACL> own;
+            try {
+                // ZooKeeper asks the list whether it contains null, which List.of refuses to be asked
+                own = java.util.Collections.singletonList(new org.apache.zookeeper.data.ACL(org.apache.zookeeper.ZooDefs.Perms.ALL,
+                        new org.apache.zookeeper.data.Id("digest",
+                                org.apache.zookeeper.server.auth.DigestAuthenticationProvider.generateDigest(o.digest()))));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("this JDK has no SHA-1 for ZooKeeper's digest scheme", e);
+            }
+            b.aclProvider(new org.apache.curator.framework.api.ACLProvider() {
+                @Override
+                public java.util.List<org.apache.zookeeper.data.ACL> getDefaultAcl() {
+                    return own;
+                }
+
+                @Override
+                public java.util.List<org.apache.zookeeper.data.ACL> getAclForPath(String path) {
+                    return own;
+                }
+            });
+        }
+        return b.build();
     }
 
     private static int operationMillis(ZooKeeperMembershipOptions o) {

@@ -15,6 +15,7 @@ import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeReport;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.ControlFrame;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.lock.LockDesigns;
@@ -116,6 +117,12 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     @Option(names = "--mn", required = true, paramLabel = "HOST:PORT,...",
             description = "control addresses of memory nodes 0..M-1, memory node 0 first")
     String memoryNodes;
+
+    @Option(names = "--secret", paramLabel = "FILE|none",
+            description = "the cluster secret this compute node proves to memory nodes and peers (memory node 0 writes it and "
+                    + "prints its path as secret=PATH in its ready line; readable by its owner only); none or absent: it "
+                    + "holds none and joins only a cluster started with --secret none")
+    String secret;
 
     @Option(names = "--cns", defaultValue = "1", description = "compute-node processes taking part in the run, this one included")
     int computeNodes;
@@ -263,6 +270,13 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         if (id != null) {
             OptionChecks.inRange(spec, "--id", id, 0, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES - 1);
             o = o.withComputeNodeId(id);
+        }
+        if (secret != null && !secret.trim().equalsIgnoreCase("none")) {
+            try {
+                o = o.withSecret(ClusterSecret.load(java.nio.file.Path.of(secret.trim())));
+            } catch (IllegalArgumentException e) {
+                throw OptionChecks.usage(spec, "--secret: " + e.getMessage());
+            }
         }
         return o;
     }

@@ -25,6 +25,8 @@ import java.io.PrintWriter;
                 CheckCommand.class,
                 io.dmtree.mn.MemoryNodeCommand.class,
                 ComputeNodeCommand.class,
+                MembersCommand.class,
+                RevokeCommand.class,
                 io.dmtree.workloads.lockbench.LockBenchCommand.class,
                 NetBenchCommand.class,
                 MemoryNodeLoadCommand.class,

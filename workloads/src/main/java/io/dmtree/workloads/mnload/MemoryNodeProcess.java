@@ -54,7 +54,9 @@ final class MemoryNodeProcess implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("io.dmtree.mn.MemoryNodeCommand");
-        cmd.addAll(List.of("--id", "0", "--listen", "127.0.0.1:0", "--transport", "tcp", "--dir", dir.toString()));
+        // --secret none: the load's raw connections say HELLO only, and the figure is the front door's own memory
+        cmd.addAll(List.of("--id", "0", "--listen", "127.0.0.1:0", "--transport", "tcp", "--dir", dir.toString(),
+                "--secret", "none"));
         cmd.addAll(mnArgs);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -61,10 +61,13 @@ class ComputeNodeProcessTest {
         return p;
     }
 
+    /** A compute node that proves the cluster secret memory node 0 wrote into the directory. */
     private Process cn(String... args) throws IOException {
-        String[] all = new String[args.length + 1];
+        String[] all = new String[args.length + 3];
         all[0] = "cn";
         System.arraycopy(args, 0, all, 1, args.length);
+        all[args.length + 1] = "--secret";
+        all[args.length + 2] = dir.resolve("dmtree-cluster.secret").toString();
         return java(DmtreeCli.class.getName(), all);
     }
 

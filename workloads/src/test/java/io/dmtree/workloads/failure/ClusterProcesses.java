@@ -124,18 +124,38 @@ final class ClusterProcesses implements AutoCloseable {
         return n;
     }
 
-    /** A memory node; waits for its ready line. */
+    /** The cluster secret's file from memory node 0's ready line, passed to every later node; null before. */
+    private volatile String secretFile;
+
+    /**
+     * A memory node; waits for its ready line. The first one that names its cluster secret
+     * ({@code secret=PATH}) sets the secret every later node proves, unless its arguments name one.
+     */
     Node memoryNode(String name, List<String> args) throws IOException, InterruptedException {
-        Node n = java(name, MemoryNodeCommand.class.getName(), args);
-        n.awaitLine(" ready", 90);
+        Node n = java(name, MemoryNodeCommand.class.getName(), withSecret(args));
+        String ready = n.awaitLine(" ready", 90);
+        if (secretFile == null && ready.contains(" secret=")) {
+            secretFile = field(ready, "secret");
+        }
         return n;
     }
 
     Node computeNode(String name, List<String> args) throws IOException {
         List<String> all = new ArrayList<>();
         all.add("cn");
-        all.addAll(args);
+        all.addAll(withSecret(args));
         return java(name, DmtreeCli.class.getName(), all);
+    }
+
+    private List<String> withSecret(List<String> args) {
+        String s = secretFile;
+        if (s == null || args.contains("--secret")) {
+            return args;
+        }
+        List<String> all = new ArrayList<>(args);
+        all.add("--secret");
+        all.add(s);
+        return all;
     }
 
     /** The value of {@code key=} in a ready line. */

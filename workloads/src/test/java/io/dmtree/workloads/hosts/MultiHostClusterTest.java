@@ -56,6 +56,8 @@ class MultiHostClusterTest {
 
     private NetnsHosts hosts;
     private String memoryNodes;
+    /** The cluster secret memory node 0 wrote; every other node proves it. */
+    private String secretFile;
 
     @BeforeAll
     void startMemoryNodes() throws Exception {
@@ -68,9 +70,13 @@ class MultiHostClusterTest {
         String ready0 = awaitLine(mn0, dir.resolve("mn0.log"), " ready", 60);
         java.util.regex.Matcher zk = java.util.regex.Pattern.compile(" zk=(\\S+)").matcher(ready0);
         assertTrue(zk.find(), "memory node 0 names its ZooKeeper: " + ready0);
+        java.util.regex.Matcher secret = java.util.regex.Pattern.compile(" secret=(\\S+)").matcher(ready0);
+        assertTrue(secret.find(), "memory node 0 names its cluster secret: " + ready0);
+        secretFile = secret.group(1);
         Process mn1 = hosts.start(1, java(List.of("mn", "--id", "1", "--listen", "0.0.0.0:" + MEMORY_NODE_PORT,
                 "--advertise", hosts.address(1), "--memory", "64M", "--chunk", "1M", "--lock-table", "64K",
-                "--transport", "tcp", "--dir", dir.toString(), "--zk", zk.group(1))), dir.resolve("mn1.log"));
+                "--transport", "tcp", "--dir", dir.toString(), "--zk", zk.group(1), "--secret", secretFile)),
+                dir.resolve("mn1.log"));
         awaitLine(mn1, dir.resolve("mn1.log"), " ready", 60);
         memoryNodes = hosts.address(0) + ":" + MEMORY_NODE_PORT + "," + hosts.address(1) + ":" + MEMORY_NODE_PORT;
     }
@@ -129,7 +135,7 @@ class MultiHostClusterTest {
             List<String> args = new ArrayList<>(List.of("cn", "--mn", memoryNodes, "--cns", "3", "-w", "A",
                     "-r", String.valueOf(RECORDS), "-n", String.valueOf(OPERATIONS), "-t", String.valueOf(THREADS),
                     "--lock", "modular", "--load", load, "--run", run, "--check", "--locked-counter", String.valueOf(INCREMENTS),
-                    "--timeout", "10000", "--wait", "120"));
+                    "--timeout", "10000", "--wait", "120", "--secret", secretFile));
             args.addAll(messaging(h));
             args.addAll(extra);
             Path log = dir.resolve(run + "-cn-h" + h + ".log");
@@ -217,7 +223,7 @@ class MultiHostClusterTest {
         Path log = dir.resolve("unreachable-advertise.log");
         long start = System.nanoTime();
         Process p = hosts.start(4, java(List.of("cn", "--mn", memoryNodes, "--serve", "--listen", "0.0.0.0:0",
-                "--advertise", nobody, "--timeout", "2000")), log);
+                "--advertise", nobody, "--timeout", "2000", "--secret", secretFile)), log);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the join hung:\n" + Files.readString(log));
         String out = Files.readString(log, StandardCharsets.UTF_8);
         assertNotEquals(0, p.exitValue(), out);

@@ -4,6 +4,7 @@ import io.dmtree.core.wire.ErrorCode;
 
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.FencedException;
+import io.dmtree.core.memory.AccessDeniedException;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.wire.FrameHeader;
@@ -284,6 +285,9 @@ final class PendingCall {
             RuntimeException e = error;
             if (e instanceof FencedException f) {
                 throw f; // one per fenced connection, made by the reader; nothing is allocated per refused verb
+            }
+            if (e instanceof AccessDeniedException) {
+                throw new AccessDeniedException(e.getMessage(), e);
             }
             throw new RemoteAccessException(e.getMessage(), e);
         }

@@ -4,6 +4,7 @@ import io.dmtree.cn.carrier.CarrierClient;
 import io.dmtree.cn.carrier.CarrierLink;
 import io.dmtree.cn.carrier.ConnectContext;
 import io.dmtree.core.carrier.CarrierOptions;
+import io.dmtree.core.wire.HelloFrame;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import java.util.List;
  * verbs service ({@link TcpVerbs}) and a messaging endpoint of this compute node's own
  * ({@link TcpMessaging}). Options: {@code tcp.connections} per memory node, {@code tcp.outstanding}
  * requests in flight per connection, {@code tcp.spin} busy-wait rounds of a waiting caller before
- * it parks (see {@link TcpVerbsConfig}).
+ * it parks (see {@link TcpVerbsConfig}). With the cluster secret of {@link ConnectContext#secret()}
+ * every verb and messaging connection proves it and checks the peer's.
  */
 public final class TcpCarrierClient implements CarrierClient {
     public static final String CONNECTIONS = "tcp.connections";
@@ -40,9 +42,11 @@ public final class TcpCarrierClient implements CarrierClient {
         for (int i = 0; i < c.regions().size(); i++) {
             addresses.add(new InetSocketAddress(c.dataHost(i), c.regions().get(i).port()));
         }
-        TcpVerbs verbs = c.epoch() == 0 ? TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()))
-                : TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()), c.computeNode(), c.epoch());
+        TcpVerbs verbs = c.epoch() == 0
+                ? TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()), HelloFrame.NO_COMPUTE_NODE, 0, c.secret())
+                : TcpVerbs.connect(addresses, config(c.options(), c.timeoutMillis()), c.computeNode(), c.epoch(), c.secret());
         return CarrierLink.open(verbs, () -> TcpMessaging.start(c.computeNode(), c.messagingListen(),
-                c.messagingAdvertise(), c.directory(), c.timeoutMillis()), TcpMessaging::endpoint, verbs::memoryNodeLost);
+                c.messagingAdvertise(), c.directory(), c.timeoutMillis(), c.secret()), TcpMessaging::endpoint,
+                verbs::memoryNodeLost);
     }
 }

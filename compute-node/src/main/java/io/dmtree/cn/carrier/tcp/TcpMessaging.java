@@ -8,6 +8,8 @@ import io.dmtree.cn.messaging.PeerDirectory;
 import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.messaging.MessageHandler;
+import io.dmtree.core.wire.ClusterSecret;
+import io.dmtree.core.wire.ConnectionLimits;
 import io.dmtree.core.wire.FrameChannel;
 import io.dmtree.core.wire.FrameHeader;
 import io.dmtree.core.wire.FrameServer;
@@ -17,11 +19,11 @@ import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.HostPort;
 import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.MessageFrame;
+import io.dmtree.core.wire.SessionContext;
 import org.agrona.DirectBuffer;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -31,6 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * and writes one-way {@link MessageFrame}s on it, so messages of one sender to one receiver keep
  * their order. Each inbound connection has a reader thread that hands messages to the
  * {@link MessageDispatcher} (one handler call at a time; no handler yet means wait).
+ *
+ * <p>With a cluster secret every connection is authenticated both ways ({@link ClusterSecret}) and
+ * names its sender in its HELLO; a message whose sender field names another compute node is
+ * refused and its connection closed, so a grant reaches the handler only from a member, as itself.
  */
 public final class TcpMessaging implements CnMessaging {
     public static final String SCHEME = "tcp:";
@@ -38,6 +44,7 @@ public final class TcpMessaging implements CnMessaging {
     private final int self;
     private final String advertise;
     private final int timeoutMillis;
+    private final ClusterSecret secret;
     private final MessageDispatcher dispatcher = new MessageDispatcher();
     private final FrameServer server;
     private final PeerConnections<Peer> peers;
@@ -53,9 +60,10 @@ public final class TcpMessaging implements CnMessaging {
         }
     }
 
-    private TcpMessaging(int self, InetSocketAddress listen, String advertise, PeerDirectory directory, int timeoutMillis)
-            throws IOException {
+    private TcpMessaging(int self, InetSocketAddress listen, String advertise, PeerDirectory directory, int timeoutMillis,
+                         ClusterSecret secret) throws IOException {
         this.self = self;
+        this.secret = secret;
         this.timeoutMillis = timeoutMillis;
         this.peers = new PeerConnections<>(directory, SCHEME, "tcp", timeoutMillis, this::connect);
         FrameService service = new FrameService() {
@@ -65,7 +73,8 @@ public final class TcpMessaging implements CnMessaging {
             }
 
             @Override
-            public Session open(SocketAddress peer) {
+            public Session open(SessionContext context) {
+                int sender = context.computeNode();
                 return (r, w) -> {
                     if (r.type() != FrameHeader.TYPE_MESSAGE) {
                         throw new MalformedFrameException(ErrorCode.UNKNOWN_TYPE, "the messaging service takes MESSAGE frames, not "
@@ -79,11 +88,16 @@ public final class TcpMessaging implements CnMessaging {
                     }
                     int at = r.skip(length, "payload");
                     r.end();
+                    if (sender != HelloFrame.NO_COMPUTE_NODE && from != sender) {
+                        throw new MalformedFrameException(ErrorCode.STATE, "a message from compute node " + from
+                                + " on the connection of compute node " + sender, true);
+                    }
                     dispatcher.deliver(from, r.buffer(), at, length);
                 };
             }
         };
-        this.server = new FrameServer(listen, self, 4096, Map.of(HelloFrame.SERVICE_MESSAGING, service), "dmtree-cn" + self + "-msg");
+        this.server = new FrameServer(listen, self, 4096, Map.of(HelloFrame.SERVICE_MESSAGING, service), "dmtree-cn" + self + "-msg",
+                ConnectionLimits.DEFAULTS, secret);
         this.advertise = advertise == null || advertise.isBlank() ? server.address().getHostString() : advertise;
     }
 
@@ -97,9 +111,19 @@ public final class TcpMessaging implements CnMessaging {
      */
     public static TcpMessaging start(int self, InetSocketAddress listen, String advertise, PeerDirectory directory,
                                      int timeoutMillis) {
+        return start(self, listen, advertise, directory, timeoutMillis, null);
+    }
+
+    /**
+     * ... admitting only peers that prove {@code secret}, and proving it to every peer it sends to
+     * (null: no authentication; see {@link ClusterSecret}): a grant from a process that is not a
+     * member never reaches the handler.
+     */
+    public static TcpMessaging start(int self, InetSocketAddress listen, String advertise, PeerDirectory directory,
+                                     int timeoutMillis, ClusterSecret secret) {
         TcpMessaging m;
         try {
-            m = new TcpMessaging(self, listen, advertise, directory, timeoutMillis);
+            m = new TcpMessaging(self, listen, advertise, directory, timeoutMillis, secret);
         } catch (IOException e) {
             throw new IllegalStateException("compute node " + self + " cannot listen for messages on "
                     + HostPort.format(listen) + ": " + e.getMessage(), e);
@@ -133,7 +157,8 @@ public final class TcpMessaging implements CnMessaging {
                     + ", a wildcard address no peer can connect to" + fix);
         }
         int answered;
-        try (FrameChannel ch = FrameChannel.open(target, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis)) {
+        try (FrameChannel ch = FrameChannel.open(target, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis, secret,
+                self, 0)) {
             answered = ch.peer().nodeId();
         } catch (IOException | RuntimeException e) {
             String why = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
@@ -182,7 +207,7 @@ public final class TcpMessaging implements CnMessaging {
 
     private Peer connect(int cn, String address) throws IOException {
         InetSocketAddress a = HostPort.parse("endpoint of compute node " + cn, address);
-        FrameChannel ch = FrameChannel.open(a, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis);
+        FrameChannel ch = FrameChannel.open(a, HelloFrame.SERVICE_MESSAGING, 4096, timeoutMillis, secret, self, 0);
         if (ch.peer().nodeId() != cn) {
             ch.close();
             throw new RemoteAccessException("the endpoint " + address + " belongs to compute node " + ch.peer().nodeId()

@@ -65,6 +65,12 @@ public final class TcpVerbs implements Verbs {
      * nodes that fenced it refuse its verbs, which then throw {@link io.dmtree.core.memory.FencedException}.
      */
     public static TcpVerbs connect(List<InetSocketAddress> memoryNodes, TcpVerbsConfig config, int computeNode, long epoch) {
+        return connect(memoryNodes, config, computeNode, epoch, null);
+    }
+
+    /** ... proving {@code secret} to every memory node and checking theirs (null: none). */
+    public static TcpVerbs connect(List<InetSocketAddress> memoryNodes, TcpVerbsConfig config, int computeNode, long epoch,
+                                   io.dmtree.core.wire.ClusterSecret secret) {
         if (memoryNodes.isEmpty()) {
             throw new IllegalArgumentException("no memory node to connect to");
         }
@@ -73,7 +79,7 @@ public final class TcpVerbs implements Verbs {
             for (int mn = 0; mn < conns.length; mn++) {
                 for (int c = 0; c < conns[mn].length; c++) {
                     conns[mn][c] = new VerbConnection(mn, memoryNodes.get(mn), config.maxOutstanding(),
-                            config.maxFrameBytes(), config.timeoutMillis(), config.spins(), computeNode, epoch);
+                            config.maxFrameBytes(), config.timeoutMillis(), config.spins(), computeNode, epoch, secret);
                 }
             }
         } catch (IOException e) {

@@ -1,7 +1,10 @@
 package io.dmtree.cn.carrier.tcp;
 
+import io.dmtree.core.memory.AccessDeniedException;
 import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.memory.RemoteAccessException;
+import io.dmtree.core.wire.ClientHandshake;
+import io.dmtree.core.wire.ClusterSecret;
 import io.dmtree.core.wire.ErrorCode;
 import io.dmtree.core.wire.ErrorReply;
 import io.dmtree.core.wire.FrameHeader;
@@ -192,15 +195,16 @@ final class VerbConnection implements AutoCloseable {
 
     VerbConnection(int memoryNode, InetSocketAddress address, int maxOutstanding, int maxFrameBytes, int timeoutMillis,
                    int spins) throws IOException {
-        this(memoryNode, address, maxOutstanding, maxFrameBytes, timeoutMillis, spins, HelloFrame.NO_COMPUTE_NODE, 0);
+        this(memoryNode, address, maxOutstanding, maxFrameBytes, timeoutMillis, spins, HelloFrame.NO_COMPUTE_NODE, 0, null);
     }
 
     /**
      * A connection of incarnation {@code (computeNode, epoch)} (compute node -1, epoch 0: a cluster
-     * without membership); its HELLO names them, and the memory node refuses them once fenced.
+     * without membership); its HELLO names them, and the memory node refuses them once fenced. With
+     * a {@code secret} the handshake proves it and checks the memory node's proof ({@link ClientHandshake}).
      */
     VerbConnection(int memoryNode, InetSocketAddress address, int maxOutstanding, int maxFrameBytes, int timeoutMillis,
-                   int spins, int computeNode, long epoch) throws IOException {
+                   int spins, int computeNode, long epoch, ClusterSecret secret) throws IOException {
         this.memoryNode = memoryNode;
         this.computeNode = computeNode;
         this.epoch = epoch;
@@ -217,10 +221,10 @@ final class VerbConnection implements AutoCloseable {
         try {
             ch.socket().connect(address, timeoutMillis);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            FrameWriter hello = new FrameWriter(64);
-            hello.begin(FrameHeader.TYPE_HELLO, 0, 0).i32(HelloFrame.MAGIC).u8(HelloFrame.SERVICE_VERBS).u8(0).u16(0)
-                    .i32(computeNode).i32(0).i64(epoch).finish();
-            ByteBuffer out = hello.byteBuffer();
+            ClientHandshake handshake = new ClientHandshake(secret, HelloFrame.SERVICE_VERBS, computeNode, epoch,
+                    address.getHostString() + ":" + address.getPort());
+            FrameWriter hello = new FrameWriter(128);
+            ByteBuffer out = handshake.writeHello(hello).byteBuffer();
             while (out.hasRemaining()) {
                 ch.write(out);
             }
@@ -229,7 +233,7 @@ final class VerbConnection implements AutoCloseable {
             this.channel = ch;
             this.selector = sel;
             this.key = ch.register(sel, SelectionKey.OP_READ);
-            this.maxFrameBytes = Math.min(maxFrameBytes, helloReply(timeoutMillis));
+            this.maxFrameBytes = Math.min(maxFrameBytes, handshake(handshake, hello, timeoutMillis));
         } catch (IOException | RuntimeException e) {
             ch.close();
             if (sel != null) {
@@ -239,47 +243,61 @@ final class VerbConnection implements AutoCloseable {
         }
     }
 
-    /** Reads the HELLO reply; returns the largest frame the memory node accepts. */
-    private int helloReply(int timeoutMillis) throws IOException {
+    /**
+     * Reads the HELLO reply and, when the memory node proved the cluster secret, sends this side's
+     * proof and reads its reply; returns the largest frame the memory node accepts.
+     */
+    private int handshake(ClientHandshake h, FrameWriter w, int timeoutMillis) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         String where = address.getHostString() + ":" + address.getPort();
         try {
-            while (!assembler.next()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new java.net.SocketTimeoutException(where + " sent no HELLO reply within " + timeoutMillis + " ms");
-                }
-                selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                if (assembler.readFrom(channel) < 0) {
-                    throw new IOException(where + " closed the connection before its HELLO reply");
-                }
-            }
-            FrameReader r = reply.wrap(assembler.frame(), assembler.frameOffset(), assembler.frameLength());
-            if (r.type() == FrameHeader.TYPE_ERROR) {
-                ErrorReply refusal = ErrorReply.of(r);
-                if (refusal.code() == ErrorCode.FENCED) {
+            boolean auth;
+            try {
+                auth = h.helloReply(nextHandshakeFrame(deadline, timeoutMillis, where));
+            } catch (ClientHandshake.RefusedException e) {
+                if (e.code() == ErrorCode.FENCED) {
                     throw new FencedException(computeNode, epoch, "memory node " + memoryNode + " at " + where
-                            + " refused its verb connection: " + refusal.message());
+                            + " refused its verb connection: " + e.getMessage());
                 }
-                throw new IOException(where + " refused the " + HelloFrame.serviceName(HelloFrame.SERVICE_VERBS)
-                        + " connection: " + refusal.getMessage());
+                throw e;
             }
-            if (r.type() != (FrameHeader.TYPE_HELLO | FrameHeader.REPLY_BIT) || r.i32("magic") != HelloFrame.MAGIC) {
-                throw new IOException(where + " is not a dmtree node");
-            }
-            int nodeId = r.i32("node id");
-            int peerMax = r.i32("max frame bytes");
-            if (nodeId != memoryNode) {
-                throw new IOException("the memory node at " + where + " has id " + nodeId + ", but it was listed as memory node "
+            if (h.nodeId() != memoryNode) {
+                throw new IOException("the memory node at " + where + " has id " + h.nodeId() + ", but it was listed as memory node "
                         + memoryNode);
+            }
+            if (auth) {
+                ByteBuffer out = h.writeAuth(w).byteBuffer();
+                long spinsLeft = 1_000_000;
+                while (out.hasRemaining() && spinsLeft-- > 0) {
+                    channel.write(out); // a 48-byte frame on a fresh connection: the socket takes it
+                }
+                if (out.hasRemaining()) {
+                    throw new IOException(where + " took no AUTH frame");
+                }
+                h.authReply(nextHandshakeFrame(deadline, timeoutMillis, where));
             }
             if (assembler.next()) {
                 throw new IOException(where + " sent a frame after its HELLO reply before any request");
             }
-            return peerMax;
+            return h.maxFrameBytes();
         } catch (MalformedFrameException e) {
             throw new IOException(where + " answered HELLO with a bad frame: " + e.getMessage(), e);
         }
+    }
+
+    private FrameReader nextHandshakeFrame(long deadline, int timeoutMillis, String where)
+            throws IOException, MalformedFrameException {
+        while (!assembler.next()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new java.net.SocketTimeoutException(where + " sent no HELLO reply within " + timeoutMillis + " ms");
+            }
+            selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            if (assembler.readFrom(channel) < 0) {
+                throw new IOException(where + " closed the connection before its HELLO reply");
+            }
+        }
+        return reply.wrap(assembler.frame(), assembler.frameOffset(), assembler.frameLength());
     }
 
     /** The largest frame either side accepts. */
@@ -562,9 +580,10 @@ final class VerbConnection implements AutoCloseable {
                     delivered = c.complete(id, r);
                 } else if (type == FrameHeader.TYPE_ERROR) {
                     ErrorReply refusal = ErrorReply.of(r);
+                    String m = "memory node " + memoryNode + " refused the request: " + refusal.getMessage();
                     delivered = c.refuse(id, refusal.code() == ErrorCode.FENCED ? fenced(refusal)
-                            : new RemoteAccessException("memory node " + memoryNode + " refused the request: "
-                            + refusal.getMessage()));
+                            : refusal.code() == ErrorCode.ACCESS_DENIED ? new AccessDeniedException(m)
+                            : new RemoteAccessException(m));
                 } else {
                     fail("unexpected " + FrameHeader.typeName(type) + " frame on a verb connection", null);
                     return false;

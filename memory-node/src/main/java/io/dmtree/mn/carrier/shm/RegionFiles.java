@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  */
 public final class RegionFiles {
     private static final Pattern MEMORY_NODE = Pattern.compile("dmtree-mn(\\d+)\\.(lock|region|zk)");
+    /** The cluster secret memory node 0 generates in its directory (MemoryNodeOptions#secretFile). */
+    private static final String CLUSTER_SECRET = "dmtree-cluster.secret";
     private static final Pattern INBOX = Pattern.compile("dmtree-cn\\d+-(\\d+)-\\d+\\.inbox(\\.tmp)?");
 
     private RegionFiles() {
@@ -53,7 +55,8 @@ public final class RegionFiles {
 
     /**
      * Deletes the memory-node locks, regions and ZooKeeper data directories ({@code dmtree-mnID.zk})
-     * whose memory node is not running, and the inboxes
+     * whose memory node is not running, the cluster secret memory node 0 generated when it is not
+     * running, and the inboxes
      * of compute-node processes that are gone, in {@code dir}; returns what it deleted. Files of
      * live processes are left alone.
      */
@@ -70,6 +73,9 @@ public final class RegionFiles {
                     }
                 } else if (MEMORY_NODE.matcher(name).matches()) {
                     memoryNodeFiles.add(p);
+                } else if (name.equals(CLUSTER_SECRET) && !heldByLiveMemoryNode(dir.resolve("dmtree-mn0.lock"))
+                        && Files.deleteIfExists(p)) {
+                    removed.add(p); // memory node 0 wrote it; restarted, it writes a fresh one
                 }
             }
         }

@@ -11,10 +11,22 @@ import java.util.List;
  * The server half of the {@code tcp} carrier: the region is off-heap memory, and the memory node's
  * front door offers the verbs service ({@link VerbService}) beside the control plane, so the
  * data path shares the control address. A fence is the verb service's ({@link VerbService}: the
- * epoch of every verb frame is checked).
+ * epoch of every verb frame is checked), and so are the members' rights on the region
+ * ({@value #RIGHTS}, on by default).
  */
 public final class TcpCarrierServer implements CarrierServer {
     public static final String NAME = "tcp";
+    /** {@code on} (default): every verb is checked against its sender's rights ({@link io.dmtree.mn.carrier.MemberRights}); {@code off}: bounds only. */
+    public static final String RIGHTS = "tcp.rights";
+
+    static boolean rights(ServeContext context) {
+        String v = context.options().get(RIGHTS, "on").trim();
+        return switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException(RIGHTS + " is on or off, not '" + v + "'");
+        };
+    }
 
     @Override
     public String name() {
@@ -25,7 +37,7 @@ public final class TcpCarrierServer implements CarrierServer {
     public ServedRegion open(ServeContext context) {
         VerbService[] verbs = new VerbService[1];
         return new OffHeapServedRegion(context.regionBytes(), region -> {
-            verbs[0] = new VerbService(region, context.maxFrameBytes());
+            verbs[0] = new VerbService(region, context.maxFrameBytes(), context.memoryNode(), rights(context));
             return List.of(verbs[0]);
         }, (cn, epochUpTo) -> verbs[0].fence(cn, epochUpTo));
     }

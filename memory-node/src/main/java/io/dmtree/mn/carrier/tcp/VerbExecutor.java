@@ -7,7 +7,9 @@ import io.dmtree.core.wire.FrameReader;
 import io.dmtree.core.wire.FrameWriter;
 import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.VerbFrame;
+import io.dmtree.core.memory.AccessRight;
 import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.carrier.MemberRights;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -17,7 +19,8 @@ import java.nio.ByteOrder;
  * The software RNIC of a tcp memory node: applies one verb request frame ({@link VerbFrame}) to
  * the region and builds the reply. Two passes: the first checks every request (kind, length,
  * bounds against the region, alignment of atomics, that the frame holds every operand and
- * nothing more, that the reply fits the frame limit) without touching the region; only a frame
+ * nothing more, that the reply fits the frame limit, and, when it has them, the sender's
+ * {@link MemberRights}) without touching the region; only a frame
  * that passes all checks is applied, in order, in the second. So a refused frame writes nothing and
  * no request reaches memory outside the region. Not thread-safe: one per connection.
  */
@@ -25,10 +28,24 @@ public final class VerbExecutor {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private final OffHeapRegion region;
     private final int maxFrameBytes;
+    /** Null: every access inside the region is allowed (a region served without rights). */
+    private final MemberRights rights;
+    private final int memoryNode;
 
     public VerbExecutor(OffHeapRegion region, int maxFrameBytes) {
+        this(region, maxFrameBytes, null, 0);
+    }
+
+    /**
+     * An executor that also checks each request against the sender's {@code rights} in its first
+     * pass (null: none), so a frame with one request outside them is refused whole
+     * ({@link ErrorCode#ACCESS_DENIED}); {@code memoryNode} names this memory node in refusals.
+     */
+    public VerbExecutor(OffHeapRegion region, int maxFrameBytes, MemberRights rights, int memoryNode) {
         this.region = region;
         this.maxFrameBytes = maxFrameBytes;
+        this.rights = rights;
+        this.memoryNode = memoryNode;
     }
 
     /**
@@ -54,6 +71,7 @@ public final class VerbExecutor {
                                 + " outside [0, " + maxFrameBytes + "]");
                     }
                     checkRange(i, offset, length);
+                    checkRight(i, kind == VerbFrame.KIND_READ ? AccessRight.READ : AccessRight.WRITE, offset, length);
                     if (kind == VerbFrame.KIND_WRITE) {
                         request.skip(VerbFrame.padded(length), "data of write request " + i);
                     }
@@ -68,6 +86,7 @@ public final class VerbExecutor {
                         throw new MalformedFrameException(ErrorCode.MISALIGNED, "request " + i
                                 + ": atomic at unaligned offset " + offset);
                     }
+                    checkRight(i, AccessRight.ATOMIC, offset, Long.BYTES);
                     request.skip(kind == VerbFrame.KIND_CAS ? 16 : 8, "operands of atomic request " + i);
                 }
                 default -> throw new MalformedFrameException(ErrorCode.MALFORMED, "request " + i
@@ -110,6 +129,18 @@ public final class VerbExecutor {
             p += VerbFrame.requestBytes(kind, length);
         }
         reply.finish();
+    }
+
+    private void checkRight(int i, AccessRight right, long offset, long length) throws MalformedFrameException {
+        MemberRights r = rights;
+        if (r == null) {
+            return;
+        }
+        int range = r.denied(right, offset, length, region);
+        if (range >= 0) {
+            throw new MalformedFrameException(ErrorCode.ACCESS_DENIED, "request " + i + ": "
+                    + r.refusal(range, right, offset, length, memoryNode));
+        }
     }
 
     private void checkRange(int i, long offset, long length) throws MalformedFrameException {

@@ -12,6 +12,7 @@ import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.SessionContext;
 import io.dmtree.mn.OffHeapRegion;
 import io.dmtree.mn.carrier.FencedEpochs;
+import io.dmtree.mn.carrier.MemberRights;
 
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +46,14 @@ import java.util.concurrent.TimeoutException;
  * </ul>
  * The check is one volatile read of a preallocated array per frame; nothing is allocated on the
  * verb path. Connections of a cluster without membership (epoch 0) are never fenced.
+ *
+ * <h2>Rights</h2>
+ * With rights enforced, each session holds its compute node's {@link MemberRights}, made when the
+ * session opens (after HELLO, and so after the peer proved the cluster secret); its executor
+ * checks every request of a frame against them before the first takes effect. A request outside
+ * them refuses the frame with {@link ErrorCode#ACCESS_DENIED} (naming the address, the right and
+ * what is held there); the connection goes on, and so does every other. The rights end with the
+ * incarnation's lease: once fenced, nothing of it is served.
  */
 public final class VerbService implements FrameService {
     /** How long {@link #fence} waits for the event loops before it reports them stuck. */
@@ -52,11 +61,29 @@ public final class VerbService implements FrameService {
     private final OffHeapRegion region;
     private final int maxFrameBytes;
     private final FencedEpochs fenced = new FencedEpochs();
+    private final boolean enforceRights;
+    private final int memoryNode;
     private volatile FrameServer server;
 
+    /** A verb service that checks bounds but no rights (a region without a dmtree header, tests). */
     public VerbService(OffHeapRegion region, int maxFrameBytes) {
+        this(region, maxFrameBytes, 0, false);
+    }
+
+    /**
+     * A verb service of memory node {@code memoryNode}; with {@code enforceRights}, every verb is
+     * checked against its sender's {@link MemberRights} as well.
+     */
+    public VerbService(OffHeapRegion region, int maxFrameBytes, int memoryNode, boolean enforceRights) {
         this.region = region;
         this.maxFrameBytes = maxFrameBytes;
+        this.memoryNode = memoryNode;
+        this.enforceRights = enforceRights;
+    }
+
+    /** Whether verbs are checked against their sender's rights. */
+    public boolean enforcesRights() {
+        return enforceRights;
     }
 
     @Override
@@ -120,8 +147,9 @@ public final class VerbService implements FrameService {
 
     @Override
     public Session open(SessionContext context) {
-        VerbExecutor executor = new VerbExecutor(region, maxFrameBytes);
         int cn = context.computeNode();
+        VerbExecutor executor = new VerbExecutor(region, maxFrameBytes, enforceRights ? MemberRights.of(region, cn) : null,
+                memoryNode);
         long epoch = context.epoch();
         return new Session() {
             @Override
