@@ -164,7 +164,8 @@ class NoSilentWaitsProcessTest {
 
     private Watched memoryNode(String transport, String listen) throws Exception {
         Watched mn = new Watched(java(MemoryNodeCommand.class.getName(), "--id", "0", "--listen", listen, "--memory", "64M",
-                "--chunk", "1M", "--lock-table", "64K", "--transport", transport, "--dir", dir.toString()));
+                "--chunk", "1M", "--lock-table", "64K", "--transport", transport, "--dir", dir.toString(),
+                "--secret", "none")); // these waits are not about authentication
         mn.awaitLine(" ready", 60);
         return mn;
     }

@@ -61,6 +61,7 @@ class TcpRightsTest {
             TcpVerbsConfig config = new TcpVerbsConfig(2, 16, TcpVerbsConfig.defaults().maxFrameBytes(), 10_000, 50);
             OffHeapRegion region = mn.memoryNode().region();
             long counter = TcpTestCluster.SCRATCH + 4096;
+            region.putLongVolatile(counter, 0); // scratch space is not a handed-out chunk: nobody zeroed it
             AtomicReference<Throwable> othersFailed = new AtomicReference<>();
             AtomicLong othersDone = new AtomicLong();
             try (TcpVerbs bad = TcpVerbs.connect(address, config, 3, 5);
