@@ -11,6 +11,8 @@ import io.dmtree.cn.control.RemoteComputeNode;
 import io.dmtree.cn.recovery.MemberFence;
 import io.dmtree.core.carrier.CarrierOptions;
 import io.dmtree.core.membership.BarrierTimeoutException;
+import io.dmtree.core.lock.LapsedMemberException;
+import io.dmtree.core.membership.LeaseLapsedException;
 import io.dmtree.core.memory.FencedException;
 import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.TreeConfig;
@@ -323,8 +325,10 @@ public final class ComputeNodeCommand implements Callable<Integer> {
     }
 
     /**
-     * The fence behind {@code e}: a {@link FencedException} in its causes, or any failure while this
-     * node's own fence is up; else null.
+     * The fence behind {@code e}: a {@link FencedException} in its causes, or, while this node's own
+     * fence is up, a lock wait that ended because it departed ({@link LapsedMemberException}) or a
+     * membership call on its ended lease ({@link LeaseLapsedException}); else null (a lost memory
+     * node, say, is reported as what it is).
      */
     static FencedException fencedBy(Throwable e, MemberFence fence) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -333,9 +337,12 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             }
         }
         if (fence != null && fence.fenced()) {
-            // whatever failed once this node is fenced (a lock wait that found it departed, a barrier
-            // call on the lease's closed session) failed because of the fence
-            return new FencedException(fence.computeNode(), fence.epoch(), fence.reason());
+            // a lock wait that found this node departed, or a membership call on its ended lease
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof LapsedMemberException || t instanceof LeaseLapsedException) {
+                    return new FencedException(fence.computeNode(), fence.epoch(), fence.reason());
+                }
+            }
         }
         return null;
     }

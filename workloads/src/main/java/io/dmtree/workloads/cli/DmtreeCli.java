@@ -58,6 +58,15 @@ public final class DmtreeCli implements Runnable {
             err.flush();
             return EXIT_FAILED;
         });
+        cl.setParameterExceptionHandler((ex, args) -> { // the message, any "did you mean", and always the usage
+            CommandLine c = ex.getCommandLine();
+            PrintWriter err = c.getErr();
+            err.println(ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+            c.usage(err, c.getColorScheme());
+            err.flush();
+            return c.getCommandSpec().exitCodeOnInvalidInput();
+        });
         return cl;
     }
 

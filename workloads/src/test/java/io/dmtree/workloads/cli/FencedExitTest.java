@@ -22,16 +22,18 @@ class FencedExitTest {
     }
 
     @Test
-    void anyFailureIsTheFenceOnceTheFenceIsUpAndNoneBefore() {
+    void aLockWaitOrBarrierEndedByTheNodesOwnDepartureIsAFenceOnlyWhenTheFenceIsUp() {
         MemberFence fence = new MemberFence(5, 7);
         RuntimeException lapsed = new IllegalStateException("lock wait", new LapsedMemberException(5, "acquiring"));
         assertNull(ComputeNodeCommand.fencedLine(lapsed, fence));
         fence.fence("its lease ended (lapsed)");
         assertEquals("dmtree cn: compute node 5 (epoch 7) is fenced: its lease ended (lapsed)"
                 + "; nothing it issues takes effect any more, it must join again", ComputeNodeCommand.fencedLine(lapsed, fence));
-        // a barrier call on the lapsed lease's closed session fails with whatever the client says
-        assertEquals(ComputeNodeCommand.fencedLine(lapsed, fence),
-                ComputeNodeCommand.fencedLine(new IllegalStateException("Client is not started"), fence));
-        assertNull(ComputeNodeCommand.fencedLine(new IllegalStateException("another failure"), new MemberFence(5, 8)));
+        // a barrier call on the ended lease
+        assertEquals(ComputeNodeCommand.fencedLine(lapsed, fence), ComputeNodeCommand.fencedLine(new IllegalStateException(
+                "barrier", new io.dmtree.core.membership.LeaseLapsedException(null, io.dmtree.core.membership.LeaseState.LAPSED)),
+                fence));
+        // any other failure is what it is, fence or not (a lost memory node takes the lease of its ZooKeeper with it)
+        assertNull(ComputeNodeCommand.fencedLine(new IllegalStateException("memory node 0 is gone"), fence));
     }
 }
