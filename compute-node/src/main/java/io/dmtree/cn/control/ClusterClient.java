@@ -303,7 +303,14 @@ public final class ClusterClient implements AutoCloseable {
             if (directory != null) {
                 directory.close();
             }
-            control.forEach(ControlClient::close);
+            for (ControlClient c : control) { // leave, so the id is free when this returns (and nothing is left to fence)
+                try {
+                    c.leave();
+                } catch (RuntimeException gone) {
+                    // not joined there, or the memory node is gone: closing is all there is
+                }
+                c.close();
+            }
             if (lease != null) {
                 lease.close();
             }
