@@ -121,6 +121,7 @@ class HostileClientTest {
                     wrong.clientNonce, HelloFrame.NO_COMPUTE_NODE, 0));
             assertEquals(ErrorCode.AUTHENTICATION, refused.code(), refused.getMessage());
             assertTrue(wrong.closedByPeer(), "the connection stays open after a wrong proof");
+            wrong.close();
 
             // a member's exchange, recorded by an eavesdropper ...
             RawHandshake recorded = RawHandshake.hello(mn.address(), HelloFrame.SERVICE_CONTROL, ClusterSecret.nonce());
@@ -134,18 +135,21 @@ class HostileClientTest {
             ErrorReply replayed = replay.auth(proof);
             assertEquals(ErrorCode.AUTHENTICATION, replayed.code(), replayed.getMessage());
             assertTrue(replay.closedByPeer());
+            replay.close();
 
             // a proof made for another service or incarnation is no proof for this one
             RawHandshake other = RawHandshake.hello(mn.address(), HelloFrame.SERVICE_CONTROL, ClusterSecret.nonce());
             ErrorReply otherService = other.auth(secret.clientProof(HelloFrame.SERVICE_VERBS, other.serverNonce,
                     other.clientNonce, HelloFrame.NO_COMPUTE_NODE, 0));
             assertEquals(ErrorCode.AUTHENTICATION, otherService.code());
+            other.close();
 
             // a frame other than AUTH after the proving HELLO reply
             RawHandshake skipper = RawHandshake.hello(mn.address(), HelloFrame.SERVICE_CONTROL, ClusterSecret.nonce());
             ErrorReply skipped = skipper.send(new FrameWriter().begin(FrameHeader.TYPE_JOIN, 0, 7)
                     .u16(ControlFrame.ANY_COMPUTE_NODE).u16(0).i32(0).finish());
             assertEquals(ErrorCode.AUTHENTICATION, skipped.code());
+            skipper.close();
             assertEquals(List.of(), mn.controlPlane().computeNodes());
             assertEquals(0, mn.frameServer().internalErrors());
         }
@@ -163,14 +167,16 @@ class HostileClientTest {
                         assertInstanceOf(AuthenticationException.class, e);
                     }
                     case 1 -> { // another secret, proving it anyway
-                        RawHandshake h = RawHandshake.hello(mn.address(), HelloFrame.SERVICE_CONTROL, ClusterSecret.nonce());
-                        assertEquals(ErrorCode.AUTHENTICATION, h.auth(ClusterSecret.generate().clientProof(
-                                HelloFrame.SERVICE_CONTROL, h.serverNonce, h.clientNonce, -1, 0)).code());
+                        try (RawHandshake h = RawHandshake.hello(mn.address(), HelloFrame.SERVICE_CONTROL, ClusterSecret.nonce())) {
+                            assertEquals(ErrorCode.AUTHENTICATION, h.auth(ClusterSecret.generate().clientProof(
+                                    HelloFrame.SERVICE_CONTROL, h.serverNonce, h.clientNonce, -1, 0)).code());
+                        }
                     }
                     default -> { // a JOIN without any proof after the challenge
-                        RawHandshake h = RawHandshake.hello(mn.address(), HelloFrame.SERVICE_CONTROL, ClusterSecret.nonce());
-                        assertEquals(ErrorCode.AUTHENTICATION, h.send(new FrameWriter().begin(FrameHeader.TYPE_JOIN, 0, 1)
-                                .u16(ControlFrame.ANY_COMPUTE_NODE).u16(0).i32(0).finish()).code());
+                        try (RawHandshake h = RawHandshake.hello(mn.address(), HelloFrame.SERVICE_CONTROL, ClusterSecret.nonce())) {
+                            assertEquals(ErrorCode.AUTHENTICATION, h.send(new FrameWriter().begin(FrameHeader.TYPE_JOIN, 0, 1)
+                                    .u16(ControlFrame.ANY_COMPUTE_NODE).u16(0).i32(0).finish()).code());
+                        }
                     }
                 }
                 refused++;
@@ -233,6 +239,7 @@ class HostileClientTest {
             ErrorReply r = forger.auth(ClusterSecret.generate().clientProof(HelloFrame.SERVICE_MESSAGING, forger.serverNonce,
                     forger.clientNonce, -1, 0));
             assertEquals(ErrorCode.AUTHENTICATION, r.code());
+            forger.close();
             // a compute node of another cluster cannot send at all
             String[] foreignEndpoints = {target.endpoint(), null, null};
             try (TcpMessaging stranger = TcpMessaging.start(2, new InetSocketAddress("127.0.0.1", 0), null,

@@ -534,6 +534,9 @@ final class VerbConnection implements AutoCloseable {
                         key.interestOps(want);
                         interest = want;
                     }
+                    // allocation-free while this socket's descriptor is below 128: above it the JDK's epoll
+                    // selector boxes the descriptor for its key lookup on every wakeup (-XX:AutoBoxCacheMax
+                    // raises that bound); spinning first (tcp.spin) keeps most waits out of select()
                     selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)));
                     interrupted |= Thread.interrupted();
                     if (failure != null) {
