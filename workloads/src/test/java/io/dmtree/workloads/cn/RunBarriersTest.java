@@ -192,8 +192,13 @@ class RunBarriersTest {
         int a = plane.join(ControlFrame.ANY_COMPUTE_NODE);
         int b = plane.join(ControlFrame.ANY_COMPUTE_NODE);
         RunBarriers ra = barriers(a, 2);
+        int before = plane.waiting();
         CompletableFuture<Map<Integer, byte[]>> waiting = CompletableFuture.supplyAsync(() -> ra.start(bytes("s")));
-        Thread.sleep(300);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (plane.waiting() == before && System.nanoTime() < until) { // a's arrival first, even on a loaded host
+            Thread.sleep(5);
+        }
+        assertTrue(plane.waiting() > before, "a's start never arrived");
         RunBarriers rb = barriers(b, 3);
         ControlException wrong = assertThrows(ControlException.class, () -> rb.start(bytes("s")));
         assertTrue(wrong.getMessage().contains("a run of 3 compute nodes") && wrong.getMessage().contains("is for 2"),
