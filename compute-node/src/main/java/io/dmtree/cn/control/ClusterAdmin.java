@@ -25,7 +25,10 @@ import java.util.TreeSet;
  * <p>Revocation is a fence: it asks every memory node, through the fence book, to fence the
  * compute node's current incarnation, and returns only once every memory node that is a member
  * acknowledged it, so when it returns no verb of that incarnation takes effect anywhere (on tcp
- * they are refused; an shm memory node stops the process; rdma destroys its queue pairs). The
+ * they are refused; an shm memory node stops the process; rdma destroys its queue pairs), and
+ * every memory node's control plane refuses that incarnation too (a JOIN, a chunk, an endpoint, a
+ * barrier). The revocation stays in force while the incarnation's lease is live: fences only
+ * grow, and a memory node that restarts fences every incarnation in the book before it serves. The
  * revoked compute node learns it at its next verb ({@code dmtree cn} exits with code 3); its
  * lease then ends and the live compute nodes recover what it held, as for any lapsed member.
  */
