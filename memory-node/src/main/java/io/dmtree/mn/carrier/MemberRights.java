@@ -154,6 +154,32 @@ public final class MemberRights {
         return (rights[i] & WRITE_UNTIL_READY) != 0 ? s + " (write only while the index is created)" : s;
     }
 
+    /** How many ranges partition the region (at most {@link #MAX_RANGES}). */
+    public int rangeCount() {
+        return count;
+    }
+
+    public long rangeStart(int i) {
+        return starts[i];
+    }
+
+    public long rangeEnd(int i) {
+        return ends[i];
+    }
+
+    public String rangeName(int i) {
+        return names[i];
+    }
+
+    /**
+     * The rights ({@link AccessRight} bits) range {@code i} grants, given whether the index is
+     * ready (a range that grants write only while the index is created grants it when not).
+     */
+    public int rangeRights(int i, boolean indexReady) {
+        int bits = rights[i] & AccessRight.ALL;
+        return (rights[i] & WRITE_UNTIL_READY) != 0 && !indexReady ? bits | AccessRight.WRITE.bit() : bits;
+    }
+
     /** The ranges and rights, one per line, for operators. */
     public String describe() {
         StringBuilder b = new StringBuilder();
