@@ -33,7 +33,8 @@ import io.dmtree.mn.OffHeapRegion;
  * instance may be read by any thread.
  */
 public final class MemberRights {
-    public static final int MAX_RANGES = 8;
+    /** Header, superblock, reserved bytes, three of the redo directory, lock table, gap, chunks. */
+    public static final int MAX_RANGES = 9;
     /** A range whose write right holds only while the index superblock's state is not READY. */
     private static final int WRITE_UNTIL_READY = 8;
 
