@@ -25,7 +25,10 @@ import java.util.TreeSet;
  * <p>Revocation is a fence: it asks every memory node, through the fence book, to fence the
  * compute node's current incarnation, and returns only once every memory node that is a member
  * acknowledged it, so when it returns no verb of that incarnation takes effect anywhere (on tcp
- * they are refused; an shm memory node stops the process; rdma destroys its queue pairs). The
+ * they are refused; an shm memory node stops the process; rdma destroys its queue pairs), and
+ * every memory node's control plane refuses that incarnation too (a JOIN, a chunk, an endpoint, a
+ * barrier). The revocation stays in force while the incarnation's lease is live: fences only
+ * grow, and a memory node that restarts fences every incarnation in the book before it serves. The
  * revoked compute node learns it at its next verb ({@code dmtree cn} exits with code 3); its
  * lease then ends and the live compute nodes recover what it held, as for any lapsed member.
  */
@@ -123,10 +126,31 @@ public final class ClusterAdmin implements AutoCloseable {
         for (Member n : view.members(MemberKind.MEMORY_NODE)) {
             memoryNodes.add(n.id().id());
         }
+        Thread waiter = Thread.currentThread();
+        java.util.concurrent.atomic.AtomicBoolean changed = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AutoCloseable watch = coordination.book().watch(() -> { // wakes the wait at each acknowledgement
+            changed.set(true);
+            java.util.concurrent.locks.LockSupport.unpark(waiter);
+        });
+        try {
+            return awaitFenced(m, memoryNodes, timeout, changed);
+        } finally {
+            try {
+                watch.close();
+            } catch (Exception ignored) {
+                // unsubscribing a watch of a closing book
+            }
+        }
+    }
+
+    private Revocation awaitFenced(Member m, Set<Integer> memoryNodes, Duration timeout,
+                                   java.util.concurrent.atomic.AtomicBoolean changed) throws InterruptedException {
+        int cn = m.id().id();
         long start = System.nanoTime();
         coordination.book().requestFence(m);
         long deadline = start + timeout.toNanos();
         while (true) {
+            changed.set(false);
             FenceBook.FenceRecord r = coordination.book().record(m);
             if (r != null && r.fencedBy().containsAll(memoryNodes)) {
                 return new Revocation(m, new TreeSet<>(r.fencedBy()), System.nanoTime() - start);
@@ -139,7 +163,12 @@ public final class ClusterAdmin implements AutoCloseable {
                 throw new ControlException("compute node " + cn + " epoch " + m.epoch() + " is not fenced by memory nodes "
                         + missing + " within " + timeout.toMillis() + " ms; it is not revoked there yet");
             }
-            Thread.sleep(2);
+            if (!changed.get()) { // the book's watch wakes this; the bound covers a lost wakeup
+                java.util.concurrent.locks.LockSupport.parkNanos(Math.min(20_000_000L, Math.max(1, deadline - System.nanoTime())));
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted while waiting for the memory nodes to fence compute node " + cn);
+            }
         }
     }
 

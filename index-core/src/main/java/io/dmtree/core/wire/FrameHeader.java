@@ -61,6 +61,7 @@ public final class FrameHeader {
     public static final int TYPE_BARRIER = 0x27;
     public static final int TYPE_WATCH = 0x28;
     public static final int TYPE_MESSAGE = 0x30;
+    public static final int TYPE_RDMA_ATTACH = 0x40;
 
     private FrameHeader() {
     }
@@ -81,6 +82,7 @@ public final class FrameHeader {
             case TYPE_BARRIER -> "BARRIER";
             case TYPE_WATCH -> "WATCH";
             case TYPE_MESSAGE -> "MESSAGE";
+            case TYPE_RDMA_ATTACH -> "RDMA_ATTACH";
             default -> "type 0x" + Integer.toHexString(type);
         } + ((type & REPLY_BIT) != 0 && type != TYPE_ERROR ? " reply" : "");
     }

@@ -79,6 +79,8 @@ public final class HelloFrame {
     public static final int SERVICE_CONTROL = 1;
     public static final int SERVICE_VERBS = 2;
     public static final int SERVICE_MESSAGING = 3;
+    /** The rdma carrier's attachment of a compute node's queue pairs to its memory windows ({@link RdmaAttachFrame}). */
+    public static final int SERVICE_RDMA_ATTACH = 4;
 
     private HelloFrame() {
     }
@@ -88,6 +90,7 @@ public final class HelloFrame {
             case SERVICE_CONTROL -> "control";
             case SERVICE_VERBS -> "verbs";
             case SERVICE_MESSAGING -> "messaging";
+            case SERVICE_RDMA_ATTACH -> "rdma-attach";
             default -> "service " + service;
         };
     }

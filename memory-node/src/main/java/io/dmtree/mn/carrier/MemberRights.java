@@ -33,7 +33,8 @@ import io.dmtree.mn.OffHeapRegion;
  * instance may be read by any thread.
  */
 public final class MemberRights {
-    public static final int MAX_RANGES = 8;
+    /** Header, superblock, reserved bytes, three of the redo directory, lock table, gap, chunks. */
+    public static final int MAX_RANGES = 9;
     /** A range whose write right holds only while the index superblock's state is not READY. */
     private static final int WRITE_UNTIL_READY = 8;
 
@@ -152,6 +153,32 @@ public final class MemberRights {
         int bits = rights[i] & AccessRight.ALL;
         String s = AccessRight.describe(bits);
         return (rights[i] & WRITE_UNTIL_READY) != 0 ? s + " (write only while the index is created)" : s;
+    }
+
+    /** How many ranges partition the region (at most {@link #MAX_RANGES}). */
+    public int rangeCount() {
+        return count;
+    }
+
+    public long rangeStart(int i) {
+        return starts[i];
+    }
+
+    public long rangeEnd(int i) {
+        return ends[i];
+    }
+
+    public String rangeName(int i) {
+        return names[i];
+    }
+
+    /**
+     * The rights ({@link AccessRight} bits) range {@code i} grants, given whether the index is
+     * ready (a range that grants write only while the index is created grants it when not).
+     */
+    public int rangeRights(int i, boolean indexReady) {
+        int bits = rights[i] & AccessRight.ALL;
+        return (rights[i] & WRITE_UNTIL_READY) != 0 && !indexReady ? bits | AccessRight.WRITE.bit() : bits;
     }
 
     /** The ranges and rights, one per line, for operators. */

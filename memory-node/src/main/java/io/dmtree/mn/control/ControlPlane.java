@@ -59,10 +59,36 @@ public final class ControlPlane {
     private final Set<Watch> watches = new java.util.LinkedHashSet<>();
     private ScheduledThreadPoolExecutor timer;
     private boolean shutdown;
+    /** Incarnations this memory node fenced: their control requests are refused like their verbs. */
+    private final io.dmtree.mn.carrier.FencedEpochs fenced;
 
     public ControlPlane(MemoryNode node, RegionDescription description) {
+        this(node, description, new io.dmtree.mn.carrier.FencedEpochs());
+    }
+
+    /**
+     * A plane that refuses every request of an incarnation in {@code fenced} (a JOIN, a chunk, an
+     * endpoint, a barrier) with {@link ErrorCode#FENCED}: a revoked compute node whose lease is
+     * still live gets nothing more from this memory node, on the control plane as on the data path.
+     */
+    public ControlPlane(MemoryNode node, RegionDescription description, io.dmtree.mn.carrier.FencedEpochs fenced) {
         this.node = node;
         this.description = description;
+        this.fenced = fenced;
+    }
+
+    /** Fences {@code cn}'s incarnations up to {@code epochUpTo} on this plane (bounds only grow). */
+    public void fence(int cn, long epochUpTo) {
+        fenced.fence(cn, epochUpTo);
+    }
+
+    /** Refuses incarnation {@code (cn, epoch)} if this memory node fenced it. */
+    public void checkNotFenced(int cn, long epoch) throws Refusal {
+        if (fenced.isFenced(cn, epoch)) {
+            throw new Refusal(ErrorCode.FENCED, "compute node " + cn + " epoch " + epoch
+                    + " is fenced (revoked or its lease ended) on memory node " + node.id() + " (epochs up to "
+                    + fenced.upTo(cn) + "); its control requests are refused");
+        }
     }
 
     public int memoryNodeId() {
@@ -124,6 +150,9 @@ public final class ControlPlane {
         checkOpen();
         if (epoch < 0) {
             throw new Refusal(ErrorCode.MALFORMED, "epoch " + epoch + " is negative");
+        }
+        if (wanted != ControlFrame.ANY_COMPUTE_NODE && wanted >= 0 && wanted < io.dmtree.mn.carrier.FencedEpochs.SLOTS) {
+            checkNotFenced(wanted, epoch);
         }
         if (!coordinator()) {
             if (wanted == ControlFrame.ANY_COMPUTE_NODE) {

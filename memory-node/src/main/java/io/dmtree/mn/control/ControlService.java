@@ -200,6 +200,7 @@ public final class ControlService implements FrameService {
             if (joined < 0) {
                 throw new ControlPlane.Refusal(ErrorCode.STATE, "join first");
             }
+            plane.checkNotFenced(joined, joinedEpoch);
         }
 
         @Override

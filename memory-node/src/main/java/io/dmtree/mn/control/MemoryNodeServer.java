@@ -102,10 +102,13 @@ public final class MemoryNodeServer implements AutoCloseable {
             ComputeNodeProcesses processes = new ComputeNodeProcesses();
             served = carrier.open(new ServeContext(o.id(), o.region().regionBytes(), o.dir(), o.maxFrameBytes(),
                     o.carrierOptions(), processes));
+            io.dmtree.mn.carrier.FencedEpochs controlFenced = new io.dmtree.mn.carrier.FencedEpochs();
             if (o.coordination().enabled()) { // before serving: every incarnation in the fence book is fenced first
                 ServedRegion s = served;
-                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(), s::fence,
-                        o.secret());
+                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(), (cn, e) -> {
+                    controlFenced.fence(cn, e); // the control plane refuses it too, before the acknowledgement
+                    s.fence(cn, e);
+                }, o.secret());
             }
             MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
@@ -123,7 +126,7 @@ public final class MemoryNodeServer implements AutoCloseable {
                     io.dmtree.core.layout.RegionLayout.LOCK_TABLE_START, o.region().lockTableBytes(), o.region().chunkAreaOffset(),
                     data.shmPath(), data.host(), data.port(), data.rdmaSegments(),
                     membership == null ? "" : membership.coordinationString());
-            ControlPlane plane = new ControlPlane(node, d);
+            ControlPlane plane = new ControlPlane(node, d, controlFenced);
             planeHolder[0] = plane;
             if (membership != null) {
                 membership.join(HostPort.format(new InetSocketAddress(advertised, bound.getPort())));
@@ -238,6 +241,7 @@ public final class MemoryNodeServer implements AutoCloseable {
      * ({@link ServedRegion#fence}).
      */
     public void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException {
+        plane.fence(computeNode, epochUpTo);
         served.fence(computeNode, epochUpTo);
     }
 

@@ -75,7 +75,30 @@ class ReproduceCommandTest {
     }
 
     @Test
+    void patronusRunsProtectionOnAndOffSideBySideAndWritesJsonAndChart() throws Exception {
+        StringWriter err = new StringWriter();
+        int code = run(err, "reproduce", "patronus", "--short", "--records", "200", "--ops", "400", "--slices", "2",
+                "--threads", "1", "--out", dir.toString());
+        assertEquals(0, code, err.toString());
+        JsonNode doc = new ObjectMapper().readTree(dir.resolve("patronus.json").toFile());
+        assertEquals("measured", doc.get("figures").asText());
+        assertEquals(2, doc.get("rounds").size(), "YCSB A and C, one round each");
+        for (JsonNode r : doc.get("rounds")) {
+            assertTrue(r.get("on_ops_s").asDouble() > 0 && r.get("off_ops_s").asDouble() > 0, r.toString());
+            assertEquals(r.get("on_ops_s").asDouble() / r.get("off_ops_s").asDouble(), r.get("on_over_off").asDouble(), 1e-9);
+            assertTrue(r.get("on_mn_verbs_per_op").asDouble() > 0, r.toString());
+            assertEquals(0, r.get("on_read_misses").asLong(), "every loaded record is found with protection on");
+            assertEquals(0, r.get("off_read_misses").asLong(), r.toString());
+        }
+        assertTrue(doc.get("summary").has("A") && doc.get("summary").has("C"), doc.toString());
+        assertTrue(Files.size(dir.resolve("patronus.png")) > 1000);
+    }
+
+    @Test
     void badOptionsExitTwo() {
+        assertEquals(2, run(new StringWriter(), "reproduce", "patronus", "--workloads", "A,Q"));
+        assertEquals(2, run(new StringWriter(), "reproduce", "patronus", "--lock", "nolock"));
+        assertEquals(2, run(new StringWriter(), "reproduce", "patronus", "--rounds", "0"));
         assertEquals(2, run(new StringWriter(), "reproduce", "alock", "--designs", "cas-spin"));
         assertEquals(2, run(new StringWriter(), "reproduce", "alock", "--local", "1.5"));
         assertEquals(2, run(new StringWriter(), "reproduce", "alock", "--nodes", "1"));

@@ -33,6 +33,8 @@ final class QueuePair implements AutoCloseable {
     private final long timeoutNanos;
     private long nextWrId = 1;
     private volatile String broken;
+    /** This queue pair's memory windows, set once it is attached. */
+    private volatile MemberWindowTable windows;
 
     QueuePair(String peer, QueuePairEndpoint endpoint, int stagingBytes, int timeoutMillis) throws IOException {
         this.peer = peer;
@@ -56,6 +58,26 @@ final class QueuePair implements AutoCloseable {
 
     int lkey() {
         return stagingMr.getLkey();
+    }
+
+    /** The connection-manager source address the memory node knows this queue pair by. */
+    java.net.InetSocketAddress source() throws IOException {
+        if (endpoint.getSrcAddr() instanceof java.net.InetSocketAddress a) {
+            return a;
+        }
+        throw new IOException("the queue pair to " + peer + " has no IP source address");
+    }
+
+    void attached(MemberWindowTable table) {
+        windows = table;
+    }
+
+    MemberWindowTable windows() {
+        MemberWindowTable w = windows;
+        if (w == null) {
+            throw new IllegalStateException("the queue pair to " + peer + " is not attached");
+        }
+        return w;
     }
 
     String broken() {
@@ -113,6 +135,11 @@ final class QueuePair implements AutoCloseable {
                     if (wc.getStatus() != IbvWC.IbvWcStatus.IBV_WC_SUCCESS.ordinal()) {
                         String status = IbvWC.IbvWcStatus.valueOf(wc.getStatus()).name();
                         markBroken("work completion " + status);
+                        if (wc.getStatus() == IbvWC.IbvWcStatus.IBV_WC_REM_ACCESS_ERR.ordinal()) {
+                            throw new io.dmtree.core.memory.AccessDeniedException("the NIC of " + peer + " refused an RDMA"
+                                    + " request outside this member's memory windows (" + status + "; revoked, or beyond its"
+                                    + " rights); the spare queue pair takes over");
+                        }
                         throw new RemoteAccessException("RDMA request to " + peer + " failed: " + status);
                     }
                     if (wc.getWr_id() == last) {

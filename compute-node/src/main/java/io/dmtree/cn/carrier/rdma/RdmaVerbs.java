@@ -7,7 +7,6 @@ import io.dmtree.core.memory.RemoteAccessException;
 import io.dmtree.core.memory.VerbBatch;
 import io.dmtree.core.memory.VerbKind;
 import io.dmtree.core.memory.Verbs;
-import io.dmtree.core.wire.RdmaSegment;
 import io.dmtree.core.wire.RegionDescription;
 import io.dmtree.mn.carrier.rdma.QueuePairEndpoint;
 import org.agrona.DirectBuffer;
@@ -30,7 +29,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * write the atomic member. A batch to one memory node is one chain of work requests, the last one
  * signalled; requests after a READ or an atomic carry the fence flag so that none overtakes an
  * earlier one, which keeps batch order. Addresses are checked against the region before anything
- * is posted (a bad remote access would break the queue pair).
+ * is posted (a bad remote access would break the queue pair), and against this member's memory
+ * windows ({@link MemberWindowTable}): a verb outside its rights fails with an
+ * {@link io.dmtree.core.memory.AccessDeniedException} without posting anything.
+ *
+ * <h2>Windows and spare queue pairs</h2>
+ * Each lane is a {@link SpareLane}: an active queue pair and a spare, both connected and attached
+ * (over the memory node's authenticated attach service, {@link RdmaAttachClient}) before the
+ * first verb; the memory node registers this member's windows in each one's own protection
+ * domain, so their rkeys work on no other queue pair. An error completion (the memory node's NIC
+ * refused a request, or the connection broke) takes the queue pair to the error state; the verb
+ * fails and the spare takes over for the next verb while a new spare is connected and attached in
+ * the background. A revoked member's windows and queue pairs are destroyed by the memory node; its
+ * attach of a new spare is then refused and the lane reports it fenced.
  *
  * <p>Not runnable without libdisni and an RDMA device; {@code RdmaSupport} says what is missing
  * before this class is used.
@@ -42,14 +53,17 @@ public final class RdmaVerbs implements Verbs {
 
     private final RdmaPassiveEndpointGroup<QueuePairEndpoint> group;
     private final List<RegionDescription> regions;
-    private final QueuePair[][] lanes;
+    private final SpareLane<QueuePair>[][] lanes;
     private final ReentrantLock[][] locks;
     private final String[] lost;
+    private final java.util.concurrent.ExecutorService replenisher;
 
-    private RdmaVerbs(RdmaPassiveEndpointGroup<QueuePairEndpoint> group, List<RegionDescription> regions, QueuePair[][] lanes) {
+    private RdmaVerbs(RdmaPassiveEndpointGroup<QueuePairEndpoint> group, List<RegionDescription> regions,
+                      SpareLane<QueuePair>[][] lanes, java.util.concurrent.ExecutorService replenisher) {
         this.group = group;
         this.regions = List.copyOf(regions);
         this.lanes = lanes;
+        this.replenisher = replenisher;
         this.locks = new ReentrantLock[lanes.length][LANES];
         this.lost = new String[lanes.length];
         for (int i = 0; i < lanes.length; i++) {
@@ -59,37 +73,59 @@ public final class RdmaVerbs implements Verbs {
         }
     }
 
+    /** Where and as whom queue pairs are connected and attached. */
+    record Attachment(int computeNode, long epoch, List<InetSocketAddress> controlAddresses,
+                      io.dmtree.core.wire.ClusterSecret secret) {
+    }
+
     /**
-     * Connects queue pairs to every memory node's registered region; {@code hosts} gives, by
-     * memory node, the host its RDMA endpoint is reached at (the description's, or for a wildcard
-     * the host the control plane was reached at).
+     * Connects {@code 2 * LANES} queue pairs (active and spare per lane) to every memory node's
+     * rdma endpoint and attaches them ({@link RdmaAttachClient}); {@code hosts} gives, by memory
+     * node, the host its RDMA endpoint is reached at (the description's, or for a wildcard the host
+     * the control plane was reached at).
      */
-    public static RdmaVerbs connect(List<RegionDescription> regions, List<String> hosts, int timeoutMillis) {
+    @SuppressWarnings("unchecked")
+    public static RdmaVerbs connect(List<RegionDescription> regions, List<String> hosts, Attachment as, int timeoutMillis) {
         RdmaPassiveEndpointGroup<QueuePairEndpoint> group = null;
-        QueuePair[][] lanes = new QueuePair[regions.size()][LANES];
+        SpareLane<QueuePair>[][] lanes = new SpareLane[regions.size()][LANES];
+        java.util.concurrent.ExecutorService replenisher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dmtree-rdma-spares");
+            t.setDaemon(true);
+            return t;
+        });
+        List<QueuePair> opened = new ArrayList<>();
         try {
             group = new RdmaPassiveEndpointGroup<>(timeoutMillis, 64, 4, 128);
             RdmaPassiveEndpointGroup<QueuePairEndpoint> g = group;
             group.init((id, serverSide) -> new QueuePairEndpoint(g, id, serverSide));
             for (int mn = 0; mn < regions.size(); mn++) {
-                RegionDescription d = regions.get(mn);
+                int m = mn;
+                List<QueuePair> qps = new ArrayList<>();
+                for (int i = 0; i < 2 * LANES; i++) {
+                    QueuePair q = open(g, regions.get(mn), hosts.get(mn), mn, timeoutMillis);
+                    opened.add(q);
+                    qps.add(q);
+                }
+                attach(mn, qps, as, timeoutMillis);
                 for (int l = 0; l < LANES; l++) {
-                    QueuePairEndpoint ep = group.createEndpoint();
-                    String host = hosts.get(mn);
-                    ep.connect(new InetSocketAddress(host, d.port()), timeoutMillis);
-                    lanes[mn][l] = new QueuePair("memory node " + mn + " at " + host + ":" + d.port(), ep, STAGING_BYTES,
-                            timeoutMillis);
+                    lanes[mn][l] = new SpareLane<>(qps.get(2 * l), qps.get(2 * l + 1), () -> {
+                        QueuePair q = open(g, regions.get(m), hosts.get(m), m, timeoutMillis);
+                        try {
+                            attach(m, List.of(q), as, timeoutMillis);
+                            return q;
+                        } catch (RuntimeException e) {
+                            q.close();
+                            throw e;
+                        }
+                    }, replenisher);
                 }
             }
-            return new RdmaVerbs(group, regions, lanes);
+            return new RdmaVerbs(group, regions, lanes, replenisher);
         } catch (Exception e) {
-            for (QueuePair[] row : lanes) {
-                for (QueuePair q : row) {
-                    if (q != null) {
-                        q.close();
-                    }
-                }
+            for (QueuePair q : opened) {
+                q.close();
             }
+            replenisher.shutdownNow();
             if (group != null) {
                 try {
                     group.close();
@@ -97,7 +133,29 @@ public final class RdmaVerbs implements Verbs {
                     // reporting the first failure
                 }
             }
+            if (e instanceof io.dmtree.core.memory.FencedException f) {
+                throw f;
+            }
             throw new RemoteAccessException("cannot connect RDMA queue pairs to the memory nodes: " + e.getMessage(), e);
+        }
+    }
+
+    private static QueuePair open(RdmaPassiveEndpointGroup<QueuePairEndpoint> group, RegionDescription d, String host, int mn,
+                                  int timeoutMillis) throws Exception {
+        QueuePairEndpoint ep = group.createEndpoint();
+        ep.connect(new InetSocketAddress(host, d.port()), timeoutMillis);
+        return new QueuePair("memory node " + mn + " at " + host + ":" + d.port(), ep, STAGING_BYTES, timeoutMillis);
+    }
+
+    private static void attach(int mn, List<QueuePair> qps, Attachment as, int timeoutMillis) throws IOException {
+        List<InetSocketAddress> sources = new ArrayList<>();
+        for (QueuePair q : qps) {
+            sources.add(q.source());
+        }
+        List<List<io.dmtree.core.wire.RdmaWindow>> windows = RdmaAttachClient.attach(mn, as.controlAddresses().get(mn),
+                as.secret(), as.computeNode(), as.epoch(), sources, timeoutMillis);
+        for (int i = 0; i < qps.size(); i++) {
+            qps.get(i).attached(new MemberWindowTable(mn, windows.get(i)));
         }
     }
 
@@ -152,11 +210,32 @@ public final class RdmaVerbs implements Verbs {
                 ReentrantLock lock = locks[mn][lane];
                 lock.lock();
                 try {
-                    postTo(lanes[mn][lane], batch, mn);
+                    postOnLane(lanes[mn][lane], batch, mn);
                 } finally {
                     lock.unlock();
                 }
             }
+        }
+    }
+
+    /** Posts on the lane's active queue pair; a failure that broke it hands the lane to its spare. */
+    private void postOnLane(SpareLane<QueuePair> lane, VerbBatch batch, int mn) {
+        QueuePair qp;
+        try {
+            qp = lane.active();
+        } catch (io.dmtree.core.memory.FencedException | RemoteAccessException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new RemoteAccessException("no RDMA queue pair to memory node " + mn + ": " + e.getMessage()
+                    + (lane.lastFailure() == null ? "" : " (" + lane.lastFailure() + ")"), e);
+        }
+        try {
+            postTo(qp, batch, mn);
+        } catch (RemoteAccessException e) {
+            if (qp.broken() != null) {
+                lane.failed(qp, qp.broken());
+            }
+            throw e;
         }
     }
 
@@ -191,6 +270,25 @@ public final class RdmaVerbs implements Verbs {
         if ((batch.kind(i) == VerbKind.CAS || batch.kind(i) == VerbKind.FAA) && (offset & 7) != 0) {
             throw new RemoteAccessException("atomic at unaligned offset " + offset);
         }
+        rightsLayout(mn).check(offset, length, rightOf(batch.kind(i))); // every queue pair's windows have this layout
+    }
+
+    private MemberWindowTable rightsLayout(int mn) {
+        try {
+            return lanes[mn][0].active().windows();
+        } catch (RemoteAccessException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new RemoteAccessException("no RDMA queue pair to memory node " + mn + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static io.dmtree.core.memory.AccessRight rightOf(VerbKind kind) {
+        return switch (kind) {
+            case READ -> io.dmtree.core.memory.AccessRight.READ;
+            case WRITE -> io.dmtree.core.memory.AccessRight.WRITE;
+            default -> io.dmtree.core.memory.AccessRight.ATOMIC;
+        };
     }
 
     /** One remote piece of a request: a request crossing a registration boundary becomes two. */
@@ -198,7 +296,7 @@ public final class RdmaVerbs implements Verbs {
     }
 
     private void postTo(QueuePair qp, VerbBatch batch, int mn) {
-        List<RdmaSegment> segments = regions.get(mn).rdmaSegments();
+        MemberWindowTable windows = qp.windows();
         UnsafeBuffer staging = new UnsafeBuffer(qp.staging());
         List<IbvSendWR> wrs = new ArrayList<>();
         List<Piece> pieces = new ArrayList<>();
@@ -224,12 +322,12 @@ public final class RdmaVerbs implements Verbs {
                     }
                     int done = 0;
                     while (done < length || (length == 0 && done == 0)) {
-                        RdmaSegment s = segmentOf(segments, offset + done, mn);
-                        int n = (int) Math.min(length - done, s.regionOffset() + s.length() - (offset + done));
-                        long remote = s.address() + (offset + done - s.regionOffset());
+                        int w = windows.check(offset + done, length - done, rightOf(kind));
+                        int n = (int) Math.min(length - done, windows.windowEnd(w) - (offset + done));
+                        long remote = windows.remoteAddress(w, offset + done);
                         wrs.add(qp.request(kind == VerbKind.READ ? SendWorkRequestLayout.IBV_WR_RDMA_READ
-                                : SendWorkRequestLayout.IBV_WR_RDMA_WRITE, stagingAt + done, n, remote, s.rkey(), flags));
-                        pieces.add(new Piece(i, stagingAt + done, n, remote, s.rkey()));
+                                : SendWorkRequestLayout.IBV_WR_RDMA_WRITE, stagingAt + done, n, remote, windows.rkey(w), flags));
+                        pieces.add(new Piece(i, stagingAt + done, n, remote, windows.rkey(w)));
                         done += n;
                         if (length == 0) {
                             break;
@@ -239,12 +337,12 @@ public final class RdmaVerbs implements Verbs {
                     fenceNext = kind == VerbKind.READ;
                 }
                 case CAS, FAA -> {
-                    RdmaSegment s = segmentOf(segments, offset, mn);
-                    long remote = s.address() + (offset - s.regionOffset());
+                    int w = windows.check(offset, 8, io.dmtree.core.memory.AccessRight.ATOMIC);
+                    long remote = windows.remoteAddress(w, offset);
                     atomics.add(new int[] {wrs.size(), i, stagingAt});
                     wrs.add(qp.request(kind == VerbKind.CAS ? SendWorkRequestLayout.IBV_WR_ATOMIC_CMP_AND_SWP
-                            : SendWorkRequestLayout.IBV_WR_ATOMIC_FETCH_AND_ADD, stagingAt, 8, remote, s.rkey(), flags));
-                    pieces.add(new Piece(i, stagingAt, 8, remote, s.rkey()));
+                            : SendWorkRequestLayout.IBV_WR_ATOMIC_FETCH_AND_ADD, stagingAt, 8, remote, windows.rkey(w), flags));
+                    pieces.add(new Piece(i, stagingAt, 8, remote, windows.rkey(w)));
                     stagingAt += 8;
                     fenceNext = true;
                 }
@@ -283,21 +381,6 @@ public final class RdmaVerbs implements Verbs {
         }
     }
 
-    private static RdmaSegment segmentOf(List<RdmaSegment> segments, long offset, int mn) {
-        for (RdmaSegment s : segments) {
-            if (offset >= s.regionOffset() && offset < s.regionOffset() + s.length()) {
-                return s;
-            }
-        }
-        if (!segments.isEmpty()) {
-            RdmaSegment last = segments.get(segments.size() - 1);
-            if (offset == last.regionOffset() + last.length()) {
-                return last; // an empty access at the very end
-            }
-        }
-        throw new RemoteAccessException("memory node " + mn + " registered no RDMA segment for offset " + offset);
-    }
-
     @Override
     public int memoryNodeCount() {
         return lanes.length;
@@ -305,11 +388,12 @@ public final class RdmaVerbs implements Verbs {
 
     @Override
     public void close() {
-        for (QueuePair[] row : lanes) {
-            for (QueuePair q : row) {
+        for (SpareLane<QueuePair>[] row : lanes) {
+            for (SpareLane<QueuePair> q : row) {
                 q.close();
             }
         }
+        replenisher.shutdownNow();
         try {
             group.close();
         } catch (Exception ignored) {

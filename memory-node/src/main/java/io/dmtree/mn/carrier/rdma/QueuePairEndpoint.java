@@ -2,6 +2,7 @@ package io.dmtree.mn.carrier.rdma;
 
 import com.ibm.disni.RdmaEndpoint;
 import com.ibm.disni.RdmaEndpointGroup;
+import com.ibm.disni.verbs.IbvPd;
 import com.ibm.disni.verbs.RdmaCmId;
 
 import java.io.IOException;
@@ -10,5 +11,10 @@ import java.io.IOException;
 public final class QueuePairEndpoint extends RdmaEndpoint {
     public QueuePairEndpoint(RdmaEndpointGroup<QueuePairEndpoint> group, RdmaCmId id, boolean serverSide) throws IOException {
         super(group, id, serverSide);
+    }
+
+    /** The protection domain the queue pair was created in (a memory node gives each accepted one its own). */
+    public IbvPd protectionDomain() {
+        return pd;
     }
 }

@@ -14,8 +14,11 @@ import java.net.InetSocketAddress;
  * The server half of the {@code rdma} carrier: the region is off-heap memory registered with the
  * RDMA device ({@link RdmaRegionServer}), which accepts queue pairs on {@code rdma.listen}
  * (default: the front door's host, its port + 1). Refuses to start, saying what is missing, on a
- * host without libdisni or an RDMA device ({@link RdmaSupport}). A fence destroys the fenced
- * compute node's queue pairs ({@link RdmaRegionServer#disconnect}).
+ * host without libdisni or an RDMA device ({@link RdmaSupport}). Each compute node attaches its
+ * queue pairs over the authenticated {@link RdmaAttachService} and gets memory windows for its own
+ * rights only; a fence (revocation, an ended lease) deregisters the fenced incarnation's windows
+ * and destroys its queue pairs ({@link RdmaRegionServer#revoke}), exactly that member's and no
+ * other's.
  */
 public final class RdmaCarrierServer implements CarrierServer {
     public static final String NAME = "rdma";
@@ -39,6 +42,7 @@ public final class RdmaCarrierServer implements CarrierServer {
         OffHeapRegion region = new OffHeapRegion(context.regionBytes());
         return new ServedRegion() {
             private volatile RdmaRegionServer server;
+            private final io.dmtree.mn.carrier.FencedEpochs pendingFences = new io.dmtree.mn.carrier.FencedEpochs();
             private InetSocketAddress at;
 
             @Override
@@ -49,9 +53,23 @@ public final class RdmaCarrierServer implements CarrierServer {
             @Override
             public DataEndpoint start(InetSocketAddress bound, String advertisedHost) throws IOException {
                 at = fixed != null ? fixed : new InetSocketAddress(bound.getHostString(), bound.getPort() + 1);
-                server = RdmaRegionServer.start(region, at);
+                RdmaRegionServer s = RdmaRegionServer.start(region, at);
+                synchronized (pendingFences) { // fences from the book (before serving), none lost to a concurrent one
+                    for (int cn = 0; cn < io.dmtree.mn.carrier.FencedEpochs.SLOTS; cn++) {
+                        long upTo = pendingFences.upTo(cn);
+                        if (upTo > 0) {
+                            s.revoke(cn, upTo);
+                        }
+                    }
+                    server = s;
+                }
                 String host = fixed != null ? fixed.getHostString() : advertisedHost;
-                return new DataEndpoint("", host, at.getPort(), server.segments());
+                return new DataEndpoint("", host, at.getPort(), java.util.List.of()); // windows are per member, given at attach
+            }
+
+            @Override
+            public java.util.List<io.dmtree.core.wire.FrameService> frameServices() {
+                return java.util.List.of(new RdmaAttachService(() -> server));
             }
 
             @Override
@@ -60,15 +78,16 @@ public final class RdmaCarrierServer implements CarrierServer {
             }
 
             @Override
-            public void fence(int computeNode, long epochUpTo) throws IOException, InterruptedException {
-                RdmaRegionServer s = server;
-                if (s == null) {
-                    return; // not started: no queue pair exists
+            public void fence(int computeNode, long epochUpTo) throws IOException {
+                RdmaRegionServer s;
+                synchronized (pendingFences) {
+                    s = server;
+                    if (s == null) {
+                        pendingFences.fence(computeNode, epochUpTo); // applied when the endpoint starts
+                        return;
+                    }
                 }
-                java.util.Optional<java.net.InetAddress> host = context.processes().host(computeNode);
-                if (host.isPresent()) {
-                    s.disconnect(host.get()); // see RdmaRegionServer: by host
-                }
+                s.revoke(computeNode, epochUpTo);
             }
 
             @Override

@@ -1,95 +1,92 @@
 package io.dmtree.mn.carrier.rdma;
 
-import com.ibm.disni.RdmaPassiveEndpointGroup;
 import com.ibm.disni.RdmaServerEndpoint;
 import com.ibm.disni.verbs.IbvMr;
 import com.ibm.disni.verbs.IbvPd;
 import com.ibm.disni.verbs.SVCRegMr;
-import io.dmtree.core.wire.RdmaSegment;
+import io.dmtree.core.layout.RegionLayout;
+import io.dmtree.core.wire.RdmaWindow;
 import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.carrier.FencedEpochs;
+import io.dmtree.mn.carrier.MemberRights;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The memory-node side of the {@code rdma} carrier: registers the region with the RDMA device for
- * remote read, write and atomic access, and accepts reliable-connected queue pairs from compute
- * nodes. After that it does nothing: READ, WRITE, CAS and FAA are executed by the NIC, with no
- * memory-node thread on the data path. A registration covers at most 1 GiB (DiSNI takes an
- * {@code int} length), so the region is registered in pieces; compute nodes learn every piece's
- * address and rkey from the control plane ({@link RdmaSegment}).
+ * The memory-node side of the {@code rdma} carrier: accepts reliable-connected queue pairs from
+ * compute nodes, each in a protection domain of its own ({@link OwnDomainGroup}), and gives each
+ * member's queue pairs memory windows for exactly its rights ({@link MemberWindows}) when the
+ * member attaches them ({@link #attach}, over the authenticated {@link RdmaAttachService}). After
+ * that it does nothing: READ, WRITE, CAS and FAA are executed by the NIC, with no memory-node
+ * thread on the data path, and a verb outside the member's windows is refused by the NIC
+ * (a remote access error, which takes that queue pair to the error state; the compute node's spare
+ * takes over).
  *
- * <p>Start only after {@link RdmaSupport#missing()} returned null.
- *
- * <h2>Fencing</h2>
- * The NIC executes a compute node's verbs with no memory-node thread to refuse them, so a fence
- * takes the queue pairs themselves away: {@link #disconnect} disconnects and destroys (DiSNI's
- * {@code close}: {@code rdma_disconnect}, which moves the queue pair to the error state, then
- * {@code ibv_destroy_qp}) every accepted queue pair whose peer is on the fenced compute node's
- * host, and returns once each is destroyed: a destroyed queue pair executes nothing more, so no
- * verb of the fenced incarnation can take effect after the return. The connection manager tells the
- * memory node the peer's address but not which compute node it is, so the fence is by host (from the
- * compute node's control connection, {@link io.dmtree.mn.carrier.ComputeNodeProcesses}): exact with
- * one compute node per host, the usual RDMA deployment; other compute nodes on that host lose their
- * queue pairs too and see their memory node as unreachable. This cannot run on a host without an
- * RDMA device; it is compiled and reviewed, not tested here.
+ * <h2>Invariants</h2>
+ * <ul>
+ *   <li>A queue pair reaches memory only through windows registered in its own protection domain,
+ *   and only {@link #attach} registers them: for the incarnation the attaching connection
+ *   authenticated as, on queue pairs whose connection-manager peer address that member named and
+ *   whose host is the host of the attaching connection, not attached before.</li>
+ *   <li>{@link #revoke} (a fence: revocation or an ended lease) first raises the slot's fenced
+ *   epoch, so no later attach of that incarnation succeeds, then deregisters every window of the
+ *   slot's fenced incarnations (their rkeys are invalid from then on) and destroys their queue
+ *   pairs, and returns only after; attach and revoke exclude each other (one monitor), so no
+ *   window of a fenced incarnation outlives the return.</li>
+ * </ul>
+ * Start only after {@link RdmaSupport#missing()} returned null. This cannot run on a host without
+ * an RDMA device: it is compiled, and its window plan, access flags and attach frames are tested.
  */
 public final class RdmaRegionServer implements AutoCloseable {
-    /** Largest piece registered at once. */
-    public static final long MAX_REGISTRATION = 1L << 30;
-    private static final int ACCESS = IbvMr.IBV_ACCESS_LOCAL_WRITE | IbvMr.IBV_ACCESS_REMOTE_WRITE
-            | IbvMr.IBV_ACCESS_REMOTE_READ | IbvMr.IBV_ACCESS_REMOTE_ATOMIC;
-
-    private final RdmaPassiveEndpointGroup<QueuePairEndpoint> group;
+    private final OffHeapRegion region;
+    private final OwnDomainGroup group;
     private final RdmaServerEndpoint<QueuePairEndpoint> server;
-    private final List<IbvMr> registrations;
-    private final List<RdmaSegment> segments;
     private final List<QueuePairEndpoint> accepted = new CopyOnWriteArrayList<>();
+    private final FencedEpochs fenced = new FencedEpochs();
+    /** Attached queue pairs by compute node. Guarded by {@code this}. */
+    private final Map<Integer, List<Attached>> members = new HashMap<>();
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private RdmaRegionServer(RdmaPassiveEndpointGroup<QueuePairEndpoint> group, RdmaServerEndpoint<QueuePairEndpoint> server,
-                             List<IbvMr> registrations, List<RdmaSegment> segments) {
+    /** One attached queue pair with its windows' registrations. */
+    private record Attached(long epoch, QueuePairEndpoint endpoint, List<IbvMr> windows) {
+    }
+
+    /** The incarnation is fenced here: nothing of it is attached. */
+    public static final class FencedAttach extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        FencedAttach(String message) {
+            super(message);
+        }
+    }
+
+    private RdmaRegionServer(OffHeapRegion region, OwnDomainGroup group, RdmaServerEndpoint<QueuePairEndpoint> server) {
+        this.region = region;
         this.group = group;
         this.server = server;
-        this.registrations = registrations;
-        this.segments = List.copyOf(segments);
         this.acceptor = new Thread(this::acceptLoop, "dmtree-rdma-accept");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
     public static RdmaRegionServer start(OffHeapRegion region, InetSocketAddress listen) throws IOException {
-        RdmaPassiveEndpointGroup<QueuePairEndpoint> group = null;
+        OwnDomainGroup group = null;
         try {
-            group = new RdmaPassiveEndpointGroup<>(1000, 64, 4, 256);
-            RdmaPassiveEndpointGroup<QueuePairEndpoint> g = group;
+            group = new OwnDomainGroup(1000, 64, 4, 256);
+            OwnDomainGroup g = group;
             group.init((id, serverSide) -> new QueuePairEndpoint(g, id, serverSide));
             RdmaServerEndpoint<QueuePairEndpoint> server = group.createServerEndpoint();
             server.bind(listen, 64);
-            IbvPd pd = server.getPd();
-            List<IbvMr> mrs = new ArrayList<>();
-            List<RdmaSegment> segments = new ArrayList<>();
-            long offset = 0;
-            for (int s = 0; s < region.segmentCount(); s++) {
-                long base = region.segmentAddress(s);
-                long bytes = region.segmentBytes(s);
-                for (long done = 0; done < bytes; done += MAX_REGISTRATION) {
-                    int len = (int) Math.min(MAX_REGISTRATION, bytes - done);
-                    SVCRegMr call = pd.regMr(base + done, len, ACCESS);
-                    IbvMr mr = call.execute().getMr();
-                    call.free();
-                    mrs.add(mr);
-                    segments.add(new RdmaSegment(offset + done, base + done, len, mr.getRkey()));
-                }
-                offset += bytes;
-            }
-            return new RdmaRegionServer(group, server, mrs, segments);
+            return new RdmaRegionServer(region, group, server);
         } catch (Exception e) {
             if (group != null) {
                 try {
@@ -98,7 +95,7 @@ public final class RdmaRegionServer implements AutoCloseable {
                     // reporting the first failure
                 }
             }
-            throw new IOException("cannot register the region for RDMA on " + listen + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen for RDMA queue pairs on " + listen + ": " + e.getMessage(), e);
         }
     }
 
@@ -115,57 +112,152 @@ public final class RdmaRegionServer implements AutoCloseable {
     }
 
     /**
-     * Disconnects and destroys every accepted queue pair whose peer is on {@code host}; returns how
-     * many (see the class comment). A queue pair that fails to close is reported by an exception
-     * after the others were closed.
+     * Registers compute node {@code cn}'s windows (incarnation {@code epoch}) on each queue pair
+     * named by its connection-manager address in {@code queuePairs}, accepted from {@code host};
+     * returns, per queue pair in order, its windows. Refuses a fenced incarnation
+     * ({@link FencedAttach}), a queue pair not found, from another host, or already attached.
      */
-    public int disconnect(InetAddress host) throws IOException, InterruptedException {
-        int closed = 0;
-        IOException first = null;
+    public synchronized List<List<RdmaWindow>> attach(int cn, long epoch, InetAddress host, List<InetSocketAddress> queuePairs)
+            throws IOException {
+        if (closed) {
+            throw new IOException("the rdma endpoint is closing");
+        }
+        if (fenced.isFenced(cn, epoch)) {
+            throw new FencedAttach("compute node " + cn + " epoch " + epoch + " is fenced on this memory node (epochs up to "
+                    + fenced.upTo(cn) + "): no memory window is registered for it");
+        }
+        List<QueuePairEndpoint> endpoints = new ArrayList<>();
+        for (InetSocketAddress qp : queuePairs) {
+            if (!host.equals(qp.getAddress())) {
+                throw new IOException("queue pair " + qp + " is not on the attaching host " + host.getHostAddress());
+            }
+            QueuePairEndpoint e = acceptedFrom(qp);
+            if (e == null) {
+                throw new IOException("no queue pair from " + qp + " was accepted here");
+            }
+            if (attachedAnywhere(e) || endpoints.contains(e)) {
+                throw new IOException("the queue pair from " + qp + " is attached already");
+            }
+            endpoints.add(e);
+        }
+        MemberRights rights = MemberRights.of(region, cn);
+        boolean ready = region.getLongVolatile(RegionLayout.INDEX_STATE_OFFSET) == RegionLayout.INDEX_READY;
+        List<MemberWindows.Planned> plan = MemberWindows.plan(rights, region, ready);
+        List<List<RdmaWindow>> out = new ArrayList<>();
+        List<Attached> mine = members.computeIfAbsent(cn, k -> new ArrayList<>());
+        for (QueuePairEndpoint e : endpoints) {
+            IbvPd pd = e.protectionDomain();
+            List<IbvMr> mrs = new ArrayList<>();
+            List<RdmaWindow> windows = new ArrayList<>();
+            try {
+                for (MemberWindows.Planned p : plan) {
+                    SVCRegMr call = pd.regMr(p.address(), p.length(), RdmaAccess.of(p.rights()));
+                    IbvMr mr = call.execute().getMr();
+                    call.free();
+                    mrs.add(mr);
+                    windows.add(new RdmaWindow(p.regionOffset(), p.address(), p.length(), mr.getRkey(), p.rights()));
+                }
+            } catch (IOException | RuntimeException ex) {
+                deregister(mrs);
+                throw new IOException("cannot register compute node " + cn + "'s windows: " + ex.getMessage(), ex);
+            }
+            mine.add(new Attached(epoch, e, mrs));
+            out.add(windows);
+        }
+        return out;
+    }
+
+    private QueuePairEndpoint acceptedFrom(InetSocketAddress qp) {
         for (QueuePairEndpoint e : accepted) {
             SocketAddress peer;
             try {
                 peer = e.getDstAddr();
             } catch (IOException gone) {
-                peer = null; // its connection manager id is gone: nothing to match it by
+                continue; // its connection manager id is gone
             }
-            if (!(peer instanceof InetSocketAddress a) || !host.equals(a.getAddress())) {
-                continue;
+            if (qp.equals(peer)) {
+                return e;
             }
-            try {
-                e.close();
-                accepted.remove(e);
-                closed++;
-            } catch (IOException ex) {
-                if (first == null) {
-                    first = new IOException("cannot destroy the queue pair from " + peer + ": " + ex.getMessage(), ex);
+        }
+        return null;
+    }
+
+    private boolean attachedAnywhere(QueuePairEndpoint e) {
+        for (List<Attached> l : members.values()) {
+            for (Attached a : l) {
+                if (a.endpoint == e) {
+                    return true;
                 }
             }
         }
+        return false;
+    }
+
+    /**
+     * Fences compute node {@code cn}'s incarnations up to {@code epochUpTo}: deregisters their
+     * windows and destroys their queue pairs (see the class comment); returns how many queue pairs.
+     * A failure to destroy one is reported after the others were handled.
+     */
+    public synchronized int revoke(int cn, long epochUpTo) throws IOException {
+        fenced.fence(cn, epochUpTo);
+        List<Attached> mine = members.getOrDefault(cn, List.of());
+        List<Attached> kept = new ArrayList<>();
+        int destroyed = 0;
+        IOException first = null;
+        for (Attached a : mine) {
+            if (a.epoch > epochUpTo && a.epoch != 0) {
+                kept.add(a);
+                continue;
+            }
+            first = keep(first, deregister(a.windows));
+            try {
+                a.endpoint.close(); // rdma_disconnect (the queue pair to the error state), then ibv_destroy_qp
+                a.endpoint.protectionDomain().deallocPd();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                first = keep(first, new IOException("interrupted destroying compute node " + cn + "'s queue pair", ex));
+            } catch (Exception ex) {
+                first = keep(first, new IOException("cannot destroy compute node " + cn + "'s queue pair: " + ex.getMessage(), ex));
+            }
+            accepted.remove(a.endpoint);
+            destroyed++;
+        }
+        members.put(cn, kept);
         if (first != null) {
             throw first;
         }
-        return closed;
+        return destroyed;
     }
 
-    public List<RdmaSegment> segments() {
-        return segments;
+    private static IOException keep(IOException first, IOException next) {
+        return first != null ? first : next;
+    }
+
+    private static IOException deregister(List<IbvMr> mrs) {
+        IOException first = null;
+        for (IbvMr mr : mrs) {
+            try {
+                mr.deregMr().execute().free();
+            } catch (IOException e) {
+                first = first != null ? first : new IOException("cannot deregister a window: " + e.getMessage(), e);
+            }
+        }
+        return first;
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
+        for (List<Attached> l : members.values()) {
+            for (Attached a : l) {
+                deregister(a.windows);
+            }
+        }
+        members.clear();
         for (QueuePairEndpoint e : accepted) {
             try {
                 e.close();
             } catch (Exception ignored) {
-                // closing anyway
-            }
-        }
-        for (IbvMr mr : registrations) {
-            try {
-                mr.deregMr().execute().free();
-            } catch (IOException ignored) {
                 // closing anyway
             }
         }
