@@ -19,7 +19,9 @@
  *  - the tenure hooks: the leader's take-over before its tenure, the last holder's choice at the
  *    MN release (switch back: WRITE A = 0 before the FAA, grants unflagged; or hand on: grants
  *    flagged). The choice is free (the Java chooses by quiet tenures): every choice is checked.
- *  - the compute node's hint: a node whose CAS failed takes the queued path until it switches back.
+ *  - the word spin: a word acquirer whose CAS finds a plain tag may CAS again, up to WRETRY times
+ *    (the Java's time bound), and stops at QUEUED or at a tag with QF; then it takes the queued
+ *    path, and so does its compute node (the hint) until it switches back.
  *  - CRASH: the last compute node (the victim) stops between any two steps; a Crasher sets `dead`
  *    at any time and the victim's thread ends there (`unless`), as a fenced member's verbs fail from
  *    then on; messages to it are lost; its hold vanishes from the monitor. Recovery
@@ -36,7 +38,7 @@
  * tag and not ended: the take-over is not overtaken), no invalid end state (deadlock), and the LTL property `all_granted` under weak fairness:
  * every live thread finishes, so no waiter is lost, also after the victim stopped.
  *
- * Defines: NCN compute nodes, ITER acquisitions per thread, CRASH.
+ * Defines: NCN compute nodes, ITER acquisitions per thread, WRETRY word retries, CRASH.
  * Seeded bugs (each expected to FAIL):
  *   NO_TAKEOVER        a leader granted at once does not take the word over
  *   SWITCH_AFTER_FAA   the switch back's WRITE goes after the modular release instead of before it
@@ -50,6 +52,9 @@
 #endif
 #ifndef ITER
 #define ITER 2
+#endif
+#ifndef WRETRY
+#define WRETRY 1
 #endif
 
 #define QF 8
@@ -130,12 +135,20 @@ inline body() {
         word = 0;
         if
         :: !hint[me] ->
-            atomic {
+            do
+            :: atomic {
                 if
                 :: A == 0 -> A = TAG(me); word = 1; assert(pend == 0)        /* invariant 4 */
-                :: else -> hint[me] = 1
+                :: else -> f = A
                 fi
-            }
+              };
+              if
+              :: word -> break
+              :: !word && wr < WRETRY && f != QF && (f & QF) == 0 -> wr++      /* the word spin: CAS again */
+              :: else -> hint[me] = 1; break
+              fi
+            od;
+            wr = 0; f = 0
         :: else
         fi;
         if
@@ -215,7 +228,7 @@ inline body() {
 }
 
 proctype Thread(byte me) {
-    byte it, f, nxt, s, me2;
+    byte it, f, nxt, s, me2, wr;
     bit word, sw;
     if
     :: me == VICTIM -> { body() } unless { dead }

@@ -70,7 +70,8 @@ public final class LockDesigns {
         if (d instanceof AdaptiveLockDesign a) {
             AdaptiveLockConfig c = a.config();
             return new AdaptiveLockDesign(c.withQueue(c.queue().withMaxRemoteWaitNanos(
-                    scaled(ModularLockConfig.DEFAULT_MAX_REMOTE_WAIT_NANOS, timeScale))));
+                    scaled(ModularLockConfig.DEFAULT_MAX_REMOTE_WAIT_NANOS, timeScale)))
+                    .withWordSpinNanos(scaled(AdaptiveLockConfig.DEFAULT_WORD_SPIN_NANOS, timeScale)));
         }
         if (d instanceof CasBackoffLock) {
             return new CasBackoffLock(scaled(CasBackoffLock.DEFAULT_BASE_NANOS, timeScale),

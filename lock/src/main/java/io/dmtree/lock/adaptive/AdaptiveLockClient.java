@@ -121,13 +121,21 @@ public final class AdaptiveLockClient implements LockClient, TenureHook {
         int thread = context.threads().current();
         LockState st = state(lock);
         if (!st.queuedHint) {
-            long found = verbs.cas(lock, FREE, tag(context.computeNode(), thread));
+            long me = tag(context.computeNode(), thread);
+            long found = verbs.cas(lock, FREE, me);
+            if (found != FREE && found != QUEUED && !queueFlag(found) && config.wordSpinNanos() > 0) {
+                long deadline = System.nanoTime() + config.wordSpinNanos();
+                do {
+                    Thread.onSpinWait();
+                    found = verbs.cas(lock, FREE, me);
+                } while (found != FREE && found != QUEUED && !queueFlag(found) && System.nanoTime() < deadline);
+            }
             if (found == FREE) {
                 perThread.get().addHeld(lock);
                 wordAcquires.increment();
                 return;
             }
-            st.queuedHint = true; // held or queued: contention; queue instead of spinning on the word
+            st.queuedHint = true; // a long wait, or the queue has the lock: take the queued path
         }
         queue.acquire(queueLock(lock), LockMode.EXCLUSIVE);
         queuedAcquires.increment();
@@ -207,11 +215,11 @@ public final class AdaptiveLockClient implements LockClient, TenureHook {
 
     /** Tenure end at the MN: hand the word on (QUEUED) or, after quiet tenures, switch back to the word assignment. */
     @Override
-    public boolean beforeMnRelease(long queueLock, VerbBatch batch, boolean remoteWaitersAtGrant, boolean localWaiters,
+    public boolean beforeMnRelease(long queueLock, VerbBatch batch, int waitersBehindAtGrant, boolean localWaiters,
                                    int tenureGrants) {
         long a = assignmentWord(queueLock);
         LockState st = state(a);
-        if (remoteWaitersAtGrant || localWaiters || tenureGrants > 1) {
+        if (waitersBehindAtGrant > config.quietWaiters() || localWaiters || tenureGrants > 1) {
             st.quiet = 0;
             return true;
         }
@@ -240,6 +248,9 @@ public final class AdaptiveLockClient implements LockClient, TenureHook {
 
     @Override
     public void close() {
+        if (Boolean.getBoolean("dmtree.adaptive.debug")) {
+            System.err.println("cn" + context.computeNode() + " " + stats() + " " + queue.stats());
+        }
         queue.close();
     }
 

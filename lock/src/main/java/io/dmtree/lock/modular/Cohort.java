@@ -55,6 +55,8 @@ final class Cohort {
     /** The entry this CN's current MN request wrote (0 if it was granted at once) and its position. */
     long ownEntry;
     int ownPosition;
+    /** MN requests behind this CN's request when the current tenure was granted. */
+    int tenureWaitersBehind;
 
     Cohort(long lock) {
         this.lock = lock;

@@ -150,6 +150,7 @@ public final class ModularLockClient implements LockClient {
         synchronized (c) {
             c.ownEntry = own;
             c.ownPosition = a.position();
+            c.tenureWaitersBehind = behind;
             boolean exclusive = mode == LockMode.EXCLUSIVE;
             granted = exclusive ? List.of() : c.waiters.select(false, config.maxLocalGrants() - 1);
             int k = 1 + granted.size();
@@ -224,7 +225,7 @@ public final class ModularLockClient implements LockClient {
             }
         }
         LockMode mnMode = mnExclusive(m) ? LockMode.EXCLUSIVE : LockMode.SHARED;
-        boolean handOn = hook.beforeMnRelease(lock, batch, remoteWaiting(m), queued(m), grants(m));
+        boolean handOn = hook.beforeMnRelease(lock, batch, c.tenureWaitersBehind, queued(m), grants(m));
         int faa = queue.appendRelease(batch, lock, mnMode, c.ownEntry, c.ownPosition, !byMessage, s);
         verbs.post(batch);
         long before = batch.result(faa);

@@ -19,7 +19,7 @@ public interface TenureHook {
         }
 
         @Override
-        public boolean beforeMnRelease(long lock, VerbBatch batch, boolean remoteWaitersAtGrant, boolean localWaiters,
+        public boolean beforeMnRelease(long lock, VerbBatch batch, int waitersBehindAtGrant, boolean localWaiters,
                                        int tenureGrants) {
             return false;
         }
@@ -45,10 +45,10 @@ public interface TenureHook {
      * the same round trip, while this compute node still holds the lock. Returns whether the grants
      * of this release carry {@link GrantMessageLayout#FLAG_HANDED_ON}.
      *
-     * @param remoteWaitersAtGrant waiters were queued behind this tenure's request when it was granted
+     * @param waitersBehindAtGrant MN requests queued behind this tenure's request when it was granted
      * @param localWaiters         local threads are queued in the cohort now
      * @param tenureGrants         grants this tenure made (1: no local handover)
      */
-    boolean beforeMnRelease(long lock, VerbBatch batch, boolean remoteWaitersAtGrant, boolean localWaiters,
+    boolean beforeMnRelease(long lock, VerbBatch batch, int waitersBehindAtGrant, boolean localWaiters,
                             int tenureGrants);
 }
