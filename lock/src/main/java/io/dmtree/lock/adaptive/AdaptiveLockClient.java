@@ -248,9 +248,6 @@ public final class AdaptiveLockClient implements LockClient, TenureHook {
 
     @Override
     public void close() {
-        if (Boolean.getBoolean("dmtree.adaptive.debug")) {
-            System.err.println("cn" + context.computeNode() + " " + stats() + " " + queue.stats());
-        }
         queue.close();
     }
 

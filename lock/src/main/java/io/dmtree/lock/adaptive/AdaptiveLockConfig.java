@@ -20,8 +20,8 @@ import io.dmtree.lock.modular.ModularLockLayout;
 public record AdaptiveLockConfig(ModularLockConfig queue, long wordSpinNanos, int quietWaiters, int quietTenures) {
     /** About ten modelled round trips: the word assignment serves short waits, the queue long ones. */
     public static final long DEFAULT_WORD_SPIN_NANOS = 20_000;
-    public static final int DEFAULT_QUIET_WAITERS = 7;
-    public static final int DEFAULT_QUIET_TENURES = 1;
+    public static final int DEFAULT_QUIET_WAITERS = 1;
+    public static final int DEFAULT_QUIET_TENURES = 2;
 
     public AdaptiveLockConfig {
         if (queue == null) {

@@ -378,7 +378,8 @@ public final class LockModularizationCommand implements Callable<Integer> {
     private static void printLockTable(PrintStream o, List<LockRow> rows, String variant, String set, List<Integer> clients,
                                        List<String> names) {
         o.println();
-        o.println("MN verbs per acquire+release, " + set + " [" + variant + ", MODELLED]  (paper: " + PAPER_VERBS + ")");
+        o.println("MN verbs per acquire+release, " + set + " [" + variant + ", "
+                + (variant.equals(UNMODELLED) ? "MEASURED" : "MODELLED") + "]  (paper: " + PAPER_VERBS + ")");
         o.printf("%-8s", "clients");
         for (String d : names) {
             o.printf(" %16s", d);
