@@ -11,8 +11,8 @@ import io.dmtree.lock.modular.ModularLockDesign;
  * {@code adaptive}: a lock whose module assignment follows contention at run time. Uncontended,
  * it is in the <em>word assignment</em>: mode, holder and waiter managers are one MN word taken by
  * CAS, as in {@code cas-spin} (acquire: one CAS; release: one FAA in the caller's write-back
- * batch; no queue entry, no message). When a CAS finds the word held, the lock moves to the
- * <em>queued assignment</em>: the {@code modular} lock stored behind the word (FAA-queued at the
+ * batch; no queue entry, no message). When a word acquirer keeps finding the word held, the lock
+ * moves to the <em>queued assignment</em>: the {@code modular} lock stored behind the word (FAA-queued at the
  * MN, granted by the releaser's compute node by message, with CN cohorts) decides who holds. When
  * a compute node's tenures stay quiet, it moves the lock back.
  *
@@ -24,7 +24,9 @@ import io.dmtree.lock.modular.ModularLockDesign;
  * <h2>Protocol</h2>
  * <ul>
  *   <li>Word acquire (a compute node's hint says word): CAS A FREE to {@code tag}. Success: holds.
- *   Failure (held or QUEUED): the hint turns to queued and the thread takes the queued path.</li>
+ *   While A is a plain {@code tag}, CAS again for up to {@code wordSpinNanos}; once that bound
+ *   passes, or at once when A is QUEUED or {@code tag|Q}, the hint turns to queued and the thread
+ *   takes the queued path.</li>
  *   <li>Queued acquire: acquire the modular lock, exclusive. A thread that holds it by a local
  *   handover inside its cohort's tenure holds. A leader whose MN grant carries the
  *   {@code handed-on} flag holds (A is QUEUED, see below). Any other leader (granted at once, or
@@ -35,7 +37,8 @@ import io.dmtree.lock.modular.ModularLockDesign;
  *   QUEUED when the queue waits (the hand-over costs the releaser nothing extra).</li>
  *   <li>Queued release: the modular release. Where a tenure ends at the MN, its last holder either
  *   leaves A QUEUED and flags its grants {@code handed-on}, or, once {@code quietTenures}
- *   consecutive tenures of its compute node were quiet, switches back: WRITE A = FREE in the
+ *   consecutive tenures of its compute node were quiet (at most {@code quietWaiters} MN requests
+ *   behind it at its grant, no local waiter, no local handover), switches back: WRITE A = FREE in the
  *   release batch, before the modular FAA (so while it still holds the modular lock), grants
  *   unflagged, hint back to word.</li>
  * </ul>
@@ -59,8 +62,8 @@ import io.dmtree.lock.modular.ModularLockDesign;
  * </ol>
  *
  * <h2>Fairness</h2>
- * In the word assignment: none (as {@code cas-spin}): a thread whose CAS fails queues, and the
- * next CAS on a FREE word wins. In the queued assignment: as {@code modular}, MN-FIFO among
+ * In the word assignment: none (as {@code cas-spin}): the next CAS on a FREE word wins, and a
+ * thread that retried for {@code wordSpinNanos} queues. In the queued assignment: as {@code modular}, MN-FIFO among
  * compute nodes with a cohort's local handover bounded by {@code maxLocalGrants} per tenure; a
  * word holder active at a switch finishes first; at a switch back, word acquirers that arrive
  * between the WRITE and the modular release may overtake the next queued waiter once each
