@@ -1,6 +1,8 @@
 package io.dmtree.lock;
 
 import io.dmtree.core.lock.LockDesign;
+import io.dmtree.lock.adaptive.AdaptiveLockConfig;
+import io.dmtree.lock.adaptive.AdaptiveLockDesign;
 import io.dmtree.lock.baseline.ALock;
 import io.dmtree.lock.baseline.CasBackoffLock;
 import io.dmtree.lock.baseline.CasSpinLock;
@@ -17,8 +19,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Every lock design by the name users select it with: the modular lock in its two assignments and
- * the baselines. Each call builds a fresh design with its default settings.
+ * Every lock design by the name users select it with: the modular lock in its two assignments, the
+ * adaptive lock that switches between a word assignment and the modular one, and the baselines. Each call builds a fresh design with its default settings.
  */
 public final class LockDesigns {
     private static final Map<String, Supplier<LockDesign>> DESIGNS = new LinkedHashMap<>();
@@ -32,6 +34,7 @@ public final class LockDesigns {
         DESIGNS.put(RdmaMcsLock.NAME, RdmaMcsLock::new);
         DESIGNS.put(ALock.NAME, ALock::new);
         DESIGNS.put(HoclLock.NAME, HoclLock::new);
+        DESIGNS.put(AdaptiveLockDesign.NAME, AdaptiveLockDesign::new);
     }
 
     private LockDesigns() {
@@ -63,6 +66,12 @@ public final class LockDesigns {
         if (d instanceof ModularLockDesign m) {
             return new ModularLockDesign(m.assignment(), m.config().withMaxRemoteWaitNanos(
                     scaled(ModularLockConfig.DEFAULT_MAX_REMOTE_WAIT_NANOS, timeScale)));
+        }
+        if (d instanceof AdaptiveLockDesign a) {
+            AdaptiveLockConfig c = a.config();
+            return new AdaptiveLockDesign(c.withQueue(c.queue().withMaxRemoteWaitNanos(
+                    scaled(ModularLockConfig.DEFAULT_MAX_REMOTE_WAIT_NANOS, timeScale)))
+                    .withWordSpinNanos(scaled(AdaptiveLockConfig.DEFAULT_WORD_SPIN_NANOS, timeScale)));
         }
         if (d instanceof CasBackoffLock) {
             return new CasBackoffLock(scaled(CasBackoffLock.DEFAULT_BASE_NANOS, timeScale),

@@ -27,7 +27,7 @@ class FifoOrderTest {
      * its doorway). Grants must follow arrival order: overtaking bound 0.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"modular", "modular-mn-grant", "dslr", "rdma-mcs", "alock"})
+    @ValueSource(strings = {"modular", "modular-mn-grant", "dslr", "rdma-mcs", "alock", "adaptive"})
     void grantsFollowArrivalOrder(String name) throws Exception {
         int waiters = 4;
         try (LockTestCluster c = new LockTestCluster(LockDesigns.byName(name), 1, waiters + 1, 4)) {

@@ -51,13 +51,27 @@ class ModularLockModelCheckTest {
 
     /** Builds and runs the verifier; {@code liveness} checks the LTL property under weak fairness. */
     static Outcome verify(String defines, boolean liveness) throws Exception {
-        Path dir = Files.createTempDirectory("modular-lock-spin");
-        Files.copy(MODEL, dir.resolve("modular_lock.pml"), StandardCopyOption.REPLACE_EXISTING);
+        return verify(MODEL, defines, liveness);
+    }
+
+    /** As {@link #verify(String, boolean)} for the model at {@code model} (its LTL property is {@code all_granted}). */
+    static Outcome verify(Path model, String defines, boolean liveness) throws Exception {
+        Path dir = Files.createTempDirectory("lock-spin");
+        String file = model.getFileName().toString();
+        try {
+            return verifyIn(dir, model, file, defines, liveness);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static Outcome verifyIn(Path dir, Path model, String file, String defines, boolean liveness) throws Exception {
+        Files.copy(model, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
         List<String> spin = new ArrayList<>(List.of("spin", "-a"));
         if (!defines.isBlank()) {
             spin.addAll(Arrays.asList(defines.trim().split("\\s+")));
         }
-        spin.add("modular_lock.pml");
+        spin.add(file);
         run(dir, spin);
         List<String> cc = new ArrayList<>(List.of("gcc", "-O2", "-DCOLLAPSE", "-DVECTORSZ=4096", "-DMEMLIM=" + MEMORY_MB));
         cc.add(liveness ? "-DNFAIR=3" : "-DNOCLAIM");
@@ -77,9 +91,17 @@ class ModularLockModelCheckTest {
         }
         boolean complete = !out.contains("Search not completed") && !out.contains("reached -DMEMLIM bound")
                 && !out.contains("max search depth too small");
-        System.out.println("spin " + defines + (liveness ? " [liveness]" : " [safety]") + ": errors=" + errors
+        System.out.println("spin " + file + " " + defines + (liveness ? " [liveness]" : " [safety]") + ": errors=" + errors
                 + ", " + firstLine(out, "states, stored"));
         return new Outcome(errors, complete, out);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static String firstLine(String out, String needle) {

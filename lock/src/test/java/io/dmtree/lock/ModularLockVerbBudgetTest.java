@@ -143,7 +143,7 @@ class ModularLockVerbBudgetTest {
         assertTrue(modular <= 0.05 * casSpin, "modular " + modular + " vs cas-spin " + casSpin);
     }
 
-    private static double verbsPerOp(LockDesign design) throws Exception {
+    static double verbsPerOp(LockDesign design) throws Exception {
         int cns = 2;
         int threads = 8;
         int opsPerThread = 300;

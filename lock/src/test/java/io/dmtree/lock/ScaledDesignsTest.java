@@ -22,6 +22,9 @@ class ScaledDesignsTest {
         assertEquals(ModularLockConfig.defaults().maxLocalGrants(), m.config().maxLocalGrants());
         ModularLockDesign one = (ModularLockDesign) LockDesigns.byName("modular", 1);
         assertEquals(ModularLockConfig.DEFAULT_MAX_REMOTE_WAIT_NANOS, one.config().maxRemoteWaitNanos());
+        io.dmtree.lock.adaptive.AdaptiveLockDesign a = (io.dmtree.lock.adaptive.AdaptiveLockDesign) LockDesigns.byName("adaptive", 50);
+        assertEquals(io.dmtree.lock.adaptive.AdaptiveLockConfig.DEFAULT_WORD_SPIN_NANOS * 50, a.config().wordSpinNanos());
+        assertEquals(ModularLockConfig.DEFAULT_MAX_REMOTE_WAIT_NANOS * 50, a.config().queue().maxRemoteWaitNanos());
         assertThrows(IllegalArgumentException.class, () -> LockDesigns.byName("modular", 0.5));
         assertThrows(IllegalArgumentException.class, () -> LockDesigns.byName("no-such", 2));
     }

@@ -48,11 +48,15 @@ final class Cohort {
     private final AtomicLong pendingPosition = new AtomicLong(NONE);
     volatile boolean mnGranted;
     volatile int mnWaitersBehind;
+    /** The grant that took effect carried {@link GrantMessageLayout#FLAG_HANDED_ON}. */
+    volatile boolean mnHandedOn;
     volatile Thread leader;
 
     /** The entry this CN's current MN request wrote (0 if it was granted at once) and its position. */
     long ownEntry;
     int ownPosition;
+    /** MN requests behind this CN's request when the current tenure was granted. */
+    int tenureWaitersBehind;
 
     Cohort(long lock) {
         this.lock = lock;
@@ -61,6 +65,7 @@ final class Cohort {
     /** Called by the leader before its entry becomes visible at the MN. */
     void expectGrant(int position) {
         mnGranted = false;
+        mnHandedOn = false;
         leader = Thread.currentThread();
         pendingPosition.set(Integer.toUnsignedLong(position));
     }
@@ -72,10 +77,16 @@ final class Cohort {
      * same request, or a grant of an earlier one, is dropped.
      */
     boolean deliverGrant(int position, int waitersBehind) {
+        return deliverGrant(position, waitersBehind, false);
+    }
+
+    /** As {@link #deliverGrant(int, int)}, for a grant message that may hand on the releaser's hook state. */
+    boolean deliverGrant(int position, int waitersBehind, boolean handedOn) {
         if (!pendingPosition.compareAndSet(Integer.toUnsignedLong(position), NONE)) {
             return false;
         }
         mnWaitersBehind = waitersBehind;
+        mnHandedOn = handedOn;
         mnGranted = true;
         LockSupport.unpark(leader);
         return true;

@@ -51,7 +51,8 @@ final class MessagingGrantManager implements GrantManager {
         for (int i = from; i < to; i++) {
             long e = sel.entry(i);
             b.putByte(TYPE_OFFSET, TYPE_GRANT);
-            b.putByte(MODE_OFFSET, (byte) (ModularLockLayout.entryExclusive(e) ? 1 : 0));
+            b.putByte(MODE_OFFSET, (byte) ((ModularLockLayout.entryExclusive(e) ? FLAG_EXCLUSIVE : 0)
+                    | (sel.handedOn() ? FLAG_HANDED_ON : 0)));
             int behind = sel.waitersBehind() + (sel.count() - 1 - i);
             b.putShort(BEHIND_OFFSET, (short) Math.min(behind, Short.MAX_VALUE), ByteOrder.LITTLE_ENDIAN);
             b.putInt(POSITION_OFFSET, sel.position(i), ByteOrder.LITTLE_ENDIAN);
@@ -68,8 +69,9 @@ final class MessagingGrantManager implements GrantManager {
         long lock = buffer.getLong(offset + LOCK_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int position = buffer.getInt(offset + POSITION_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int behind = buffer.getShort(offset + BEHIND_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        boolean handedOn = (buffer.getByte(offset + MODE_OFFSET) & FLAG_HANDED_ON) != 0;
         Cohort c = cohorts.apply(lock);
-        if (c == null || !c.deliverGrant(position, behind)) {
+        if (c == null || !c.deliverGrant(position, behind, handedOn)) {
             stale.incrementAndGet();
         }
     }

@@ -29,12 +29,18 @@ public final class ModularLockClient implements LockClient {
     private final ThreadLocal<MnLockQueue.Scratch> scratch;
     private final boolean byMessage;
     private final LockAssignment assignment;
+    private final TenureHook hook;
 
     private final LongAdder mnAcquires = new LongAdder();
     private final LongAdder localGrants = new LongAdder();
     private final LongAdder rereads = new LongAdder();
 
     ModularLockClient(LockContext context, LockAssignment assignment, ModularLockConfig config) {
+        this(context, assignment, config, TenureHook.NONE);
+    }
+
+    ModularLockClient(LockContext context, LockAssignment assignment, ModularLockConfig config, TenureHook hook) {
+        this.hook = hook;
         this.context = context;
         this.verbs = context.verbs();
         this.config = config;
@@ -139,10 +145,12 @@ public final class ModularLockClient implements LockClient {
             }
             behind = grants.awaitGrant(c, a.position(), mode == LockMode.EXCLUSIVE, s);
         }
+        hook.tenureStarting(lock, !a.granted() && c.mnHandedOn);
         List<LocalWaiter> granted;
         synchronized (c) {
             c.ownEntry = own;
             c.ownPosition = a.position();
+            c.tenureWaitersBehind = behind;
             boolean exclusive = mode == LockMode.EXCLUSIVE;
             granted = exclusive ? List.of() : c.waiters.select(false, config.maxLocalGrants() - 1);
             int k = 1 + granted.size();
@@ -217,6 +225,7 @@ public final class ModularLockClient implements LockClient {
             }
         }
         LockMode mnMode = mnExclusive(m) ? LockMode.EXCLUSIVE : LockMode.SHARED;
+        boolean handOn = hook.beforeMnRelease(lock, batch, c.tenureWaitersBehind, queued(m), grants(m));
         int faa = queue.appendRelease(batch, lock, mnMode, c.ownEntry, c.ownPosition, !byMessage, s);
         verbs.post(batch);
         long before = batch.result(faa);
@@ -224,6 +233,7 @@ public final class ModularLockClient implements LockClient {
         WaiterSelection sel = queue.select(lock, mnMode, before, context.computeNode(), s);
         rereads.add(s.rereads - rr);
         if (sel.count() > 0) {
+            sel.handedOn(handOn);
             grants.grant(lock, sel, s);
         }
         LocalWaiter next;

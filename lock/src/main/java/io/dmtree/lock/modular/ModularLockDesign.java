@@ -60,6 +60,11 @@ public final class ModularLockDesign implements LockDesign {
 
     @Override
     public ModularLockClient newClient(LockContext context) {
+        return newClient(context, TenureHook.NONE);
+    }
+
+    /** A client whose tenures call {@code hook} at their edges (a design built on this one). */
+    public ModularLockClient newClient(LockContext context, TenureHook hook) {
         if (context.computeNodeCount() > ModularLockLayout.MAX_COMPUTE_NODES) {
             throw new IllegalArgumentException("lock design " + name() + " serves at most "
                     + ModularLockLayout.MAX_COMPUTE_NODES + " compute nodes (its lock word names each one's request);"
@@ -74,7 +79,7 @@ public final class ModularLockDesign implements LockDesign {
             throw new IllegalArgumentException("compute node id " + context.computeNode() + " or thread capacity "
                     + context.threads().capacity() + " does not fit a 16-bit waiter entry field");
         }
-        return new ModularLockClient(context, assignment, config);
+        return new ModularLockClient(context, assignment, config, hook);
     }
 
     @Override

@@ -10,10 +10,21 @@ public final class WaiterSelection {
     private int[] positions = new int[4];
     private int count;
     private int waitersBehind;
+    private boolean handedOn;
 
     void clear() {
         count = 0;
         waitersBehind = 0;
+        handedOn = false;
+    }
+
+    /** Whether the grants of this selection tell the waiters that the releaser's tenure hook handed its state on. */
+    public boolean handedOn() {
+        return handedOn;
+    }
+
+    void handedOn(boolean h) {
+        this.handedOn = h;
     }
 
     void add(long entry, int position) {

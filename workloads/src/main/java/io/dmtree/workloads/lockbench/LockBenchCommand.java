@@ -182,6 +182,9 @@ public final class LockBenchCommand implements Callable<Integer> {
             }
         }
         printTable(out, results, modelled);
+        List<AdaptiveAgainstBest.Row> adaptive = AdaptiveAgainstBest.compare(results, threads, LockBenchResult::threads);
+        AdaptiveAgainstBest.print(out, nic != null || modelledRttMicros > 0 ? "MODELLED" : "measured (unmodelled)",
+                "thr/CN", adaptive);
         if (chart != null && !results.isEmpty()) {
             LockBenchChart.write(results, String.format(Locale.ROOT, "(%d CNs, %d locks%s)", cns, locks,
                     nic != null ? String.format(Locale.ROOT, ", MODELLED NIC, dilation %.0fx", nic.dilation())
@@ -189,7 +192,7 @@ public final class LockBenchCommand implements Callable<Integer> {
             out.println("chart: " + chart.toAbsolutePath());
         }
         if (json != null) {
-            writeJson(results, runSeed, nic);
+            writeJson(results, adaptive, runSeed, nic);
             out.println("json: " + json.toAbsolutePath());
         }
         return 0;
@@ -222,7 +225,8 @@ public final class LockBenchCommand implements Callable<Integer> {
                 options == null ? List.of() : options.stream().map(o -> "nic." + o.trim()).toList()));
     }
 
-    private void writeJson(List<LockBenchResult> results, long runSeed, NicModelConfig nic) throws java.io.IOException {
+    private void writeJson(List<LockBenchResult> results, List<AdaptiveAgainstBest.Row> adaptive, long runSeed,
+                           NicModelConfig nic) throws java.io.IOException {
         Map<String, Object> doc = new LinkedHashMap<>();
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("cns", cns);
@@ -259,6 +263,9 @@ public final class LockBenchCommand implements Callable<Integer> {
             rows.add(row);
         }
         doc.put("results", rows);
+        if (!adaptive.isEmpty()) {
+            doc.put("adaptive_vs_best_fixed", adaptive.stream().map(AdaptiveAgainstBest.Row::asMap).toList());
+        }
         if (json.getParent() != null) {
             java.nio.file.Files.createDirectories(json.getParent());
         }

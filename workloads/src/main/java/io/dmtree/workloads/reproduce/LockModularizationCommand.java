@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dmtree.core.nic.NicModelConfig;
 import io.dmtree.lock.LockDesigns;
+import io.dmtree.workloads.lockbench.AdaptiveAgainstBest;
 import io.dmtree.workloads.lockbench.LockBenchCommand;
 import io.dmtree.workloads.lockbench.LockBenchResult;
 import io.dmtree.workloads.lockbench.LockBenchRun;
@@ -40,6 +41,9 @@ import java.util.concurrent.Callable;
  *   against {@code cas-spin} from the same run (the YCSB runner, {@link YcsbRunner}); paper: up to
  *   27.7x.</li>
  *   <li>The spinlock's drop from its best client count to the most clients; paper: more than 20x.</li>
+ *   <li>{@code adaptive} against the best fixed design at each client count, in both figures (goal:
+ *   at least 0.95x everywhere), modelled and, with {@code --unmodelled}, on the plain local carrier
+ *   (measured, no NIC model) for the lock figures.</li>
  * </ol>
  * No compute node shares the memory node's host. Each runs under every {@link NicVariant}. Lock designs' time constants are scaled by the model's
  * dilation ({@link LockDesigns#byName(String, double)}). Writes JSON and one PNG per variant.
@@ -58,7 +62,7 @@ public final class LockModularizationCommand implements Callable<Integer> {
     @Option(names = "--short", description = "tiny sizes for CI: two designs, two client counts, short runs")
     boolean shortMode;
 
-    @Option(names = "--designs", split = ",", description = "lock designs (default: all; --short: modular,cas-spin)")
+    @Option(names = "--designs", split = ",", description = "lock designs (default: all; --short: modular,cas-spin,adaptive)")
     List<String> designs;
 
     @Option(names = "--clients", split = ",", description = "modelled clients of the lock figures (default 1,2,4,8,16,32,64;"
@@ -98,6 +102,11 @@ public final class LockModularizationCommand implements Callable<Integer> {
     @Option(names = "--figures", split = ",", defaultValue = "locks,index", description = "which figures: locks, index")
     List<String> figures;
 
+    @Option(names = "--unmodelled", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "also run the lock figures on the local carrier without the NIC model (measured), for the"
+                    + " adaptive-against-best figure")
+    boolean unmodelled;
+
     @Option(names = "--out", defaultValue = "reproduce", description = "directory for the JSON and the PNG charts")
     Path out;
 
@@ -118,7 +127,7 @@ public final class LockModularizationCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<String> names = designs != null && !designs.isEmpty() ? designs
-                : shortMode ? List.of("modular", "cas-spin") : LockDesigns.names();
+                : shortMode ? List.of("modular", "cas-spin", "adaptive") : LockDesigns.names();
         for (String n : names) {
             if (!LockDesigns.names().contains(n)) {
                 throw bad("unknown lock design '" + n + "'; known: " + String.join(", ", LockDesigns.names()));
@@ -164,6 +173,8 @@ public final class LockModularizationCommand implements Callable<Integer> {
         o.println("dmtree reproduce lock-modularization" + (shortMode ? " --short" : "") + ": all figures are MODELLED");
         List<LockRow> lockRows = new ArrayList<>();
         List<IndexRow> indexRows = new ArrayList<>();
+        String oneLock = "one lock";
+        String zipfSet = "zipf " + zl + " locks";
         for (NicVariant v : vs) {
             NicModelConfig nic = v.config();
             o.println();
@@ -184,6 +195,8 @@ public final class LockModularizationCommand implements Callable<Integer> {
                         }
                     }
                     printLockTable(o, lockRows, v.name(), set, lockClients, names);
+                    AdaptiveAgainstBest.print(o, set + " [" + v.name() + ", MODELLED]", "clients",
+                            adaptiveRows(lockRows, v.name(), set, lockClients));
                 }
             }
             if (figures.contains("index")) {
@@ -199,19 +212,143 @@ public final class LockModularizationCommand implements Callable<Integer> {
                     }
                 }
                 printIndexTable(o, indexRows, v.name(), idxClients, names);
+                printIndexAdaptive(o, indexRows, v.name(), idxClients);
+            }
+        }
+        if (unmodelled && figures.contains("locks")) {
+            o.println();
+            o.println("== unmodelled: the local carrier without the NIC model (MEASURED on this host, not modelled;"
+                    + " its 2 cores are shared, so ratios are noisy)");
+            for (String set : List.of(oneLock, zipfSet)) {
+                boolean one = set.equals(oneLock);
+                for (int c : lockClients) {
+                    int cns = Math.min(c, 8);
+                    int thr = c / cns;
+                    for (String d : names) {
+                        LockBenchRun.Settings s = new LockBenchRun.Settings(cns, thr, one ? 1 : zl, 0.0,
+                                (long) (warm * 1e9), (long) (dur * 1e9), 0, 1024, seed, one ? 0 : 0.99, null, 1, 0, -1);
+                        CpuMeter cpu = CpuMeter.start();
+                        LockBenchResult r = LockBenchRun.run(LockDesigns.byName(d), s);
+                        lockRows.add(new LockRow(UNMODELLED, set, c, r, cpu.busyCores()));
+                    }
+                }
+                printLockTable(o, lockRows, UNMODELLED, set, lockClients, names);
+                AdaptiveAgainstBest.print(o, set + " [unmodelled, MEASURED]", "clients",
+                        adaptiveRows(lockRows, UNMODELLED, set, lockClients));
             }
         }
         printSummary(o, vs, lockRows, indexRows, lockClients, idxClients, zl);
+        printAdaptiveSummary(o, vs, lockRows, indexRows, lockClients, idxClients, zl);
         Files.createDirectories(out);
         Path json = out.resolve("lock-modularization.json");
-        writeJson(json, vs, lockRows, indexRows, names, zl, dur, n);
+        writeJson(json, vs, lockRows, indexRows, names, zl, dur, n, lockClients, idxClients);
         o.println("json: " + json.toAbsolutePath());
         for (NicVariant v : vs) {
             Path png = out.resolve("lock-modularization-" + v.name() + ".png");
-            writeChart(png, v, lockRows, indexRows, zl);
+            writeChart(png, v, lockRows, indexRows, zl, lockClients);
+            o.println("chart: " + png.toAbsolutePath());
+        }
+        if (lockRows.stream().anyMatch(r -> r.variant.equals(UNMODELLED))) {
+            Path png = out.resolve("lock-modularization-" + UNMODELLED + ".png");
+            writeUnmodelledChart(png, lockRows, lockClients, zl);
             o.println("chart: " + png.toAbsolutePath());
         }
         return 0;
+    }
+
+    /** The variant name of the lock rows measured without the NIC model. */
+    static final String UNMODELLED = "unmodelled";
+
+    private static List<AdaptiveAgainstBest.Row> adaptiveRows(List<LockRow> rows, String variant, String set,
+                                                          List<Integer> clients) {
+        List<LockBenchResult> rs = new ArrayList<>();
+        for (LockRow r : rows) {
+            if (r.variant.equals(variant) && r.lockSet.equals(set)) {
+                rs.add(r.result);
+            }
+        }
+        return AdaptiveAgainstBest.compare(rs, clients, r -> r.cns() * r.threads());
+    }
+
+    /** The index figure's adaptive row at {@code clients}: adaptive ops/s over the best other design's; null if absent. */
+    private static double[] indexAdaptive(List<IndexRow> rows, String variant, int clients, String[] bestName) {
+        IndexRow a = indexRow(rows, variant, clients, AdaptiveAgainstBest.ADAPTIVE);
+        IndexRow best = null;
+        for (IndexRow r : rows) {
+            if (r.variant.equals(variant) && r.clients == clients && !r.lock.equals(AdaptiveAgainstBest.ADAPTIVE)
+                    && (best == null || r.opsPerSecond > best.opsPerSecond)) {
+                best = r;
+            }
+        }
+        if (a == null || best == null) {
+            return null;
+        }
+        bestName[0] = best.lock;
+        return new double[]{a.opsPerSecond, best.opsPerSecond, a.opsPerSecond / best.opsPerSecond};
+    }
+
+    private static void printIndexAdaptive(PrintStream o, List<IndexRow> rows, String variant, List<Integer> clients) {
+        if (indexRow(rows, variant, clients.get(0), AdaptiveAgainstBest.ADAPTIVE) == null) {
+            return;
+        }
+        o.println();
+        o.println("adaptive against the best fixed design, index YCSB A [" + variant + ", MODELLED]  (goal: >= "
+                + AdaptiveAgainstBest.GOAL + "x everywhere)");
+        o.printf("%-10s %14s %-17s %14s %12s%n", "clients", "adaptive ops/s", "best fixed", "best ops/s", "adaptive/best");
+        for (int c : clients) {
+            String[] name = new String[1];
+            double[] x = indexAdaptive(rows, variant, c, name);
+            if (x != null) {
+                o.printf(Locale.ROOT, "%-10d %,14.0f %-17s %,14.0f %11.2fx%n", c, x[0], name[0], x[1], x[2]);
+            }
+        }
+    }
+
+    private static void printAdaptiveSummary(PrintStream o, List<NicVariant> vs, List<LockRow> lockRows,
+                                             List<IndexRow> indexRows, List<Integer> lockClients, List<Integer> idxClients,
+                                             int zl) {
+        List<String> variants = new ArrayList<>();
+        vs.forEach(v -> variants.add(v.name()));
+        variants.add(UNMODELLED);
+        StringBuilder lines = new StringBuilder();
+        for (String variant : variants) {
+            for (String set : List.of("one lock", "zipf " + zl + " locks")) {
+                List<AdaptiveAgainstBest.Row> rows = adaptiveRows(lockRows, variant, set, lockClients);
+                if (rows.isEmpty()) {
+                    continue;
+                }
+                AdaptiveAgainstBest.Row worst = rows.get(0);
+                for (AdaptiveAgainstBest.Row r : rows) {
+                    if (r.ratio() < worst.ratio()) {
+                        worst = r;
+                    }
+                }
+                lines.append(String.format(Locale.ROOT, "  %-11s %-18s lowest %.2fx (at %d clients, best there %s)%n",
+                        variant, "locks, " + set, worst.ratio(), worst.level(), worst.best().lock()));
+            }
+            double low = Double.POSITIVE_INFINITY;
+            int at = -1;
+            String bestThere = "";
+            for (int c : idxClients) {
+                String[] name = new String[1];
+                double[] x = indexAdaptive(indexRows, variant, c, name);
+                if (x != null && x[2] < low) {
+                    low = x[2];
+                    at = c;
+                    bestThere = name[0];
+                }
+            }
+            if (at > 0) {
+                lines.append(String.format(Locale.ROOT, "  %-11s %-18s lowest %.2fx (at %d clients, best there %s)%n",
+                        variant, "index YCSB A", low, at, bestThere));
+            }
+        }
+        if (lines.length() > 0) {
+            o.println();
+            o.println("adaptive / best fixed design at each level (goal >= " + AdaptiveAgainstBest.GOAL
+                    + "x everywhere; NIC variants MODELLED, unmodelled MEASURED):");
+            o.print(lines);
+        }
     }
 
     private static LockRow lockRow(List<LockRow> rows, String variant, String set, int clients, String design) {
@@ -241,7 +378,8 @@ public final class LockModularizationCommand implements Callable<Integer> {
     private static void printLockTable(PrintStream o, List<LockRow> rows, String variant, String set, List<Integer> clients,
                                        List<String> names) {
         o.println();
-        o.println("MN verbs per acquire+release, " + set + " [" + variant + ", MODELLED]  (paper: " + PAPER_VERBS + ")");
+        o.println("MN verbs per acquire+release, " + set + " [" + variant + ", "
+                + (variant.equals(UNMODELLED) ? "MEASURED" : "MODELLED") + "]  (paper: " + PAPER_VERBS + ")");
         o.printf("%-8s", "clients");
         for (String d : names) {
             o.printf(" %16s", d);
@@ -340,7 +478,8 @@ public final class LockModularizationCommand implements Callable<Integer> {
     }
 
     private void writeJson(Path json, List<NicVariant> vs, List<LockRow> lockRows, List<IndexRow> indexRows,
-                           List<String> names, int zl, double dur, int n) throws java.io.IOException {
+                           List<String> names, int zl, double dur, int n, List<Integer> lockClients,
+                           List<Integer> idxClients) throws java.io.IOException {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("claim", "lock-modularization");
         doc.put("figures", "modelled");
@@ -399,14 +538,99 @@ public final class LockModularizationCommand implements Callable<Integer> {
                 idx.add(m);
             }
             vd.put("index", idx);
+            vd.put("adaptive_vs_best_fixed", adaptiveJson(lockRows, v.name(), zl, lockClients));
+            List<Map<String, Object>> ia = new ArrayList<>();
+            for (int c : idxClients) {
+                String[] name = new String[1];
+                double[] x = indexAdaptive(indexRows, v.name(), c, name);
+                if (x != null) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("clients", c);
+                    m.put("adaptive_ops_s_dilated", x[0]);
+                    m.put("best_fixed", name[0]);
+                    m.put("best_fixed_ops_s_dilated", x[1]);
+                    m.put("adaptive_vs_best", x[2]);
+                    ia.add(m);
+                }
+            }
+            vd.put("index_adaptive_vs_best_fixed", ia);
             variantDocs.add(vd);
         }
         doc.put("variants", variantDocs);
+        if (lockRows.stream().anyMatch(r -> r.variant.equals(UNMODELLED))) {
+            Map<String, Object> um = new LinkedHashMap<>();
+            um.put("figures", "measured");
+            um.put("carrier", "local, no NIC model");
+            List<Map<String, Object>> locks = new ArrayList<>();
+            for (LockRow r : lockRows) {
+                if (r.variant.equals(UNMODELLED)) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("lock_set", r.lockSet);
+                    m.put("clients", r.clients);
+                    m.put("lock", r.result.lock());
+                    m.put("mn_verbs_per_op", r.result.mnVerbsPerOp());
+                    m.put("throughput_ops_s", r.result.throughputOpsPerSecond());
+                    m.put("p50_us", r.result.p50Micros());
+                    m.put("p99_us", r.result.p99Micros());
+                    m.put("busy_cores", r.busyCores);
+                    locks.add(m);
+                }
+            }
+            um.put("lock_verbs", locks);
+            um.put("adaptive_vs_best_fixed", adaptiveJson(lockRows, UNMODELLED, zl, lockClients));
+            doc.put(UNMODELLED, um);
+        }
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
     }
 
-    private static void writeChart(Path png, NicVariant v, List<LockRow> lockRows, List<IndexRow> indexRows, int zl)
+    private static Map<String, Object> adaptiveJson(List<LockRow> lockRows, String variant, int zl, List<Integer> clients) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String set : List.of("one lock", "zipf " + zl + " locks")) {
+            List<AdaptiveAgainstBest.Row> rows = adaptiveRows(lockRows, variant, set, clients);
+            if (!rows.isEmpty()) {
+                m.put(set, rows.stream().map(AdaptiveAgainstBest.Row::asMap).toList());
+            }
+        }
+        return m;
+    }
+
+    private static void addAdaptivePanel(List<ReproductionChart.Panel> panels, List<LockRow> lockRows, String variant,
+                                         int zl, List<Integer> clients, String tag) {
+        ReproductionChart.Panel p = new ReproductionChart.Panel("adaptive / best fixed design" + tag, "x best fixed", false);
+        for (String set : List.of("one lock", "zipf " + zl + " locks")) {
+            for (AdaptiveAgainstBest.Row r : adaptiveRows(lockRows, variant, set, clients)) {
+                p.point(set, r.level(), r.ratio());
+            }
+        }
+        if (!p.series.isEmpty()) {
+            for (int c : clients) {
+                p.point("goal " + AdaptiveAgainstBest.GOAL, c, AdaptiveAgainstBest.GOAL);
+            }
+            panels.add(p);
+        }
+    }
+
+    private static void writeUnmodelledChart(Path png, List<LockRow> lockRows, List<Integer> clients, int zl)
             throws java.io.IOException {
+        String tag = " [MEASURED, local carrier, no NIC model]";
+        List<ReproductionChart.Panel> panels = new ArrayList<>();
+        for (String set : List.of("one lock", "zipf " + zl + " locks")) {
+            ReproductionChart.Panel p = new ReproductionChart.Panel("lock ops/s, " + set + tag, "ops/s", true);
+            for (LockRow r : lockRows) {
+                if (r.variant.equals(UNMODELLED) && r.lockSet.equals(set)) {
+                    p.point(r.result.lock(), r.clients, r.result.throughputOpsPerSecond());
+                }
+            }
+            if (!p.series.isEmpty()) {
+                panels.add(p);
+            }
+        }
+        addAdaptivePanel(panels, lockRows, UNMODELLED, zl, clients, tag);
+        ReproductionChart.write(panels, "clients", png);
+    }
+
+    private static void writeChart(Path png, NicVariant v, List<LockRow> lockRows, List<IndexRow> indexRows, int zl,
+                                   List<Integer> lockClients) throws java.io.IOException {
         String tag = String.format(Locale.ROOT, " [MODELLED %s, x%.0f]", v.name(), v.config().dilation());
         List<ReproductionChart.Panel> panels = new ArrayList<>();
         for (String set : List.of("one lock", "zipf " + zl + " locks")) {
@@ -434,6 +658,7 @@ public final class LockModularizationCommand implements Callable<Integer> {
             panels.add(thr);
             panels.add(ratio);
         }
+        addAdaptivePanel(panels, lockRows, v.name(), zl, lockClients, tag);
         if (!panels.isEmpty()) {
             ReproductionChart.write(panels, "modelled clients", png);
         }

@@ -27,12 +27,18 @@ class LockBenchCommandTest {
     void writesJsonWithOneResultPerDesignAndLevelAndAChart() throws Exception {
         Path json = dir.resolve("lb.json");
         Path png = dir.resolve("lb.png");
-        int code = run(new StringWriter(), "--designs", "modular,cas-spin", "--threads", "1,2", "--duration", "0.2",
+        int code = run(new StringWriter(), "--designs", "modular,cas-spin,adaptive", "--threads", "1,2", "--duration", "0.2",
                 "--warmup", "0", "--json", json.toString(), "--chart", png.toString());
         assertEquals(0, code);
         JsonNode doc = new ObjectMapper().readTree(json.toFile());
         JsonNode results = doc.get("results");
-        assertEquals(4, results.size());
+        assertEquals(6, results.size());
+        JsonNode adaptive = doc.get("adaptive_vs_best_fixed");
+        assertEquals(2, adaptive.size(), "adaptive against the best fixed design at each level");
+        for (JsonNode a : adaptive) {
+            assertTrue(a.get("adaptive_vs_best").asDouble() > 0, a.toString());
+            assertTrue(a.get("best_fixed").asText().equals("modular") || a.get("best_fixed").asText().equals("cas-spin"));
+        }
         for (JsonNode r : results) {
             for (String f : new String[]{"lock", "cns", "threads", "locks", "throughput_ops_s", "mn_verbs_per_op",
                     "mn_round_trips_per_op", "latency_us"}) {

@@ -38,11 +38,20 @@ class ReproduceCommandTest {
         assertEquals(2, doc.get("variants").size());
         for (JsonNode v : doc.get("variants")) {
             assertEquals(20.0, v.get("nic_model").get("dilation").asDouble());
-            assertEquals(2 * 2 * 2, v.get("lock_verbs").size(), "2 designs x 2 client counts x 2 lock sets");
+            assertEquals(3 * 2 * 2, v.get("lock_verbs").size(), "3 designs x 2 client counts x 2 lock sets");
             for (JsonNode r : v.get("lock_verbs")) {
                 assertTrue(r.get("mn_verbs_per_op").asDouble() > 0, r.toString());
             }
-            assertEquals(2, v.get("index").size());
+            assertEquals(3, v.get("index").size());
+            for (JsonNode set : v.get("adaptive_vs_best_fixed")) {
+                assertEquals(2, set.size(), "adaptive against the best fixed design at each client count: " + set);
+                for (JsonNode r : set) {
+                    assertTrue(r.get("adaptive_vs_best").asDouble() > 0, r.toString());
+                    assertTrue(java.util.Set.of("modular", "cas-spin").contains(r.get("best_fixed").asText()), r.toString());
+                }
+            }
+            assertEquals(2, v.get("adaptive_vs_best_fixed").size(), "both lock sets");
+            assertEquals(1, v.get("index_adaptive_vs_best_fixed").size());
             for (JsonNode r : v.get("index")) {
                 assertTrue(r.get("throughput_ops_s_dilated").asDouble() > 0, r.toString());
                 if (r.get("lock").asText().equals("cas-spin")) {
@@ -52,6 +61,11 @@ class ReproduceCommandTest {
             assertTrue(Files.size(dir.resolve("lock-modularization-" + v.get("variant").asText() + ".png")) > 1000);
         }
         assertEquals(true, doc.get("variants").get(1).get("nic_model").get("atomic_hol").asBoolean());
+        JsonNode um = doc.get("unmodelled");
+        assertEquals("measured", um.get("figures").asText());
+        assertEquals(3 * 2 * 2, um.get("lock_verbs").size());
+        assertEquals(2, um.get("adaptive_vs_best_fixed").size());
+        assertTrue(Files.size(dir.resolve("lock-modularization-unmodelled.png")) > 1000);
     }
 
     @Test
