@@ -41,6 +41,11 @@ final class CnIndex implements DmIndex {
         this.batches = new BatchedOperations(tree);
     }
 
+    /** This view's navigation (tests reach its diagnostics through it). */
+    TreeNavigation navigation() {
+        return navigation;
+    }
+
     /** What closing this view also does (the single-node embedded index stops its cluster). */
     void onClose(Runnable action) {
         this.onClose = action;
