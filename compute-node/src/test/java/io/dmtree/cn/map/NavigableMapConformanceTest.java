@@ -351,7 +351,7 @@ class NavigableMapConformanceTest {
                     for (int i = 1; i < got.size(); i++) {
                         assertTrue(down ? got.get(i) < got.get(i - 1) : got.get(i) > got.get(i - 1), "order: " + got);
                     }
-                    for (long k = a + (a % 2); k < b; k += 2) {
+                    for (long k = a + (a % 2); k < Math.min(b, 2000); k += 2) { // the even keys loaded: 0..1998
                         assertTrue(got.contains(k), "key " + k + " present throughout is missing from [" + a + ", " + b + ")");
                     }
                     for (Long k : got) {
