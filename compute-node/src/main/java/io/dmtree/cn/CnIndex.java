@@ -2,6 +2,9 @@ package io.dmtree.cn;
 
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.tree.BLinkTree;
+import io.dmtree.core.tree.BatchedOperations;
+import io.dmtree.core.tree.EntryUpdates;
+import io.dmtree.core.tree.TreeNavigation;
 import io.dmtree.core.tree.IndexCache;
 import io.dmtree.core.tree.KeyOrder;
 import io.dmtree.core.tree.TreeReport;
@@ -11,6 +14,8 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /** {@link DmIndex} over one compute node's tree. */
 final class CnIndex implements DmIndex {
@@ -19,6 +24,9 @@ final class CnIndex implements DmIndex {
     private final int keyBytes;
     private final int valueBytes;
     private final ThreadLocal<UnsafeBuffer> valueScratch;
+    private final EntryUpdates updates;
+    private final TreeNavigation navigation;
+    private final BatchedOperations batches;
     private volatile boolean closed;
     private volatile Runnable onClose = () -> { };
 
@@ -28,6 +36,14 @@ final class CnIndex implements DmIndex {
         this.keyBytes = node.treeConfig().keyBytes();
         this.valueBytes = node.treeConfig().valueBytes();
         this.valueScratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[valueBytes]));
+        this.updates = new EntryUpdates(tree);
+        this.navigation = new TreeNavigation(tree);
+        this.batches = new BatchedOperations(tree);
+    }
+
+    /** This view's navigation (tests reach its diagnostics through it). */
+    TreeNavigation navigation() {
+        return navigation;
     }
 
     /** What closing this view also does (the single-node embedded index stops its cluster). */
@@ -176,6 +192,150 @@ final class CnIndex implements DmIndex {
             buffer.getBytes(valueOffset, v);
             return visitor.visit(k, v);
         });
+    }
+
+    /** Runs a mutation counted in the node's {@link InFlightWork}, as put and delete are. */
+    private <T> T mutation(Supplier<T> operation) {
+        open();
+        InFlightWork q = mutating();
+        T result;
+        try {
+            result = operation.get();
+        } catch (RuntimeException e) {
+            throw failed(q, e);
+        }
+        q.exit();
+        return result;
+    }
+
+    @Override
+    public byte[] putIfAbsent(byte[] key, byte[] value) {
+        return mutation(() -> updates.putIfAbsent(key, value));
+    }
+
+    @Override
+    public byte[] getAndPut(byte[] key, byte[] value) {
+        return mutation(() -> updates.getAndPut(key, value));
+    }
+
+    @Override
+    public byte[] getAndDelete(byte[] key) {
+        return mutation(() -> updates.getAndDelete(key));
+    }
+
+    @Override
+    public byte[] replace(byte[] key, byte[] value) {
+        return mutation(() -> updates.replace(key, value));
+    }
+
+    @Override
+    public boolean replace(byte[] key, byte[] expected, byte[] value) {
+        return mutation(() -> updates.replace(key, expected, value));
+    }
+
+    @Override
+    public boolean delete(byte[] key, byte[] expected) {
+        return mutation(() -> updates.delete(key, expected));
+    }
+
+    @Override
+    public byte[] compute(byte[] key, UnaryOperator<byte[]> function) {
+        return mutation(() -> updates.compute(key, function));
+    }
+
+    @Override
+    public List<byte[]> getAll(List<byte[]> keys) {
+        open();
+        return java.util.Arrays.asList(batches.getAll(keys.toArray(new byte[0][])));
+    }
+
+    @Override
+    public void putAll(List<Entry> entries) {
+        byte[][] keys = new byte[entries.size()][];
+        byte[][] values = new byte[entries.size()][];
+        for (int i = 0; i < keys.length; i++) {
+            Entry e = entries.get(i);
+            if (e == null) {
+                throw new IllegalArgumentException("putAll entry " + i + " is null");
+            }
+            keys[i] = e.key();
+            values[i] = e.value();
+        }
+        mutation(() -> {
+            batches.putAll(keys, values);
+            return null;
+        });
+    }
+
+    @Override
+    public Entry first() {
+        open();
+        byte[] k = new byte[keyBytes];
+        byte[] v = new byte[valueBytes];
+        return navigation.first(k, v) ? new Entry(k, v) : null;
+    }
+
+    @Override
+    public Entry last() {
+        open();
+        byte[] k = new byte[keyBytes];
+        byte[] v = new byte[valueBytes];
+        return navigation.last(k, v) ? new Entry(k, v) : null;
+    }
+
+    @Override
+    public Entry ceiling(byte[] key) {
+        return upward(key, true);
+    }
+
+    @Override
+    public Entry higher(byte[] key) {
+        return upward(key, false);
+    }
+
+    @Override
+    public Entry floor(byte[] key) {
+        return downward(key, true);
+    }
+
+    @Override
+    public Entry lower(byte[] key) {
+        return downward(key, false);
+    }
+
+    private Entry upward(byte[] key, boolean inclusive) {
+        open();
+        byte[] k = new byte[keyBytes];
+        byte[] v = new byte[valueBytes];
+        return navigation.ceiling(key, inclusive, k, v) ? new Entry(k, v) : null;
+    }
+
+    private Entry downward(byte[] key, boolean inclusive) {
+        open();
+        byte[] k = new byte[keyBytes];
+        byte[] v = new byte[valueBytes];
+        return navigation.floor(key, inclusive, k, v) ? new Entry(k, v) : null;
+    }
+
+    @Override
+    public List<Entry> reverseScan(byte[] from, int limit) {
+        open();
+        List<Entry> out = new ArrayList<>();
+        navigation.reverseScan(from, true, null, limit, (buffer, keyOffset, valueOffset) -> {
+            byte[] k = new byte[keyBytes];
+            byte[] v = new byte[valueBytes];
+            buffer.getBytes(keyOffset, k);
+            buffer.getBytes(valueOffset, v);
+            out.add(new Entry(k, v));
+            return true;
+        });
+        return out;
+    }
+
+    @Override
+    public long approximateSize() {
+        open();
+        return navigation.approximateSize();
     }
 
     @Override

@@ -45,9 +45,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * key width, so keys keep their string order for scans; a longer key is refused. A record is its
  * fields encoded by {@link RecordCodec} into one inline value; <b>a record larger than the value
  * width is refused with an error</b> (the index keeps values inline in its leaves): run YCSB with
- * {@code -p fieldcount=1 -p fieldlength=200} or similar. {@code update} reads the record, merges
- * the fields and writes it back; two concurrent updates of different fields of one key may lose
- * one (with {@code fieldcount=1}, the supported setting, an update replaces the record).
+ * {@code -p fieldcount=1 -p fieldlength=200} or similar. {@code update} merges the fields into the
+ * record atomically, under the lock of the record's leaf ({@link DmIndex#compute}), so concurrent
+ * updates of different fields of one key all land; a merged record too large for the value width
+ * is refused and the record left as it was.
  */
 public final class DmTreeYcsbClient extends DB {
     private static final Object SHARED_LOCK = new Object();
@@ -191,13 +192,44 @@ public final class DmTreeYcsbClient extends DB {
         if (k == null) {
             return refuse("key '" + key + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
         }
-        byte[] old = index.get(k);
-        if (old == null) {
-            return Status.NOT_FOUND;
+        Map<String, byte[]> changes = new java.util.LinkedHashMap<>();
+        values.forEach((f, it) -> changes.put(f, it.toArray()));
+        boolean[] found = {false};
+        try {
+            // the merge runs under the leaf's lock: no other update of the record comes between read and write
+            index.compute(k, old -> {
+                if (old == null) {
+                    return null;
+                }
+                found[0] = true;
+                Map<String, byte[]> fields = RecordCodec.decode(old, null);
+                fields.putAll(changes);
+                byte[] merged = RecordCodec.encode(fields, valueBytes);
+                if (merged == null) {
+                    throw new RecordTooLarge(RecordCodec.encodedBytes(fields));
+                }
+                return merged;
+            });
+        } catch (RecordTooLarge e) {
+            return tooLarge(e.bytes);
         }
-        Map<String, byte[]> fields = RecordCodec.decode(old, null);
-        values.forEach((f, it) -> fields.put(f, it.toArray()));
-        return write(k, fields);
+        return found[0] ? Status.OK : Status.NOT_FOUND;
+    }
+
+    /** A merged record that does not fit: thrown from the merge, so the leaf is released with nothing written. */
+    private static final class RecordTooLarge extends RuntimeException {
+        final int bytes;
+
+        RecordTooLarge(int bytes) {
+            super(null, null, false, false);
+            this.bytes = bytes;
+        }
+    }
+
+    private Status tooLarge(int recordBytes) {
+        return refuse("a record of " + recordBytes + " bytes does not fit the index's inline value width of "
+                + valueBytes + " bytes; run YCSB with smaller records, e.g. -p fieldcount=1 -p fieldlength="
+                + Math.max(1, valueBytes - 16));
     }
 
     @Override
@@ -214,9 +246,7 @@ public final class DmTreeYcsbClient extends DB {
     private Status write(byte[] k, Map<String, byte[]> fields) {
         byte[] v = RecordCodec.encode(fields, valueBytes);
         if (v == null) {
-            return refuse("a record of " + RecordCodec.encodedBytes(fields) + " bytes does not fit the index's inline value width of "
-                    + valueBytes + " bytes; run YCSB with smaller records, e.g. -p fieldcount=1 -p fieldlength="
-                    + Math.max(1, valueBytes - 16));
+            return tooLarge(RecordCodec.encodedBytes(fields));
         }
         index.put(k, v);
         return Status.OK;

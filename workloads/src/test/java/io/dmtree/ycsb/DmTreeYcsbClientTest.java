@@ -68,6 +68,48 @@ class DmTreeYcsbClientTest {
                 assertEquals("REFUSED", s.getName());
                 assertTrue(s.getDescription().contains("inline value width"), s.getDescription());
                 assertEquals("REFUSED", db.read("usertable", "k".repeat(40), null, new HashMap<>()).getName());
+
+                // an update whose merged record would not fit is refused and leaves the record as it was
+                assertEquals(Status.OK, db.insert("usertable", "usermerge", StringByteIterator.getByteIteratorMap(
+                        Map.of("field0", "a", "field1", "b"))));
+                Status tooBig = db.update("usertable", "usermerge", StringByteIterator.getByteIteratorMap(Map.of("field2", "y".repeat(300))));
+                assertEquals("REFUSED", tooBig.getName());
+                r.clear();
+                assertEquals(Status.OK, db.read("usertable", "usermerge", null, r));
+                assertEquals(Set.of("field0", "field1"), r.keySet());
+                assertEquals(Status.NOT_FOUND, db.update("usertable", "nouser", StringByteIterator.getByteIteratorMap(Map.of("field0", "z"))));
+
+                // concurrent updates of different fields of one record all land (the merge is atomic)
+                Thread[] writers = new Thread[2];
+                Throwable[] failed = new Throwable[1];
+                for (int t = 0; t < 2; t++) {
+                    DmTreeYcsbClient client = t == 0 ? db : second;
+                    String field = "field" + t;
+                    writers[t] = new Thread(() -> {
+                        try {
+                            for (int i = 0; i < 500; i++) {
+                                Status u = client.update("usertable", "usermerge", StringByteIterator.getByteIteratorMap(
+                                        Map.of(field, Integer.toString(i))));
+                                if (u != Status.OK) {
+                                    throw new AssertionError("update " + u);
+                                }
+                            }
+                        } catch (Throwable e) {
+                            failed[0] = e;
+                        }
+                    });
+                    writers[t].start();
+                }
+                for (Thread w : writers) {
+                    w.join(60_000);
+                }
+                assertEquals(null, failed[0]);
+                r.clear();
+                assertEquals(Status.OK, db.read("usertable", "usermerge", null, r));
+                Map<String, String> last = new HashMap<>();
+                r.forEach((f, b) -> last.put(f, b.toString()));
+                assertEquals("499", last.get("field0"), "no update of field0 was lost: " + last);
+                assertEquals("499", last.get("field1"), "no update of field1 was lost: " + last);
             } finally {
                 second.cleanup();
                 db.cleanup();

@@ -600,9 +600,16 @@ public final class BLinkTree {
 
     private boolean putHoldingSlot(Worker w, DirectBuffer value, int valueOffset) {
         long lock = lockCovering(w, 0, descend(w, 0));
+        return putLocked(w, lock, w.node.findLeafKey(w.keyBuffer, 0), value, valueOffset);
+    }
+
+    /**
+     * The rest of a put once {@link #lockCovering} holds the worker's leaf: {@code slot} is the key's
+     * entry in {@code w.node}, or negative when the key is absent.
+     */
+    private boolean putLocked(Worker w, long lock, int slot, DirectBuffer value, int valueOffset) {
         long leaf = w.lockedNode;
         NodeImage n = w.node;
-        int slot = n.findLeafKey(w.keyBuffer, 0);
         boolean inserted = slot < 0;
         if (slot < 0) {
             slot = n.freeLeafSlot();
@@ -628,13 +635,22 @@ public final class BLinkTree {
 
     private boolean deleteHoldingSlot(Worker w) {
         long lock = lockCovering(w, 0, descend(w, 0));
-        long leaf = w.lockedNode;
-        NodeImage n = w.node;
-        int slot = n.findLeafKey(w.keyBuffer, 0);
+        int slot = w.node.findLeafKey(w.keyBuffer, 0);
         if (slot < 0) {
             unlock(w, lock);
             return false;
         }
+        deleteLocked(w, lock, slot);
+        return true;
+    }
+
+    /**
+     * The rest of a delete once {@link #lockCovering} holds the worker's leaf and {@code slot} is the
+     * key's entry in {@code w.node}: clears it, writes back with the release, then merges.
+     */
+    private void deleteLocked(Worker w, long lock, int slot) {
+        long leaf = w.lockedNode;
+        NodeImage n = w.node;
         n.clearLeafEntry(slot);
         n.setCount(n.count() - 1);
         writeBackEntryAndUnlock(w, leaf, lock, slot);
@@ -644,7 +660,6 @@ public final class BLinkTree {
             w.mergeBudget = MAX_MERGES_PER_OPERATION;
             shrinkLevel(w, 0, low);
         }
-        return true;
     }
 
 
@@ -1264,6 +1279,140 @@ public final class BLinkTree {
         } else {
             refreshRoot(w);
         }
+    }
+
+    // ------------------------------------------------------------------ hooks for operations built on the tree
+    // (EntryUpdates, TreeNavigation, BatchedLookups live in classes of their own and reach the tree's
+    // traversal, locking and write-back only through these)
+
+    /**
+     * Runs {@code update} under the lock of the leaf whose fences hold {@code key}, with the key's
+     * current value (or none), and applies its decision: {@link EntryUpdate.Decision#PUT} goes the
+     * way of a put (one entry written back with the release, or a split), {@code DELETE} the way of a
+     * delete (merges included), {@code KEEP} only releases. Linearizable at the lock's hold: no
+     * other writer changes the leaf between the decision and its write-back.
+     */
+    EntryUpdate.Decision updateEntry(byte[] key, EntryUpdate update) {
+        Worker w = workerFor(key);
+        claimSlot(w);
+        try {
+            long lock = lockCovering(w, 0, descend(w, 0));
+            NodeImage n = w.node;
+            int slot = n.findLeafKey(w.keyBuffer, 0);
+            EntryUpdate.Decision d;
+            DirectBuffer value = null;
+            try {
+                d = slot < 0 ? update.decide(null, 0) : update.decide(n.buffer(), n.leafValueOffset(slot));
+                if (d == EntryUpdate.Decision.PUT) {
+                    value = update.value();
+                    if (value == null || value.capacity() - update.valueOffset() < valueBytes) {
+                        throw new IllegalArgumentException("value must be " + valueBytes + " bytes");
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                unlock(w, lock); // nothing was changed: the leaf's image is only in this worker
+                throw e;
+            }
+            switch (d) {
+                case KEEP -> unlock(w, lock);
+                case PUT -> putLocked(w, lock, slot, value, update.valueOffset());
+                case DELETE -> {
+                    if (slot < 0) {
+                        unlock(w, lock);
+                    } else {
+                        deleteLocked(w, lock, slot);
+                    }
+                }
+                default -> throw new IllegalStateException("unknown decision " + d);
+            }
+            return d;
+        } finally {
+            releaseSlot(w);
+        }
+    }
+
+    /**
+     * Puts {@code keys[from..to)} (ascending, distinct) with their values, as many as go into the
+     * leaf that holds {@code keys[from]} under one hold of its lock: one lock, one READ and one
+     * write-back with the release for all of them. Stops at the first key right of the leaf's range
+     * or that finds no free slot; when even the first finds none it is put the ordinary way (a
+     * split). Returns how many keys were put (at least one).
+     */
+    int putRun(byte[][] keys, DirectBuffer[] values, int from, int to) {
+        for (int i = from; i < to; i++) {
+            checkKey(keys[i]);
+            if (values[i] == null || values[i].capacity() < valueBytes) {
+                throw new IllegalArgumentException("value must be " + valueBytes + " bytes");
+            }
+        }
+        Worker w = workerFor(keys[from]);
+        claimSlot(w);
+        try {
+            long lock = lockCovering(w, 0, descend(w, 0));
+            long leaf = w.lockedNode;
+            NodeImage n = w.node;
+            int applied = 0;
+            int lastSlot = -1;
+            for (int i = from; i < to; i++) {
+                if (i > from) {
+                    System.arraycopy(keys[i], 0, w.key, 0, keyBytes);
+                    if (n.atOrAboveHigh(w.keyBuffer, 0)) {
+                        break; // ascending keys: the rest lie right of this leaf
+                    }
+                }
+                int slot = n.findLeafKey(w.keyBuffer, 0);
+                if (slot < 0) {
+                    slot = n.freeLeafSlot();
+                    if (slot < 0) {
+                        break;
+                    }
+                    n.setCount(n.count() + 1);
+                }
+                n.putLeafEntry(slot, w.keyBuffer, 0, values[i], 0);
+                applied++;
+                lastSlot = slot;
+            }
+            if (applied == 0) {
+                putLocked(w, lock, -1, values[from], 0); // the leaf is full: the first key splits it (w.key is still keys[from])
+                return 1;
+            }
+            if (applied == 1) {
+                writeBackEntryAndUnlock(w, leaf, lock, lastSlot);
+            } else {
+                n.seal();
+                writeNodeAndUnlock(w, leaf, lock);
+            }
+            return applied;
+        } finally {
+            releaseSlot(w);
+        }
+    }
+
+    /**
+     * Lock-free: copies into {@code into} a consistent image of the leaf whose fences held
+     * {@code key} at the instant it was read (from the cache, or from the root), and returns the
+     * leaf's address.
+     */
+    long readLeaf(byte[] key, NodeImage into) {
+        Worker w = workerFor(key);
+        long leaf = readCovering(w, descend(w, 0));
+        into.copyFrom(w.node);
+        return leaf;
+    }
+
+    /** Reads any node until its checksum matches. */
+    void readNode(long address, NodeImage into) {
+        readConsistent(address, into);
+    }
+
+    /**
+     * The leaf the cache names for {@code key}, read from no memory node; {@link GlobalAddress#NULL}
+     * on a miss. It may be stale: whoever reads it checks its fences.
+     */
+    long cachedLeaf(byte[] key) {
+        Worker w = workerFor(key);
+        IndexCache.CachedNode hit = cache.lookup(1, w.key, w.keyBuffer);
+        return hit == null ? GlobalAddress.NULL : hit.image().childFor(w.keyBuffer, 0);
     }
 
     // ------------------------------------------------------------------ scans

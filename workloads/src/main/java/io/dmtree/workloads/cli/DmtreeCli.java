@@ -23,6 +23,7 @@ import java.io.PrintWriter;
                 CommandLine.HelpCommand.class,
                 YcsbCommand.class,
                 CheckCommand.class,
+                OperationCostCommand.class,
                 io.dmtree.mn.MemoryNodeCommand.class,
                 ComputeNodeCommand.class,
                 MembersCommand.class,

@@ -242,6 +242,91 @@ public final class ReconnectingIndex implements DmIndex {
     }
 
     @Override
+    public byte[] putIfAbsent(byte[] key, byte[] value) {
+        return index().putIfAbsent(key, value);
+    }
+
+    @Override
+    public byte[] getAndPut(byte[] key, byte[] value) {
+        return index().getAndPut(key, value);
+    }
+
+    @Override
+    public byte[] getAndDelete(byte[] key) {
+        return index().getAndDelete(key);
+    }
+
+    @Override
+    public byte[] replace(byte[] key, byte[] value) {
+        return index().replace(key, value);
+    }
+
+    @Override
+    public boolean replace(byte[] key, byte[] expected, byte[] value) {
+        return index().replace(key, expected, value);
+    }
+
+    @Override
+    public boolean delete(byte[] key, byte[] expected) {
+        return index().delete(key, expected);
+    }
+
+    @Override
+    public byte[] compute(byte[] key, java.util.function.UnaryOperator<byte[]> function) {
+        return index().compute(key, function);
+    }
+
+    @Override
+    public List<byte[]> getAll(List<byte[]> keys) {
+        return index().getAll(keys);
+    }
+
+    @Override
+    public void putAll(List<Entry> entries) {
+        index().putAll(entries);
+    }
+
+    @Override
+    public Entry first() {
+        return index().first();
+    }
+
+    @Override
+    public Entry last() {
+        return index().last();
+    }
+
+    @Override
+    public Entry ceiling(byte[] key) {
+        return index().ceiling(key);
+    }
+
+    @Override
+    public Entry higher(byte[] key) {
+        return index().higher(key);
+    }
+
+    @Override
+    public Entry floor(byte[] key) {
+        return index().floor(key);
+    }
+
+    @Override
+    public Entry lower(byte[] key) {
+        return index().lower(key);
+    }
+
+    @Override
+    public List<Entry> reverseScan(byte[] from, int limit) {
+        return index().reverseScan(from, limit);
+    }
+
+    @Override
+    public long approximateSize() {
+        return index().approximateSize();
+    }
+
+    @Override
     public void put(long key, long value) {
         index().put(key, value);
     }
