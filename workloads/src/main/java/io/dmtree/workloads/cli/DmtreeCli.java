@@ -33,6 +33,7 @@ import java.io.PrintWriter;
                 CrashSweepCommand.class,
                 HistoryCommand.class,
                 io.dmtree.workloads.reproduce.ReproduceCommand.class,
+                io.dmtree.workloads.replica.ReplicaBenchCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
