@@ -1,5 +1,8 @@
 package io.dmtree.cn;
 
+import io.dmtree.cn.replica.GatedVerbs;
+import io.dmtree.cn.replica.ReplicaFailover;
+import io.dmtree.cn.replica.ReplicaGate;
 import io.dmtree.cn.replica.ReplicaPlacement;
 import io.dmtree.cn.replica.ReplicatedChunkSource;
 import io.dmtree.cn.replica.ReplicatingVerbs;
@@ -38,11 +41,15 @@ public final class EmbeddedCluster implements AutoCloseable {
     private final List<ComputeNode> computeNodes = new ArrayList<>();
     private final NicModel nic;
     private final ReplicaPlacement placement;
+    private final ReplicaGate gate;
+    private final List<ReplicatingVerbs> mirroring = new ArrayList<>();
+    private ReplicaFailover failover;
     private volatile boolean closed;
 
     private EmbeddedCluster(ClusterConfig config, NicModelConfig nicConfig, int replicas) {
         this.config = config;
         this.placement = ReplicaPlacement.grouped(config.memoryNodes(), replicas);
+        this.gate = replicas > 1 ? new ReplicaGate(config.memoryNodes() * replicas) : null;
         if (replicas > 1 && (nicConfig != null || config.colocated())) {
             throw new IllegalArgumentException("replicas above 1 go with neither a NIC model nor colocated compute nodes");
         }
@@ -62,10 +69,13 @@ public final class EmbeddedCluster implements AutoCloseable {
                 Verbs verbs = LocalVerbs.counted(memoryNodes);
                 ChunkSource chunks = controlPlane;
                 if (replicas > 1) {
-                    ReplicatingVerbs mirroring = new ReplicatingVerbs(verbs, placement, controlPlane.lockTableOffset(),
+                    GatedVerbs gated = new GatedVerbs(verbs, gate);
+                    ReplicatingVerbs replicating = new ReplicatingVerbs(gated, placement, controlPlane.lockTableOffset(),
                             controlPlane.lockTableBytes());
-                    verbs = mirroring;
-                    chunks = new ReplicatedChunkSource(controlPlane, mirroring);
+                    gated.issuer(replicating);
+                    mirroring.add(replicating);
+                    verbs = replicating;
+                    chunks = new ReplicatedChunkSource(controlPlane, replicating);
                 }
                 CnMessaging messaging = bus.join();
                 if (nic != null) {
@@ -77,10 +87,44 @@ public final class EmbeddedCluster implements AutoCloseable {
                         !onHost ? null : nic != null ? nic.hostMemory(new RegionHostMemory(memoryNodes.get(i).region()))
                                 : new RegionHostMemory(memoryNodes.get(i).region())));
             }
+            if (replicas > 1) {
+                failover = new ReplicaFailover(gate, placement, mirroring, (mn, epoch) ->
+                        memoryNodes.get(mn).region().zero(controlPlane.lockTableOffset(), controlPlane.lockTableBytes()));
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Crashes memory node {@code mn} (replicated clusters only): from now on every verb to it fails
+     * with {@link io.dmtree.cn.replica.ReplicaDownException}, while its region has not failed over
+     * yet (membership has not yet seen its session end); {@link #failOver} then fails it over.
+     */
+    public void killMemoryNode(int mn) {
+        requireReplicated().kill(mn);
+    }
+
+    /**
+     * Membership saw memory node {@code mn}'s session end: its region fails over
+     * ({@link ReplicaFailover}); returns the placement published.
+     */
+    public ReplicaPlacement failOver(int mn) {
+        requireReplicated();
+        return failover.memoryNodeLost(mn);
+    }
+
+    /** The current placement (after any failover). */
+    public ReplicaPlacement currentPlacement() {
+        return failover == null ? placement : failover.placement();
+    }
+
+    private ReplicaGate requireReplicated() {
+        if (gate == null) {
+            throw new IllegalStateException("the cluster has one replica per region: nothing to fail over to");
+        }
+        return gate;
     }
 
     public static Builder builder() {
@@ -105,7 +149,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         return config.memoryNodes();
     }
 
-    /** Where each region's replicas live; with one replica, region i is memory node i. */
+    /** Where each region's replicas lived at the start; with one replica, region i is memory node i. */
     public ReplicaPlacement placement() {
         return placement;
     }

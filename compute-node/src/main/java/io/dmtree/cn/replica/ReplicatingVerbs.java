@@ -9,7 +9,6 @@ import io.dmtree.core.memory.VerbKind;
 import io.dmtree.core.memory.Verbs;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.concurrent.atomic.LongAdder;
 
@@ -62,11 +61,17 @@ import java.util.concurrent.atomic.LongAdder;
  * </ol>
  *
  * <h2>Failover</h2>
- * When membership reports a primary's session ended, a new placement is published with the epoch
- * one larger, the first mirror as primary ({@link ReplicaPlacement#withoutReplica}); every compute
- * node switches ({@link #switchTo}) and retries in-flight operations from their first verb. The
- * memory nodes' side of the epoch (a promoted mirror refusing verbs of the older epoch, its lock
- * table rebuilt free before the placement is published) is what the spin model
+ * When membership reports a memory node's session ended, the failover ({@link ReplicaFailover})
+ * raises the epoch gate of every memory node left to the next epoch (they refuse every verb of an
+ * older one from then on, and none admitted earlier is still in flight), rebuilds every primary's
+ * lock table free, and only then publishes the placement with the epoch one larger, the first
+ * mirror promoted if the primary was lost ({@link ReplicaPlacement#withoutReplica}). Every compute
+ * node switches ({@link #switchTo}); an index operation is bracketed by {@link #beginOperation},
+ * so any of its verbs issued after the switch is refused before it is sent, and the operation
+ * (whose locks are void now) is retried from its first verb; an update's
+ * retry writes the same value again, so retrying is safe. Each verb carries the epoch it is issued
+ * in ({@link #issuingEpoch}) for the memory node's gate ({@link GatedVerbs} in one JVM). The same
+ * protocol is what the spin model
  * {@code compute-node/src/test/spin/replica_failover.pml} checks, with seeded bugs for a missing
  * epoch gate, a deposed primary that still answers, and a release posted with the writes.
  *
@@ -88,7 +93,10 @@ public final class ReplicatingVerbs implements Verbs {
     private static final class Scratch {
         final VerbBatch physical = new VerbBatch();
         int[] primaryIndex = new int[16];
-        final UnsafeBuffer word = new UnsafeBuffer(new byte[Long.BYTES]);
+        /** Epoch the thread's current operation began in; 0: no operation bracket. */
+        long operationEpoch;
+        /** Epoch of the verb the thread is issuing (what a verb frame would carry). */
+        long issuing;
     }
 
     /**
@@ -117,6 +125,43 @@ public final class ReplicatingVerbs implements Verbs {
         return placement;
     }
 
+    /**
+     * Brackets one index operation on this thread: from here until {@link #endOperation}, any verb
+     * issued after the placement changed throws {@link StaleReplicaEpochException} without being
+     * sent, so an operation begun in one epoch (and the locks it took there) never acts in the
+     * next; the operation then retries from its first verb.
+     */
+    public long beginOperation() {
+        long epoch = placement.epoch();
+        scratch.get().operationEpoch = epoch;
+        return epoch;
+    }
+
+    public void endOperation() {
+        scratch.get().operationEpoch = 0;
+    }
+
+    /** The epoch of the verb this thread is issuing: what the memory node's epoch gate checks. */
+    public long issuingEpoch() {
+        return scratch.get().issuing;
+    }
+
+    /**
+     * Waits until the placement's epoch is above {@code epoch} (a failover published it), at most
+     * {@code timeoutNanos}; true if it is.
+     */
+    public synchronized boolean awaitEpochAbove(long epoch, long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (placement.epoch() <= epoch) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
     /** Switches to a newer placement (a failover); verbs in flight under the older one are refused. */
     public synchronized void switchTo(ReplicaPlacement next) {
         if (next.epoch() <= placement.epoch()) {
@@ -128,6 +173,7 @@ public final class ReplicatingVerbs implements Verbs {
                     + next.regions());
         }
         placement = next;
+        notifyAll();
     }
 
     /** The carrier's verbs underneath, addressing memory-node processes. */
@@ -138,6 +184,16 @@ public final class ReplicatingVerbs implements Verbs {
     /** Sequential rounds of inner verbs posted so far: the latency-critical count. */
     public long rounds() {
         return rounds.sum();
+    }
+
+    /** The placement this thread's next verb goes out under; refuses it if its operation began earlier. */
+    private ReplicaPlacement issue(Scratch s) {
+        ReplicaPlacement p = placement;
+        if (s.operationEpoch != 0 && s.operationEpoch != p.epoch()) {
+            throw new StaleReplicaEpochException(s.operationEpoch, p.epoch(), -1);
+        }
+        s.issuing = p.epoch();
+        return p;
     }
 
     private boolean primaryOnly(long offset) {
@@ -160,7 +216,7 @@ public final class ReplicatingVerbs implements Verbs {
 
     @Override
     public void read(long address, MutableDirectBuffer dst, int dstOffset, int length) {
-        ReplicaPlacement p = placement;
+        ReplicaPlacement p = issue(scratch.get());
         inner.read(on(p.primary(GlobalAddress.memoryNode(address)), address), dst, dstOffset, length);
         rounds.increment();
         checkEpoch(p, address);
@@ -168,12 +224,13 @@ public final class ReplicatingVerbs implements Verbs {
 
     @Override
     public void write(long address, DirectBuffer src, int srcOffset, int length) {
-        ReplicaPlacement p = placement;
+        Scratch s = scratch.get();
+        ReplicaPlacement p = issue(s);
         int region = GlobalAddress.memoryNode(address);
         if (primaryOnly(GlobalAddress.offset(address)) || p.replicaCount(region) == 1) {
             inner.write(on(p.primary(region), address), src, srcOffset, length);
         } else {
-            VerbBatch b = scratch.get().physical;
+            VerbBatch b = s.physical;
             b.clear();
             try {
                 for (int k = p.replicaCount(region) - 1; k >= 0; k--) {
@@ -190,7 +247,7 @@ public final class ReplicatingVerbs implements Verbs {
 
     @Override
     public long cas(long address, long expected, long desired) {
-        ReplicaPlacement p = placement;
+        ReplicaPlacement p = issue(scratch.get());
         int region = GlobalAddress.memoryNode(address);
         long found = inner.cas(on(p.primary(region), address), expected, desired);
         rounds.increment();
@@ -203,7 +260,7 @@ public final class ReplicatingVerbs implements Verbs {
 
     @Override
     public long faa(long address, long delta) {
-        ReplicaPlacement p = placement;
+        ReplicaPlacement p = issue(scratch.get());
         int region = GlobalAddress.memoryNode(address);
         long before = inner.faa(on(p.primary(region), address), delta);
         rounds.increment();
@@ -256,8 +313,8 @@ public final class ReplicatingVerbs implements Verbs {
         if (n == 0) {
             return;
         }
-        ReplicaPlacement p = placement;
         Scratch s = scratch.get();
+        ReplicaPlacement p = issue(s);
         if (s.primaryIndex.length < n) {
             s.primaryIndex = new int[Math.max(n, 2 * s.primaryIndex.length)];
         }

@@ -12,8 +12,8 @@ public final class StaleReplicaEpochException extends RuntimeException {
     private final long current;
 
     public StaleReplicaEpochException(long issuedIn, long current, int region) {
-        super("region " + region + " failed over during the verb (issued in placement epoch " + issuedIn
-                + ", now " + current + "): its reply is refused; retry the operation");
+        super((region >= 0 ? "region " + region : "a region") + " failed over during the operation (issued in placement epoch "
+                + issuedIn + ", now " + current + "): its verb or reply is refused; retry the operation");
         this.issuedIn = issuedIn;
         this.current = current;
     }
