@@ -25,7 +25,10 @@ import java.util.concurrent.TimeUnit;
  * replica count and workload: throughput, p50/p99/p99.9 latency, each as a ratio to one replica
  * too; and, from a single-threaded pass of updates with exact counters: memory-node round trips
  * per update over all memory nodes, sequential rounds per update (what latency pays), bytes per
- * update.
+ * update. With {@code --kills N}: failover time, from the kill of a region's primary under a
+ * running update workload to the first update completed on the promoted mirror, p50 and p99 over N
+ * kills (each on a fresh cluster). In one JVM the failover is started at the kill, so this is the
+ * switch and retry time; membership's detection (a ZooKeeper session timeout) comes on top.
  */
 @Command(name = "replicabench", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
         description = {"Cost of synchronous mirroring: replicas 1, 2, 3 on YCSB A and C side by side (measured, local carrier)."})
@@ -50,6 +53,16 @@ public final class ReplicaBenchCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "random seed (default: fresh, printed)")
     Long seed;
+
+    @Option(names = "--kills", defaultValue = "0", description = "also measure failover time over this many primary kills (0: skip)")
+    int kills;
+
+    @Option(names = "--failover-replicas", defaultValue = "2", description = "replicas of the failover-time clusters (2 or 3)")
+    int failoverReplicas;
+
+    @Option(names = "--failover-lock", defaultValue = "cas-spin",
+            description = "lock design of the failover-time clusters (failover voids lock words on the memory nodes)")
+    String failoverLock;
 
     private static final String[] WORKLOADS = {"A", "C"};
 
@@ -139,12 +152,77 @@ public final class ReplicaBenchCommand implements Callable<Integer> {
                         all.roundTrips() / (double) updates, sequential / (double) updates, bytes / (double) updates,
                         toMirrors / (double) updates);
             }
-            return 0;
         } finally {
             for (EmbeddedCluster c : clusters) {
                 c.close();
             }
         }
+        if (kills > 0) {
+            failoverTimes(s);
+        }
+        return 0;
+    }
+
+    private void failoverTimes(long s) throws InterruptedException {
+        if (failoverReplicas < 2 || failoverReplicas > 3) {
+            throw new IllegalArgumentException("--failover-replicas must be 2 or 3: " + failoverReplicas);
+        }
+        Histogram micros = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+        for (int kill = 0; kill < kills; kill++) {
+            try (EmbeddedCluster c = EmbeddedCluster.builder().replicas(failoverReplicas).lock(failoverLock)
+                    .regionBytes(128L << 20).chunkBytes(1L << 20).threadsPerComputeNode(Math.max(threads, 4)).start()) {
+                DmIndex index = c.index(0);
+                long loaded = Math.min(keys, 20_000);
+                for (long k = 0; k < loaded; k++) {
+                    index.put(k, k);
+                }
+                long[] killedAt = {Long.MAX_VALUE};
+                java.util.concurrent.atomic.AtomicLong firstAfter = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread[] workers = new Thread[threads];
+                for (int t = 0; t < threads; t++) {
+                    SplittableRandom random = new SplittableRandom(s + 31L * kill + t);
+                    workers[t] = new Thread(() -> {
+                        long n = 0;
+                        while (!stop.get()) {
+                            index.put(random.nextLong(loaded), n++);
+                            long now = System.nanoTime();
+                            long at;
+                            synchronized (killedAt) {
+                                at = killedAt[0];
+                            }
+                            if (now > at) {
+                                firstAfter.accumulateAndGet(now, Math::min);
+                            }
+                        }
+                    }, "failover-" + t);
+                    workers[t].start();
+                }
+                Thread.sleep(200);
+                int victim = c.currentPlacement().primary(0);
+                synchronized (killedAt) {
+                    killedAt[0] = System.nanoTime();
+                }
+                c.killMemoryNode(victim);
+                c.failOver(victim);
+                long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (firstAfter.get() == Long.MAX_VALUE && System.nanoTime() < waitUntil) {
+                    Thread.sleep(1);
+                }
+                stop.set(true);
+                for (Thread w : workers) {
+                    w.join(TimeUnit.SECONDS.toMillis(60));
+                }
+                if (firstAfter.get() == Long.MAX_VALUE) {
+                    throw new IllegalStateException("no update completed within 30 s of kill " + kill);
+                }
+                micros.recordValue(Math.max(1, (firstAfter.get() - killedAt[0]) / 1_000));
+            }
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "failover time (replicas %d, lock %s, %d kills of the primary; detection excluded):"
+                        + " p50 %d us, p99 %d us, max %d us%n", failoverReplicas, failoverLock, kills,
+                micros.getValueAtPercentile(50), micros.getValueAtPercentile(99), micros.getMaxValue());
     }
 
     /** One timed phase on {@code index}: returns {operations, elapsed nanoseconds}. */
