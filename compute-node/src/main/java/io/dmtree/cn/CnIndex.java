@@ -1,5 +1,8 @@
 package io.dmtree.cn;
 
+import io.dmtree.cn.replica.ReplicaDownException;
+import io.dmtree.cn.replica.ReplicatingVerbs;
+import io.dmtree.cn.replica.StaleReplicaEpochException;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.tree.BLinkTree;
 import io.dmtree.core.tree.BatchedOperations;
@@ -28,10 +31,13 @@ final class CnIndex implements DmIndex {
     private final TreeNavigation navigation;
     private final BatchedOperations batches;
     private volatile boolean closed;
+    /** The replicating verbs of replicated regions, or null: operations then retry across failovers. */
+    private final ReplicatingVerbs replicas;
     private volatile Runnable onClose = () -> { };
 
     CnIndex(ComputeNode node) {
         this.node = node;
+        this.replicas = node.verbs() instanceof ReplicatingVerbs r ? r : null;
         this.tree = node.tree();
         this.keyBytes = node.treeConfig().keyBytes();
         this.valueBytes = node.treeConfig().valueBytes();
@@ -67,6 +73,39 @@ final class CnIndex implements DmIndex {
      * InFlightWork#exit}) or fails ({@link #failed}), so a leave after one that ended half-way (a
      * split between its halves, a write-back cut off) is not taken for a clean one.
      */
+    /** With replicated regions, an operation begins in the current placement epoch; returns it (0: none). */
+    private long begin() {
+        return replicas == null ? 0 : replicas.beginOperation();
+    }
+
+    private void end() {
+        if (replicas != null) {
+            replicas.endOperation();
+        }
+    }
+
+    /**
+     * True when {@code e} ended an operation begun in {@code epoch} because its region failed over
+     * (or is about to): it waits for the newer placement, and the operation retries from its first
+     * verb. An update retried writes the same value again: whether or not the first attempt took
+     * effect, the key ends with this value.
+     */
+    private boolean retriesAfterFailover(RuntimeException e, long epoch, int attempt) {
+        if (replicas == null || attempt >= MAX_FAILOVER_RETRIES
+                || !(e instanceof StaleReplicaEpochException || e instanceof ReplicaDownException)) {
+            return false;
+        }
+        try {
+            return replicas.awaitEpochAbove(epoch, FAILOVER_WAIT_NANOS);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    static final int MAX_FAILOVER_RETRIES = 64;
+    static final long FAILOVER_WAIT_NANOS = 30_000_000_000L;
+
     private InFlightWork mutating() {
         InFlightWork q = node.inFlight();
         q.enter();
@@ -118,20 +157,44 @@ final class CnIndex implements DmIndex {
     public void put(byte[] key, byte[] value) {
         open();
         checkValue(value);
-        InFlightWork q = mutating();
-        try {
-            tree.put(key, new UnsafeBuffer(value), 0);
-        } catch (RuntimeException e) {
-            throw failed(q, e);
+        for (int attempt = 0; ; attempt++) {
+            long epoch = begin();
+            InFlightWork q = mutating();
+            try {
+                tree.put(key, new UnsafeBuffer(value), 0);
+            } catch (RuntimeException e) {
+                failed(q, e);
+                if (retriesAfterFailover(e, epoch, attempt)) {
+                    continue;
+                }
+                throw e;
+            } finally {
+                end();
+            }
+            q.exit();
+            return;
         }
-        q.exit();
     }
 
     @Override
     public byte[] get(byte[] key) {
         open();
         UnsafeBuffer out = valueScratch.get();
-        if (!tree.get(key, out, 0)) {
+        boolean found;
+        for (int attempt = 0; ; attempt++) {
+            long epoch = begin();
+            try {
+                found = tree.get(key, out, 0);
+                break;
+            } catch (RuntimeException e) {
+                if (!retriesAfterFailover(e, epoch, attempt)) {
+                    throw e;
+                }
+            } finally {
+                end();
+            }
+        }
+        if (!found) {
             return null;
         }
         byte[] value = new byte[valueBytes];
@@ -142,14 +205,24 @@ final class CnIndex implements DmIndex {
     @Override
     public boolean delete(byte[] key) {
         open();
-        InFlightWork q = mutating();
         boolean deleted;
-        try {
-            deleted = tree.delete(key);
-        } catch (RuntimeException e) {
-            throw failed(q, e);
+        for (int attempt = 0; ; attempt++) {
+            long epoch = begin();
+            InFlightWork q = mutating();
+            try {
+                deleted = tree.delete(key);
+            } catch (RuntimeException e) {
+                failed(q, e);
+                if (retriesAfterFailover(e, epoch, attempt)) {
+                    continue;
+                }
+                throw e;
+            } finally {
+                end();
+            }
+            q.exit();
+            break;
         }
-        q.exit();
         return deleted;
     }
 
@@ -344,13 +417,23 @@ final class CnIndex implements DmIndex {
         longValues();
         UnsafeBuffer v = valueScratch.get();
         v.putLong(0, value, ByteOrder.BIG_ENDIAN);
-        InFlightWork q = mutating();
-        try {
-            tree.put(key, v, 0);
-        } catch (RuntimeException e) {
-            throw failed(q, e);
+        for (int attempt = 0; ; attempt++) {
+            long epoch = begin();
+            InFlightWork q = mutating();
+            try {
+                tree.put(key, v, 0);
+            } catch (RuntimeException e) {
+                failed(q, e);
+                if (retriesAfterFailover(e, epoch, attempt)) {
+                    continue;
+                }
+                throw e;
+            } finally {
+                end();
+            }
+            q.exit();
+            return;
         }
-        q.exit();
     }
 
     @Override
@@ -358,21 +441,42 @@ final class CnIndex implements DmIndex {
         open();
         longValues();
         UnsafeBuffer out = valueScratch.get();
-        return tree.get(key, out, 0) ? OptionalLong.of(out.getLong(0, ByteOrder.BIG_ENDIAN)) : OptionalLong.empty();
+        for (int attempt = 0; ; attempt++) {
+            long epoch = begin();
+            try {
+                return tree.get(key, out, 0) ? OptionalLong.of(out.getLong(0, ByteOrder.BIG_ENDIAN)) : OptionalLong.empty();
+            } catch (RuntimeException e) {
+                if (!retriesAfterFailover(e, epoch, attempt)) {
+                    throw e;
+                }
+            } finally {
+                end();
+            }
+        }
     }
 
     @Override
     public boolean delete(long key) {
         open();
         longKeys();
-        InFlightWork q = mutating();
         boolean deleted;
-        try {
-            deleted = tree.delete(key);
-        } catch (RuntimeException e) {
-            throw failed(q, e);
+        for (int attempt = 0; ; attempt++) {
+            long epoch = begin();
+            InFlightWork q = mutating();
+            try {
+                deleted = tree.delete(key);
+            } catch (RuntimeException e) {
+                failed(q, e);
+                if (retriesAfterFailover(e, epoch, attempt)) {
+                    continue;
+                }
+                throw e;
+            } finally {
+                end();
+            }
+            q.exit();
+            break;
         }
-        q.exit();
         return deleted;
     }
 

@@ -1,6 +1,13 @@
 package io.dmtree.cn;
 
+import io.dmtree.cn.replica.GatedVerbs;
+import io.dmtree.cn.replica.ReplicaFailover;
+import io.dmtree.cn.replica.ReplicaGate;
+import io.dmtree.cn.replica.ReplicaPlacement;
+import io.dmtree.cn.replica.ReplicatedChunkSource;
+import io.dmtree.cn.replica.ReplicatingVerbs;
 import io.dmtree.core.lock.LockDesign;
+import io.dmtree.core.memory.ChunkSource;
 import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
@@ -23,22 +30,34 @@ import java.util.List;
  * Memory nodes and compute nodes in this JVM on the {@code local} carrier, sharing one index. Each
  * compute node has its own index cache, chunk and thread ids; {@link #index(int)} is that node's
  * view of the index. With a {@link NicModelConfig} ({@link Builder#nicModel}) every compute node's
- * verbs and messages pass through one shared {@link NicModel} (figures modelled).
+ * verbs and messages pass through one shared {@link NicModel} (figures modelled). With
+ * {@link Builder#replicas} R above 1 each of the {@code memoryNodes} regions has a primary and R-1
+ * mirrors, R memory nodes per region ({@link ReplicaPlacement#grouped}), and every compute node's
+ * verbs mirror through {@link ReplicatingVerbs}.
  */
 public final class EmbeddedCluster implements AutoCloseable {
     private final ClusterConfig config;
     private final List<MemoryNode> memoryNodes = new ArrayList<>();
     private final List<ComputeNode> computeNodes = new ArrayList<>();
     private final NicModel nic;
+    private final ReplicaPlacement placement;
+    private final ReplicaGate gate;
+    private final List<ReplicatingVerbs> mirroring = new ArrayList<>();
+    private ReplicaFailover failover;
     private volatile boolean closed;
 
-    private EmbeddedCluster(ClusterConfig config, NicModelConfig nicConfig) {
+    private EmbeddedCluster(ClusterConfig config, NicModelConfig nicConfig, int replicas) {
         this.config = config;
+        this.placement = ReplicaPlacement.grouped(config.memoryNodes(), replicas);
+        this.gate = replicas > 1 ? new ReplicaGate(config.memoryNodes() * replicas) : null;
+        if (replicas > 1 && (nicConfig != null || config.colocated())) {
+            throw new IllegalArgumentException("replicas above 1 go with neither a NIC model nor colocated compute nodes");
+        }
         this.nic = nicConfig == null ? null : new NicModel(nicConfig, config.memoryNodes());
         LockDesign design = nic == null ? LockDesigns.byName(config.lock()) : LockDesigns.byName(config.lock(), nicConfig.dilation());
         MemoryNodeConfig mnConfig = new MemoryNodeConfig(config.regionBytes(), config.chunkBytes(), config.lockTableBytes());
         try {
-            for (int i = 0; i < config.memoryNodes(); i++) {
+            for (int i = 0; i < config.memoryNodes() * replicas; i++) {
                 MemoryNode mn = new MemoryNode(i, mnConfig);
                 mn.region().setTornReads(config.tornReads());
                 memoryNodes.add(mn);
@@ -48,20 +67,64 @@ public final class EmbeddedCluster implements AutoCloseable {
             for (int i = 0; i < config.computeNodes(); i++) {
                 boolean onHost = config.colocated() && i < memoryNodes.size();
                 Verbs verbs = LocalVerbs.counted(memoryNodes);
+                ChunkSource chunks = controlPlane;
+                if (replicas > 1) {
+                    GatedVerbs gated = new GatedVerbs(verbs, gate);
+                    ReplicatingVerbs replicating = new ReplicatingVerbs(gated, placement, controlPlane.lockTableOffset(),
+                            controlPlane.lockTableBytes());
+                    gated.issuer(replicating);
+                    mirroring.add(replicating);
+                    verbs = replicating;
+                    chunks = new ReplicatedChunkSource(controlPlane, replicating);
+                }
                 CnMessaging messaging = bus.join();
                 if (nic != null) {
                     verbs = nic.verbs(verbs, onHost ? i : -1);
                     messaging = nic.messaging(messaging);
                 }
-                computeNodes.add(new ComputeNode(i, config.computeNodes(), verbs, controlPlane,
+                computeNodes.add(new ComputeNode(i, config.computeNodes(), verbs, chunks,
                         messaging, config.tree(), design, config.threadsPerComputeNode(), onHost ? i : -1,
                         !onHost ? null : nic != null ? nic.hostMemory(new RegionHostMemory(memoryNodes.get(i).region()))
                                 : new RegionHostMemory(memoryNodes.get(i).region())));
+            }
+            if (replicas > 1) {
+                failover = new ReplicaFailover(gate, placement, mirroring, (mn, epoch) ->
+                        memoryNodes.get(mn).region().zero(controlPlane.lockTableOffset(), controlPlane.lockTableBytes()));
             }
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Crashes memory node {@code mn} (replicated clusters only): from now on every verb to it fails
+     * with {@link io.dmtree.cn.replica.ReplicaDownException}, while its region has not failed over
+     * yet (membership has not yet seen its session end); {@link #failOver} then fails it over.
+     */
+    public void killMemoryNode(int mn) {
+        requireReplicated().kill(mn);
+    }
+
+    /**
+     * Membership saw memory node {@code mn}'s session end: its region fails over
+     * ({@link ReplicaFailover}); returns the placement published.
+     */
+    public ReplicaPlacement failOver(int mn) {
+        requireReplicated();
+        return failover.memoryNodeLost(mn);
+    }
+
+    /** The current placement (after any failover). */
+    public ReplicaPlacement currentPlacement() {
+        return failover == null ? placement : failover.placement();
+    }
+
+    private ReplicaGate requireReplicated() {
+        if (gate == null) {
+            throw new IllegalStateException("the cluster has one replica per region: nothing to fail over to");
+        }
+        return gate;
     }
 
     public static Builder builder() {
@@ -81,8 +144,19 @@ public final class EmbeddedCluster implements AutoCloseable {
         return config.computeNodes();
     }
 
+    /** Regions the index addresses (memory nodes without replicas). */
     public int memoryNodes() {
         return config.memoryNodes();
+    }
+
+    /** Where each region's replicas lived at the start; with one replica, region i is memory node i. */
+    public ReplicaPlacement placement() {
+        return placement;
+    }
+
+    /** Memory-node processes of the cluster, mirrors included: regions times replicas. */
+    public int memoryNodeProcesses() {
+        return memoryNodes.size();
     }
 
     /** Compute node {@code cn}'s view of the index. */
@@ -116,6 +190,10 @@ public final class EmbeddedCluster implements AutoCloseable {
 
     public void resetCounters() {
         for (ComputeNode cn : computeNodes) {
+            if (cn.verbs() instanceof ReplicatingVerbs r) {
+                r.resetCounters();
+                continue;
+            }
             for (int mn = 0; mn < cn.verbs().memoryNodeCount(); mn++) {
                 cn.verbs().counters(mn).reset();
             }
@@ -158,6 +236,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         private boolean tornReads = DEFAULTS.tornReads();
         private boolean colocated = DEFAULTS.colocated();
         private NicModelConfig nicModel;
+        private int replicas = 1;
 
         private Builder checked() {
             config();
@@ -234,6 +313,18 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Replicas of each region: 1 (none, the default), 2 or 3. The cluster then runs
+         * {@code memoryNodes * replicas} memory nodes and mirrors every region synchronously.
+         */
+        public Builder replicas(int r) {
+            if (r < 1 || r > ReplicaPlacement.MAX_REPLICAS) {
+                throw new IllegalArgumentException("replicas must be 1, 2 or 3: " + r);
+            }
+            replicas = r;
+            return this;
+        }
+
         /** Test aid: the local carrier tears wide reads, shuffling their cache lines. */
         public Builder tornReads(boolean on) {
             tornReads = on;
@@ -247,7 +338,7 @@ public final class EmbeddedCluster implements AutoCloseable {
 
         /** Starts the cluster. */
         public EmbeddedCluster start() {
-            return new EmbeddedCluster(config(), nicModel);
+            return new EmbeddedCluster(config(), nicModel, replicas);
         }
 
         /** Starts a cluster and returns its first compute node's index; closing the index stops the cluster. */

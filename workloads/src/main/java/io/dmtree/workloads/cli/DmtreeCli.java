@@ -35,6 +35,7 @@ import java.io.PrintWriter;
                 HistoryCommand.class,
                 io.dmtree.workloads.reproduce.ReproduceCommand.class,
                 io.dmtree.workloads.protection.ProtectionCommand.class,
+                io.dmtree.workloads.replica.ReplicaBenchCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
