@@ -24,10 +24,12 @@ import java.nio.file.Path;
  * @param limits            what the front door tolerates from its peers: connections, buffers, timeouts
  * @param controlFrameBytes the largest control-plane frame (at most {@code maxFrameBytes} applies too)
  * @param coordination      the cluster's membership service, or {@link Coordination#none()}
+ * @param dataDir           where the region persists ({@code --data}: a durable region, restarted from), or
+ *                          null: the region lives as long as the process
  */
 public record MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
                                 Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
-                                int controlFrameBytes, Coordination coordination) {
+                                int controlFrameBytes, Coordination coordination, Path dataDir) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
     public static final int DEFAULT_CONTROL_FRAME_BYTES = ControlService.MAX_REQUEST_BYTES;
     /** The front door's defaults for a memory node (see {@link ConnectionLimits#MEMORY_NODE}). */
@@ -55,6 +57,14 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
         }
     }
 
+    /** Options of a region in process memory. */
+    public MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
+                             Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
+                             int controlFrameBytes, Coordination coordination) {
+        this(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes,
+                coordination, null);
+    }
+
     /** Options without membership ({@link Coordination#none()}). */
     public MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
                              Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
@@ -65,7 +75,7 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
     /** A memory node that takes part in membership as {@code c} says. */
     public MemoryNodeOptions withCoordination(Coordination c) {
         return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits,
-                controlFrameBytes, c);
+                controlFrameBytes, c, dataDir);
     }
 
     /** A memory node with default advertise address, frame limits, carrier options and connection limits, and no membership. */
@@ -75,31 +85,46 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
     }
 
     public MemoryNodeOptions withMaxFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes, coordination, dataDir);
     }
 
     public MemoryNodeOptions withCarrierOptions(CarrierOptions o) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes, coordination, dataDir);
     }
 
     public MemoryNodeOptions withAdvertise(String host) {
-        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, coordination, dataDir);
     }
 
     public MemoryNodeOptions withLimits(ConnectionLimits l) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes, coordination, dataDir);
     }
 
     public MemoryNodeOptions withControlFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes, coordination);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes, coordination, dataDir);
+    }
+
+    /** A memory node whose region persists in {@code dir} (a durable region), or in process memory for null. */
+    public MemoryNodeOptions withDataDir(Path dir) {
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, this.dir, maxFrameBytes, carrierOptions, limits,
+                controlFrameBytes, coordination, dir);
+    }
+
+    /** Whether the region persists in {@link #dataDir()}. */
+    public boolean durable() {
+        return dataDir != null;
     }
 
     public Path lockFile() {
         return dir.resolve("dmtree-mn" + id + ".lock");
     }
 
-    /** Where memory node 0's embedded ZooKeeper keeps its data (removed when it stops; {@code --clean} after a kill). */
+    /**
+     * Where memory node 0's embedded ZooKeeper keeps its data: with a data directory, in it (kept, so
+     * the cluster's membership, epochs and fence book survive with the regions); else in {@code dir},
+     * removed when it stops ({@code --clean} after a kill).
+     */
     public Path zkDataDir() {
-        return dir.resolve("dmtree-mn" + id + ".zk");
+        return dataDir != null ? dataDir.resolve("dmtree-mn" + id + ".zkdata") : dir.resolve("dmtree-mn" + id + ".zk");
     }
 }
