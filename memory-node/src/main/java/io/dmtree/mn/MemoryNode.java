@@ -179,7 +179,7 @@ public final class MemoryNode implements AutoCloseable {
         StringBuilder b = new StringBuilder("life ").append(lives())
                 .append(", previous stop ").append(previousStopWasClean() ? "clean" : "unclean (the process was killed or the host lost)")
                 .append(", chunks ").append(chunks.allocated()).append('/').append(chunks.capacity())
-                .append(", index ").append(state == RegionLayout.INDEX_READY ? "ready"
+                .append(", index ").append(state == RegionLayout.INDEX_READY ? "present"
                         : state == RegionLayout.INDEX_CREATING ? "being created" : "absent");
         if (id == 0 && state == RegionLayout.INDEX_READY) {
             b.append(" (root ").append(GlobalAddress.toString(region.getLongVolatile(RegionLayout.ROOT_POINTER_OFFSET))).append(')');
