@@ -101,6 +101,13 @@ final class EmbeddedRestore {
     private static void closeAll(List<MemoryNode> nodes, List<DurableRegionFile> files) {
         for (DurableRegionFile f : files) {
             f.close(); // not MemoryNode.close: a refused region is not marked stopped
+            if (f.created()) {
+                try {
+                    Files.deleteIfExists(f.path()); // made by this refused open: leave the directory as it was
+                } catch (IOException e) {
+                    System.err.println("dmtree: could not remove " + f.path() + ": " + e.getMessage());
+                }
+            }
         }
     }
 
@@ -147,10 +154,11 @@ final class EmbeddedRestore {
                     throw new IllegalStateException("recovery of compute node " + slot + " returned no report");
                 }
             }
+            // retire the recoverer's own redo block (it wrote nothing): its directory words are cleared
+            TreeRecovery.completeSplits(by.tree(), TreeRecovery.recover(by.verbs(), tree, recoverer));
         } finally {
             by.close();
         }
-        TreeRecovery.recover(by.verbs(), tree, recoverer); // retire the recoverer's own redo block
         return List.copyOf(slots);
     }
 }
