@@ -128,7 +128,8 @@ public final class MemoryNodeMembership implements AutoCloseable {
                 if (!keepZkData && Files.exists(zkData)) {
                     EmbeddedZooKeeper.removeData(zkData); // a fresh cluster: the old one died with its memory node 0
                 }
-                zk = EmbeddedZooKeeper.start(c.embeddedListen(), EmbeddedZooKeeper.DEFAULT_TICK_MILLIS, zkData, !keepZkData);
+                zk = EmbeddedZooKeeper.start(c.embeddedListen(), EmbeddedZooKeeper.DEFAULT_TICK_MILLIS, zkData, !keepZkData,
+                        !keepZkData); // kept data: forced at a clean stop, as the regions are (see EmbeddedZooKeeper)
                 String host = c.embeddedListen().getAddress() != null && c.embeddedListen().getAddress().isAnyLocalAddress()
                         && advertisedHost != null ? advertisedHost : zk.connectString().substring(0,
                         zk.connectString().lastIndexOf(':'));
