@@ -60,9 +60,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      * transaction log is written but not fsynced per transaction (ZooKeeper's
      * {@code zookeeper.forceSync=no}), and {@link #close()} forces every file of the data directory:
      * the data then survives this process being killed (the page cache has it) and a host crash
-     * after a clean stop, the guarantee of the durable regions it serves with. A fsync per
-     * transaction on a disk that also writes back a region's pages stalled ZooKeeper's replies for
-     * seconds, and live members' sessions expired.
+     * after a clean stop, the guarantee of the durable regions it serves with, and keeps a fsync per
+     * transaction (a barrier arrival, a join) off a disk that is also writing back a region's pages.
      */
     public static EmbeddedZooKeeper start(InetSocketAddress bind, int tickMillis, Path dir, boolean temporary,
                                           boolean forceSync) throws IOException {
