@@ -8,6 +8,9 @@ package io.dmtree.cn;
  *     index.put(42L, 4200L);
  *     index.get(42L);                                  // OptionalLong[4200]
  * }
+ * try (DmIndex index = DmTree.embedded().data(Path.of("idx")).open()) {   // durable: the same entries after a reopen
+ *     index.put(7L, 70L);
+ * }
  * }</pre>
  */
 public final class DmTree {

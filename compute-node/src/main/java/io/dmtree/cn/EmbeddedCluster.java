@@ -44,24 +44,39 @@ public final class EmbeddedCluster implements AutoCloseable {
     private final ReplicaGate gate;
     private final List<ReplicatingVerbs> mirroring = new ArrayList<>();
     private ReplicaFailover failover;
+    private final java.nio.file.Path dataDir;
+    private ReopenReport reopened;
     private volatile boolean closed;
 
-    private EmbeddedCluster(ClusterConfig config, NicModelConfig nicConfig, int replicas) {
+    private EmbeddedCluster(ClusterConfig config, NicModelConfig nicConfig, int replicas, java.nio.file.Path dataDir) {
         this.config = config;
+        this.dataDir = dataDir;
         this.placement = ReplicaPlacement.grouped(config.memoryNodes(), replicas);
         this.gate = replicas > 1 ? new ReplicaGate(config.memoryNodes() * replicas) : null;
         if (replicas > 1 && (nicConfig != null || config.colocated())) {
             throw new IllegalArgumentException("replicas above 1 go with neither a NIC model nor colocated compute nodes");
         }
+        if (replicas > 1 && dataDir != null) {
+            throw new IllegalArgumentException("replicas above 1 do not yet go with a data directory: choose one of them");
+        }
         this.nic = nicConfig == null ? null : new NicModel(nicConfig, config.memoryNodes());
         LockDesign design = nic == null ? LockDesigns.byName(config.lock()) : LockDesigns.byName(config.lock(), nicConfig.dilation());
         MemoryNodeConfig mnConfig = new MemoryNodeConfig(config.regionBytes(), config.chunkBytes(), config.lockTableBytes());
         try {
-            for (int i = 0; i < config.memoryNodes() * replicas; i++) {
-                MemoryNode mn = new MemoryNode(i, mnConfig);
-                mn.region().setTornReads(config.tornReads());
-                memoryNodes.add(mn);
+            if (dataDir != null) {
+                memoryNodes.addAll(EmbeddedRestore.open(dataDir, config.memoryNodes(), mnConfig));
+            } else {
+                for (int i = 0; i < config.memoryNodes() * replicas; i++) {
+                    memoryNodes.add(new MemoryNode(i, mnConfig));
+                }
             }
+            for (MemoryNode mn : memoryNodes) {
+                mn.region().setTornReads(config.tornReads());
+            }
+            boolean restored = dataDir != null && EmbeddedRestore.restored(memoryNodes);
+            List<Integer> recovered = restored
+                    ? EmbeddedRestore.recoverEarlierLife(memoryNodes, config.tree(), design, config.threadsPerComputeNode())
+                    : List.of();
             LocalControlPlane controlPlane = new LocalControlPlane(memoryNodes);
             InJvmMessageBus bus = new InJvmMessageBus();
             for (int i = 0; i < config.computeNodes(); i++) {
@@ -91,8 +106,15 @@ public final class EmbeddedCluster implements AutoCloseable {
                 failover = new ReplicaFailover(gate, placement, mirroring, (mn, epoch) ->
                         memoryNodes.get(mn).region().zero(controlPlane.lockTableOffset(), controlPlane.lockTableBytes()));
             }
+            if (restored) {
+                TreeReport check = computeNodes.get(0).check();
+                reopened = new ReopenReport(memoryNodes.get(0).previousStopWasClean(), recovered, check);
+                if (!check.ok()) {
+                    System.err.println("dmtree: the index reopened from " + dataDir + " fails the tree checker: " + check);
+                }
+            }
         } catch (RuntimeException e) {
-            close();
+            abandon();
             throw e;
         }
     }
@@ -125,6 +147,38 @@ public final class EmbeddedCluster implements AutoCloseable {
             throw new IllegalStateException("the cluster has one replica per region: nothing to fail over to");
         }
         return gate;
+    }
+
+    /**
+     * Closes what a failed start opened without recording a clean stop in durable regions: what the
+     * earlier life left may not be recovered yet, so the next open must still treat it as unclean.
+     */
+    private void abandon() {
+        closed = true;
+        for (ComputeNode cn : computeNodes) {
+            cn.close();
+        }
+        for (MemoryNode mn : memoryNodes) {
+            if (mn.durability() instanceof io.dmtree.mn.durable.DurableRegionFile f) {
+                f.close();
+            } else {
+                mn.close();
+            }
+        }
+    }
+
+    /** The data directory the memory nodes' regions persist in, or null (process memory). */
+    public java.nio.file.Path dataDirectory() {
+        return dataDir;
+    }
+
+    /**
+     * What opening found in the data directory: whether the last life stopped cleanly, which compute
+     * nodes of it were recovered, and the tree checker's report; null for a cluster formatted at
+     * this open (or one without a data directory).
+     */
+    public ReopenReport reopened() {
+        return reopened;
     }
 
     public static Builder builder() {
@@ -215,7 +269,10 @@ public final class EmbeddedCluster implements AutoCloseable {
             cn.close();
         }
         for (MemoryNode mn : memoryNodes) {
-            mn.close();
+            mn.close(); // a durable region: forced, then marked stopped cleanly
+            if (mn.durability() instanceof io.dmtree.mn.durable.DurableRegionFile f) {
+                f.close(); // the file's lock too, so the directory can be opened again
+            }
         }
     }
 
@@ -237,6 +294,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         private boolean colocated = DEFAULTS.colocated();
         private NicModelConfig nicModel;
         private int replicas = 1;
+        private java.nio.file.Path dataDir;
 
         private Builder checked() {
             config();
@@ -325,6 +383,20 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Keeps the index in {@code dir} (created if missing; null: in memory, the default): each
+         * memory node's region is a memory-mapped file there, restored by every later open, in this
+         * JVM or another, with every write acknowledged before. Closing forces the files and marks a
+         * clean stop; after a process that was killed, opening recovers what its compute nodes left
+         * half done and runs the tree checker ({@link EmbeddedCluster#reopened()}). Only one open
+         * cluster at a time may use a directory. See {@link io.dmtree.mn.durable.DurableRegionFile}
+         * for what survives a process kill and what a host crash.
+         */
+        public Builder data(java.nio.file.Path dir) {
+            dataDir = dir;
+            return this;
+        }
+
         /** Test aid: the local carrier tears wide reads, shuffling their cache lines. */
         public Builder tornReads(boolean on) {
             tornReads = on;
@@ -338,7 +410,7 @@ public final class EmbeddedCluster implements AutoCloseable {
 
         /** Starts the cluster. */
         public EmbeddedCluster start() {
-            return new EmbeddedCluster(config(), nicModel, replicas);
+            return new EmbeddedCluster(config(), nicModel, replicas, dataDir);
         }
 
         /** Starts a cluster and returns its first compute node's index; closing the index stops the cluster. */

@@ -26,7 +26,9 @@ import java.util.concurrent.CountDownLatch;
  * nodes are told, the shm file and the id lock are removed). Prints one ready line when serving.
  * Membership: memory node 0 runs a ZooKeeper server of its own unless given {@code --zk}; every
  * other memory node needs {@code --zk} (memory node 0's {@code zk=} address, an ensemble, or
- * {@code none}) and refuses to start without it (exit code 2).
+ * {@code none}) and refuses to start without it (exit code 2). With {@code --data DIR} the region
+ * is durable ({@link io.dmtree.mn.durable.DurableRegionFile}) and a start on a directory that holds
+ * one restores it, printing what it found before the ready line.
  */
 @Command(name = "mn", mixinStandardHelpOptions = true,
         description = "Run a memory node: it owns a region of memory and serves the control plane; "
@@ -59,6 +61,13 @@ public final class MemoryNodeCommand implements Callable<Integer> {
     @Option(names = "--dir", defaultValue = "/dev/shm",
             description = "Directory of the id lock and the shm region file (default ${DEFAULT-VALUE}).")
     Path dir;
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Keep the region in a file in DIR (dmtree-mnID.data, memory-mapped) and restart from it: a "
+                    + "durable region. Every store survives the process being killed; a host crash keeps what was forced "
+                    + "(the header at start and per chunk, everything at a clean stop). Memory node 0's own ZooKeeper keeps "
+                    + "its data in DIR too. A directory of another memory node, region size or cluster is refused.")
+    Path data;
 
     @Option(names = "--rdma-listen", description = "RDMA address HOST:PORT (default: the --listen host, port + 1).")
     String rdmaListen;
@@ -174,7 +183,7 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             }
             InetSocketAddress bind = HostPort.parse("--listen", listen);
             options = new MemoryNodeOptions(id, bind, advertise, config, transport, dir,
-                    (int) frame, carrier, limits(), controlFrame, coordination(bind));
+                    (int) frame, carrier, limits(), controlFrame, coordination(bind)).withDataDir(data);
             secretSource = secret(options);
             options = options.withSecret(secretSource == null ? null : secretSource.secret());
         } catch (IllegalArgumentException e) {
@@ -195,6 +204,10 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "dmtree-mn-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        String restored = server.restoreReport();
+        if (!restored.isEmpty()) {
+            System.out.println(restored);
+        }
         String ready = server.readyLine();
         if (secretSource != null) {
             ready = ready.substring(0, ready.length() - " ready".length()) + " secret=" + secretSource.file() + " ready";

@@ -14,7 +14,9 @@ import io.dmtree.lock.LockDesigns;
  * the {@link ComputeNode} runtime on top of it (the tree, the lock client, the index cache), with
  * the carrier, chunks and messaging the memory nodes offer. In a cluster with membership its lock
  * client reads a {@link ClusterLiveness}, and a {@link RecoveryCoordinator} of its own takes part
- * in recovering compute nodes that fail. Closing it closes the runtime and leaves the cluster.
+ * in recovering compute nodes that fail. After memory nodes restarted from durable regions, opening
+ * runs the tree checker once per restart ({@link io.dmtree.cn.recovery.RestartCheck}). Closing it
+ * closes the runtime and leaves the cluster.
  */
 public final class RemoteComputeNode implements AutoCloseable {
     /**
@@ -24,6 +26,8 @@ public final class RemoteComputeNode implements AutoCloseable {
      * fits; a 17th is refused at join with a clear message).
      */
     public static final int DEFAULT_MAX_COMPUTE_NODES = 16;
+    /** Longest wait of {@link io.dmtree.cn.recovery.RestartCheck} for the earlier life's recoveries and for the checker. */
+    public static final long RESTART_CHECK_TIMEOUT_MILLIS = 60_000;
 
     private final ClusterClient cluster;
     private final ComputeNode node;
@@ -74,6 +78,7 @@ public final class RemoteComputeNode implements AutoCloseable {
                                          int threadCapacity) {
         ClusterLiveness liveness = null;
         ComputeNode node = null;
+        RecoveryCoordinator recovery = null;
         try {
             IndexShape.Resolved shape = wanted.resolve(IndexSuperblock.stored(cluster.verbs()), fresh);
             TreeConfig tree = shape.tree();
@@ -91,13 +96,18 @@ public final class RemoteComputeNode implements AutoCloseable {
             node = new ComputeNode(cluster.computeNodeId(), maxComputeNodes, cluster.verbs(), cluster.chunkSource(),
                     cluster.messaging(), tree, LockDesigns.byName(lock), threadCapacity, -1, null,
                     liveness == null ? MemberLiveness.EVERYONE_LIVE : liveness, cluster.fence());
-            RecoveryCoordinator recovery = null;
             if (c != null) {
                 recovery = new RecoveryCoordinator(c.membership(), cluster.lease(), c.book(), liveness, node,
                         RecoveryCoordinator.Options.DEFAULTS, line -> System.err.println("dmtree cn: " + line), null);
             }
+            // after a memory node restarted from a durable region: the tree checker, once, before this node works
+            io.dmtree.cn.recovery.RestartCheck.afterRestart(node, c == null ? null : c.book(), RESTART_CHECK_TIMEOUT_MILLIS,
+                    line -> System.out.println("dmtree cn: " + line));
             return new RemoteComputeNode(cluster, node, liveness, recovery);
         } catch (RuntimeException e) {
+            if (recovery != null) {
+                recovery.close();
+            }
             if (node != null) {
                 node.close();
             }

@@ -19,7 +19,15 @@ package io.dmtree.core.layout;
  *   +-------------------+---------+---------+---------+---------+-------------------+
  *  96 lock design name, 32 bytes of ASCII, zero padded                              |
  *   +-------------------------------------------------------------------------------+
- * 128 .. 2047 reserved
+ * 128 memory-node state (written by the memory node only, never by compute nodes):
+ *   +-------------------+-------------------+-------------------+-------------------+
+ *   | chunks allocated  | lives             | run state         | cluster id        |
+ *   +-------------------+-------------------+-------------------+-------------------+
+ * 160 identity checksum (CRC32C of bytes 0..55 and 152..159, 0 = not sealed)       |
+ *   +-------------------+-------------------+
+ * 168 | restart checked  |  (memory node 0: the lives checked after a restart; compute nodes CAS it)
+ *   +-------------------+
+ * 176 .. 2047 reserved
  * 2048 redo directory: REDO_DIRECTORY_ENTRIES words, one per compute-node member id
  *   +-------------------+-------------------+-----   ...   -----+-------------------+
  *   | redo block of m=0 | redo block of m=1 |                   | redo block m=255  |
@@ -35,6 +43,15 @@ package io.dmtree.core.layout;
  * memory, laid out as {@code io.dmtree.core.tree.RedoLayout} describes. Adding the directory moved
  * no existing field: it lives in header bytes that were reserved, and format version 1 regions
  * simply have every entry 0.
+ *
+ * <p>The memory-node state words make a region restartable from its bytes alone (a durable region
+ * kept in a file): the chunk allocator's count of chunks handed out lives here, so a restarted
+ * memory node hands out none twice; {@code lives} counts the processes that served the region;
+ * {@code run state} says whether the last one stopped cleanly ({@link #RUN_STOPPED}) or is/was
+ * running ({@link #RUN_SERVING}); {@code cluster id} names the cluster the region belongs to (0:
+ * none recorded); the identity checksum seals the words that must never change (magic, sizes, id,
+ * format, cluster id), so a damaged header is refused instead of misread. Like the redo directory
+ * they occupy bytes that were reserved (zero in older regions).
  */
 public final class RegionLayout {
     public static final long MAGIC = 0x313045455254444DL; // "DMTREE01" little-endian
@@ -63,6 +80,31 @@ public final class RegionLayout {
     public static final long INDEX_ABSENT = 0;
     public static final long INDEX_CREATING = 1;
     public static final long INDEX_READY = 2;
+
+    /** Memory-node state: the chunk allocator's count of chunks handed out. */
+    public static final int CHUNKS_ALLOCATED_OFFSET = 128;
+    /** Memory-node state: how many memory-node processes have served this region. */
+    public static final int LIVES_OFFSET = 136;
+    /** Memory-node state: {@link #RUN_SERVING} while a process serves the region, {@link #RUN_STOPPED} after a clean stop. */
+    public static final int RUN_STATE_OFFSET = 144;
+    /** Memory-node state: the cluster the region belongs to, 0 when none is recorded. */
+    public static final int CLUSTER_ID_OFFSET = 152;
+    /** Memory-node state: CRC32C over the identity words (bytes 0..55 and the cluster id). */
+    public static final int IDENTITY_CHECKSUM_OFFSET = 160;
+    /**
+     * Memory node 0: the sum of every memory node's lives that the tree checker last ran for after
+     * a restart, with {@link #RESTART_CHECK_RUNNING} set while a compute node runs it (compute nodes
+     * decide by CAS who runs it; see {@code io.dmtree.cn.recovery.RestartCheck}).
+     */
+    public static final int RESTART_CHECKED_OFFSET = 168;
+    public static final long RESTART_CHECK_RUNNING = 1L << 62;
+    /** Bytes 0..55: magic, sizes, offsets, memory-node id and format. */
+    public static final int IDENTITY_BYTES = 56;
+
+    /** Run state values. */
+    public static final long RUN_NEVER = 0;
+    public static final long RUN_SERVING = 1;
+    public static final long RUN_STOPPED = 2;
 
     /** The redo directory: one 8-byte word per member id, in the header's reserved bytes. */
     public static final int REDO_DIRECTORY_OFFSET = 2048;

@@ -11,10 +11,11 @@ import java.util.function.Function;
 /**
  * A region in this process's off-heap memory whose data path, if any, is served on the memory
  * node's front door itself (the services given): the compute nodes reach it at the front door's
- * advertised host and port. The {@code local} and {@code tcp} carriers serve their regions so.
+ * advertised host and port. The {@code local} and {@code tcp} carriers serve their regions so. The
+ * memory is a {@link RegionBacking}: off-heap, or a durable region's file mapped into the process.
  */
 public final class OffHeapServedRegion implements ServedRegion {
-    private final OffHeapRegion region;
+    private final RegionBacking backing;
     private final List<FrameService> services;
     private final Fence fence;
 
@@ -25,14 +26,34 @@ public final class OffHeapServedRegion implements ServedRegion {
     }
 
     public OffHeapServedRegion(long regionBytes, Function<OffHeapRegion, List<FrameService>> services, Fence fence) {
-        this.region = new OffHeapRegion(regionBytes);
-        this.services = List.copyOf(services.apply(region));
+        this(RegionBacking.inMemory(regionBytes), services, fence);
+    }
+
+    /** A region on {@code backing}: process memory, or a durable region's file mapped into the process. */
+    public OffHeapServedRegion(RegionBacking backing, Function<OffHeapRegion, List<FrameService>> services, Fence fence) {
+        this.backing = backing;
+        this.services = List.copyOf(services.apply(backing.region()));
         this.fence = fence;
     }
 
     @Override
     public OffHeapRegion region() {
-        return region;
+        return backing.region();
+    }
+
+    @Override
+    public io.dmtree.mn.RegionDurability durability() {
+        return backing.durability();
+    }
+
+    @Override
+    public boolean restores() {
+        return backing.restores();
+    }
+
+    @Override
+    public String readyDetail() {
+        return backing.file() == null ? "" : "data=" + backing.file().path().toAbsolutePath();
     }
 
     @Override
@@ -52,6 +73,6 @@ public final class OffHeapServedRegion implements ServedRegion {
 
     @Override
     public void close() {
-        region.close();
+        backing.close();
     }
 }

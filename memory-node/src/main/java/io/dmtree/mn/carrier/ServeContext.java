@@ -13,16 +13,41 @@ import java.nio.file.Path;
  * @param maxFrameBytes the largest frame the memory node accepts
  * @param options     carrier-specific options, read by the half itself
  * @param processes   this host's compute-node processes, as their JOINs named them (shm fences by them)
+ * @param dataDir     the data directory of a durable region ({@code dmtree mn --data}), or null: the
+ *                    region lives in process memory (or, for shm, in a file removed at stop)
  */
 public record ServeContext(int memoryNode, long regionBytes, Path dir, int maxFrameBytes, CarrierOptions options,
-                           ComputeNodeProcesses processes) {
+                           ComputeNodeProcesses processes, Path dataDir) {
+    /** {@code data.segment-shift}: log2 of one mapping of a durable region's file (tests use small ones). */
+    public static final String DATA_SEGMENT_SHIFT = "data.segment-shift";
+    /** {@code data.sync-map}: map a durable region's file MAP_SYNC (a DAX file on persistent memory). */
+    public static final String DATA_SYNC_MAP = "data.sync-map";
+
     public ServeContext {
         processes = processes == null ? new ComputeNodeProcesses() : processes;
     }
 
+    /** A context of a region in process memory. */
+    public ServeContext(int memoryNode, long regionBytes, Path dir, int maxFrameBytes, CarrierOptions options,
+                        ComputeNodeProcesses processes) {
+        this(memoryNode, regionBytes, dir, maxFrameBytes, options, processes, null);
+    }
+
     /** A context with a registry of processes of its own (nobody joined). */
     public ServeContext(int memoryNode, long regionBytes, Path dir, int maxFrameBytes, CarrierOptions options) {
-        this(memoryNode, regionBytes, dir, maxFrameBytes, options, null);
+        this(memoryNode, regionBytes, dir, maxFrameBytes, options, null, null);
+    }
+
+    /** Whether the region is durable: kept in a file of {@link #dataDir()}. */
+    public boolean durable() {
+        return dataDir != null;
+    }
+
+    /** How a durable region's file is mapped, from the carrier options. */
+    public io.dmtree.mn.durable.DurableRegionFile.Options dataOptions() {
+        int shift = options.getInt(DATA_SEGMENT_SHIFT, io.dmtree.mn.durable.DurableRegionFile.Options.DEFAULTS.segmentShift(), 12, 30);
+        boolean sync = options.getInt(DATA_SYNC_MAP, 0, 0, 1) == 1;
+        return new io.dmtree.mn.durable.DurableRegionFile.Options(shift, sync);
     }
 
     /** Where a file-backed region of this memory node lives. */

@@ -15,6 +15,16 @@ public interface ServedRegion extends AutoCloseable {
     /** The region's memory, exactly the configured size. */
     OffHeapRegion region();
 
+    /** How the region persists: {@link RegionDurability#NONE} unless it is a durable region's file. */
+    default io.dmtree.mn.RegionDurability durability() {
+        return io.dmtree.mn.RegionDurability.NONE;
+    }
+
+    /** Whether the region holds what an earlier memory node left (a durable region's file): restore it, do not format it. */
+    default boolean restores() {
+        return false;
+    }
+
     /** Services this carrier adds to the memory node's front door (the tcp verb service); none by default. */
     default List<FrameService> frameServices() {
         return List.of();

@@ -22,6 +22,8 @@ import java.time.Duration;
 public record Coordination(String connectString, String root, InetSocketAddress embeddedListen, Duration lease) {
     /** The key of the lease length in the cluster configuration (milliseconds). */
     public static final String LEASE_MS = "lease.ms";
+    /** The key of the cluster's identity in the cluster configuration (hexadecimal; durable regions record it). */
+    public static final String CLUSTER_ID = "cluster.id";
 
     public Coordination {
         if (connectString != null && embeddedListen != null) {

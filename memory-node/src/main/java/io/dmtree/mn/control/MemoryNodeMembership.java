@@ -107,12 +107,19 @@ public final class MemoryNodeMembership implements AutoCloseable {
      */
     public static MemoryNodeMembership connect(int memoryNode, Coordination c, String advertisedHost, Path zkData,
                                                Fencer fencer) throws IOException, InterruptedException {
-        return connect(memoryNode, c, advertisedHost, zkData, fencer, null);
+        return connect(memoryNode, c, advertisedHost, zkData, false, fencer, null);
     }
 
-    /** ... authenticating to ZooKeeper with {@code secret} (null: none), see {@link ZooKeeperMembershipOptions#withSecret}. */
+    /**
+     * As {@link #connect(int, Coordination, String, Path, Fencer)}; with {@code keepZkData} (memory
+     * node 0 of durable regions) the embedded ZooKeeper's data is kept, on start and on close, so a
+     * restart finds the cluster's membership, epochs, configuration and fence book again: the
+     * compute nodes of the earlier life are members whose sessions expire, and are fenced and
+     * recovered as any that fail. Authenticates to ZooKeeper with {@code secret} (null: none), see
+     * {@link ZooKeeperMembershipOptions#withSecret}.
+     */
     public static MemoryNodeMembership connect(int memoryNode, Coordination c, String advertisedHost, Path zkData,
-                                               Fencer fencer, io.dmtree.core.wire.ClusterSecret secret)
+                                               boolean keepZkData, Fencer fencer, io.dmtree.core.wire.ClusterSecret secret)
             throws IOException, InterruptedException {
         EmbeddedZooKeeper zk = null;
         ZooKeeperMembership m = null;
@@ -120,10 +127,11 @@ public final class MemoryNodeMembership implements AutoCloseable {
         try {
             String connect;
             if (c.isEmbedded()) {
-                if (Files.exists(zkData)) {
+                if (!keepZkData && Files.exists(zkData)) {
                     EmbeddedZooKeeper.removeData(zkData); // a fresh cluster: the old one died with its memory node 0
                 }
-                zk = EmbeddedZooKeeper.start(c.embeddedListen(), EmbeddedZooKeeper.DEFAULT_TICK_MILLIS, zkData, true);
+                zk = EmbeddedZooKeeper.start(c.embeddedListen(), EmbeddedZooKeeper.DEFAULT_TICK_MILLIS, zkData, !keepZkData,
+                        !keepZkData); // kept data: forced at a clean stop, as the regions are (see EmbeddedZooKeeper)
                 String host = c.embeddedListen().getAddress() != null && c.embeddedListen().getAddress().isAnyLocalAddress()
                         && advertisedHost != null ? advertisedHost : zk.connectString().substring(0,
                         zk.connectString().lastIndexOf(':'));
@@ -225,6 +233,61 @@ public final class MemoryNodeMembership implements AutoCloseable {
             try {
                 membership.updateConfiguration(c.version(), c.with(Coordination.LEASE_MS, want));
                 return;
+            } catch (ConfigurationConflictException e) {
+                if (attempt >= 20) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Fences, on this memory node's carrier, every incarnation of each compute-node slot in
+     * {@code slots} that joined before now, and requests those fences in the book, so that every
+     * memory node fences them and a live compute node recovers them: what a memory node restarted
+     * from a durable region does for the compute nodes of the earlier life that left state in it
+     * (a redo block, so possibly half-done writes and held locks), before it serves anything. Their
+     * own sessions may have expired before anyone watched, so their lapse is not relied on. Each
+     * slot is booked as one incarnation whose epoch is the largest issued so far (a fence covers
+     * every epoch up to its own); a compute node that joins later has a larger epoch and is not
+     * touched. Returns that epoch.
+     */
+    public long fenceEarlierLife(java.util.Collection<Integer> slots) throws IOException, InterruptedException {
+        long upTo = membership.epochsIssued();
+        if (upTo <= 0) {
+            return 0; // nobody ever joined: no compute node left anything
+        }
+        for (int slot : slots) {
+            fencer.fence(slot, upTo);
+            book.requestFence(new Member(io.dmtree.core.membership.MemberId.computeNode(slot), upTo, ""));
+        }
+        return upTo;
+    }
+
+    /**
+     * The cluster's identity, {@value Coordination#CLUSTER_ID} in the configuration: read, or made
+     * (a random nonzero number) by the first memory node that asks. Durable regions record it and a
+     * region of another cluster is refused.
+     */
+    public long clusterId() {
+        for (int attempt = 0; ; attempt++) {
+            ClusterConfiguration c = membership.configuration();
+            java.util.Optional<String> held = c.get(Coordination.CLUSTER_ID);
+            if (held.isPresent()) {
+                try {
+                    return Long.parseUnsignedLong(held.get(), 16);
+                } catch (NumberFormatException e) {
+                    throw new IllegalStateException("the cluster configuration's " + Coordination.CLUSTER_ID + " is not a"
+                            + " hexadecimal number: " + held.get());
+                }
+            }
+            long id;
+            do {
+                id = new java.security.SecureRandom().nextLong();
+            } while (id == 0);
+            try {
+                membership.updateConfiguration(c.version(), c.with(Coordination.CLUSTER_ID, Long.toUnsignedString(id, 16)));
+                return id;
             } catch (ConfigurationConflictException e) {
                 if (attempt >= 20) {
                     throw e;

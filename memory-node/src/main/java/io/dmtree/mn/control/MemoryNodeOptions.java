@@ -27,10 +27,12 @@ import java.nio.file.Path;
  * @param coordination      the cluster's membership service, or {@link Coordination#none()}
  * @param secret            the cluster secret every peer of the front door must prove and that this memory
  *                          node proves to them ({@link ClusterSecret}), or null: every peer is admitted
+ * @param dataDir           where the region persists ({@code --data}: a durable region, restarted from), or
+ *                          null: the region lives as long as the process
  */
 public record MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
                                 Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
-                                int controlFrameBytes, Coordination coordination, ClusterSecret secret) {
+                                int controlFrameBytes, Coordination coordination, ClusterSecret secret, Path dataDir) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
     public static final int DEFAULT_CONTROL_FRAME_BYTES = ControlService.MAX_REQUEST_BYTES;
     /** The front door's defaults for a memory node (see {@link ConnectionLimits#MEMORY_NODE}). */
@@ -58,12 +60,12 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
         }
     }
 
-    /** Options without a cluster secret. */
+    /** Options without a cluster secret, of a region in process memory. */
     public MemoryNodeOptions(int id, InetSocketAddress listen, String advertise, MemoryNodeConfig region, String transport,
                              Path dir, int maxFrameBytes, CarrierOptions carrierOptions, ConnectionLimits limits,
                              int controlFrameBytes, Coordination coordination) {
         this(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes,
-                coordination, null);
+                coordination, null, null);
     }
 
     /** Options without membership ({@link Coordination#none()}). */
@@ -76,7 +78,7 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
     /** A memory node that takes part in membership as {@code c} says. */
     public MemoryNodeOptions withCoordination(Coordination c) {
         return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits,
-                controlFrameBytes, c, secret);
+                controlFrameBytes, c, secret, dataDir);
     }
 
     /** A memory node with default advertise address, frame limits, carrier options and connection limits, and no membership. */
@@ -86,29 +88,29 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
     }
 
     public MemoryNodeOptions withMaxFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes, coordination, secret);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, bytes, carrierOptions, limits, controlFrameBytes, coordination, secret, dataDir);
     }
 
     public MemoryNodeOptions withCarrierOptions(CarrierOptions o) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes, coordination, secret);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, o, limits, controlFrameBytes, coordination, secret, dataDir);
     }
 
     public MemoryNodeOptions withAdvertise(String host) {
-        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, coordination, secret);
+        return new MemoryNodeOptions(id, listen, host, region, transport, dir, maxFrameBytes, carrierOptions, limits, controlFrameBytes, coordination, secret, dataDir);
     }
 
     public MemoryNodeOptions withLimits(ConnectionLimits l) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes, coordination, secret);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, l, controlFrameBytes, coordination, secret, dataDir);
     }
 
     public MemoryNodeOptions withControlFrameBytes(int bytes) {
-        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes, coordination, secret);
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits, bytes, coordination, secret, dataDir);
     }
 
     /** A memory node whose front door admits only peers that prove {@code s} (null: every peer). */
     public MemoryNodeOptions withSecret(ClusterSecret s) {
         return new MemoryNodeOptions(id, listen, advertise, region, transport, dir, maxFrameBytes, carrierOptions, limits,
-                controlFrameBytes, coordination, s);
+                controlFrameBytes, coordination, s, dataDir);
     }
 
     /** Where memory node 0 writes the cluster secret it generates ({@code dmtree mn} without {@code --secret}). */
@@ -116,12 +118,27 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
         return dir.resolve("dmtree-cluster.secret");
     }
 
+    /** A memory node whose region persists in {@code dir} (a durable region), or in process memory for null. */
+    public MemoryNodeOptions withDataDir(Path dir) {
+        return new MemoryNodeOptions(id, listen, advertise, region, transport, this.dir, maxFrameBytes, carrierOptions, limits,
+                controlFrameBytes, coordination, secret, dir);
+    }
+
+    /** Whether the region persists in {@link #dataDir()}. */
+    public boolean durable() {
+        return dataDir != null;
+    }
+
     public Path lockFile() {
         return dir.resolve("dmtree-mn" + id + ".lock");
     }
 
-    /** Where memory node 0's embedded ZooKeeper keeps its data (removed when it stops; {@code --clean} after a kill). */
+    /**
+     * Where memory node 0's embedded ZooKeeper keeps its data: with a data directory, in it (kept, so
+     * the cluster's membership, epochs and fence book survive with the regions); else in {@code dir},
+     * removed when it stops ({@code --clean} after a kill).
+     */
     public Path zkDataDir() {
-        return dir.resolve("dmtree-mn" + id + ".zk");
+        return dataDir != null ? dataDir.resolve("dmtree-mn" + id + ".zkdata") : dir.resolve("dmtree-mn" + id + ".zk");
     }
 }

@@ -47,6 +47,12 @@ import java.util.Map;
  * stops the servers, wakes every waiting compute node with a shutting-down reply, and deletes
  * the region file and the lock.
  *
+ * <p>With a data directory ({@link MemoryNodeOptions#dataDir()}) the region is durable: the carrier
+ * serves a {@link io.dmtree.mn.durable.DurableRegionFile}, the memory node formats it once and
+ * restores it at every later start (checking its identity and, with membership, that it belongs
+ * to this cluster), memory node 0's embedded ZooKeeper keeps its data there too, and a clean stop
+ * forces the region and marks it stopped.
+ *
  * <p>With membership ({@link MemoryNodeOptions#coordination()}), the memory node runs memory node 0's
  * embedded ZooKeeper or connects to the cluster's, fences every incarnation in the fence book before
  * it serves, names the coordination service in its region description, joins as a memory node, and
@@ -62,6 +68,9 @@ public final class MemoryNodeServer implements AutoCloseable {
     private final FrameServer server;
     private final MemoryNodeMembership membership;
     private volatile boolean closed;
+    /** Compute-node slots of the earlier life this memory node booked for fencing and recovery at a restart. */
+    private java.util.List<Integer> earlierLife = java.util.List.of();
+    private long earlierLifeEpoch;
 
     private MemoryNodeServer(MemoryNodeOptions options, FileChannel lockChannel, FileLock lock, ServedRegion served,
                              MemoryNode node, ControlPlane plane, FrameServer server, MemoryNodeMembership membership) {
@@ -87,6 +96,8 @@ public final class MemoryNodeServer implements AutoCloseable {
         ServedRegion served = null;
         FrameServer server = null;
         MemoryNodeMembership membership = null;
+        java.util.List<Integer> earlierLife = java.util.List.of();
+        long earlierLifeEpoch = 0;
         try {
             Files.createDirectories(o.dir());
             lockChannel = FileChannel.open(o.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -101,16 +112,25 @@ public final class MemoryNodeServer implements AutoCloseable {
             }
             ComputeNodeProcesses processes = new ComputeNodeProcesses();
             served = carrier.open(new ServeContext(o.id(), o.region().regionBytes(), o.dir(), o.maxFrameBytes(),
-                    o.carrierOptions(), processes));
+                    o.carrierOptions(), processes, o.dataDir()));
+            // a restored region is checked against this configuration before anything else
+            MemoryNode node = new MemoryNode(o.id(), o.region(), served.region(), served.durability(), served.restores());
             io.dmtree.mn.carrier.FencedEpochs controlFenced = new io.dmtree.mn.carrier.FencedEpochs();
             if (o.coordination().enabled()) { // before serving: every incarnation in the fence book is fenced first
                 ServedRegion s = served;
-                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(), (cn, e) -> {
-                    controlFenced.fence(cn, e); // the control plane refuses it too, before the acknowledgement
-                    s.fence(cn, e);
-                }, o.secret());
+                membership = MemoryNodeMembership.connect(o.id(), o.coordination(), o.advertise(), o.zkDataDir(),
+                        o.durable(), (cn, e) -> {
+                            controlFenced.fence(cn, e); // the control plane refuses it too, before the acknowledgement
+                            s.fence(cn, e);
+                        }, o.secret());
+                if (o.durable()) {
+                    node.bindCluster(membership.clusterId(), membership.coordinationString());
+                }
+                if (node.restored()) { // compute nodes of the earlier life: fenced here before serving, recovered by live ones
+                    earlierLife = node.slotsWithRedoBlocks();
+                    earlierLifeEpoch = earlierLife.isEmpty() ? 0 : membership.fenceEarlierLife(earlierLife);
+                }
             }
-            MemoryNode node = new MemoryNode(o.id(), o.region(), served.region());
             ControlPlane[] planeHolder = new ControlPlane[1];
             Map<Integer, FrameService> services = new HashMap<>();
             services.put(HelloFrame.SERVICE_CONTROL, new DeferredControl(planeHolder, o.controlFrameBytes(), processes));
@@ -132,7 +152,10 @@ public final class MemoryNodeServer implements AutoCloseable {
                 membership.join(HostPort.format(new InetSocketAddress(advertised, bound.getPort())));
             }
             writeLockInfo(lockChannel, o, bound);
-            return new MemoryNodeServer(o, lockChannel, lock, served, node, plane, server, membership);
+            MemoryNodeServer started = new MemoryNodeServer(o, lockChannel, lock, served, node, plane, server, membership);
+            started.earlierLife = earlierLife;
+            started.earlierLifeEpoch = earlierLifeEpoch;
+            return started;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             closeQuietly(server, served, membership, lockChannel, lock, o);
@@ -287,8 +310,25 @@ public final class MemoryNodeServer implements AutoCloseable {
             membership.close(); // leaves the cluster; an embedded ZooKeeper stops last of all membership
         }
         server.close();
+        node.close(); // a durable region: forced whole, then marked stopped cleanly
         served.close();
         releaseLock(lockChannel, lock, options.lockFile());
+    }
+
+    /**
+     * What this memory node found in its data directory, one line, or empty for a region formatted
+     * at this start (or one in process memory).
+     */
+    public String restoreReport() {
+        if (!node.restored()) {
+            return "";
+        }
+        return "dmtree-mn id=" + options.id() + " restored " + node.durability() + ": " + node.restoreSummary()
+                + (membership == null ? "; no membership (--zk none): nothing recovers what compute nodes of the earlier"
+                + " life left half done or locked"
+                : earlierLife.isEmpty() ? "; no compute node of the earlier life left state to recover"
+                : "; compute-node slots " + earlierLife + " of the earlier life (epochs up to " + earlierLifeEpoch
+                + ") fenced here and booked for recovery by a live compute node");
     }
 
     /** This memory node's part in membership, or null in a cluster without one ({@code --zk none}). */

@@ -29,12 +29,14 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
 
     private final Path dir;
     private final boolean temporary;
+    private final boolean forceSync;
     private final ZooKeeperServer server;
     private final ServerCnxnFactory factory;
 
-    private EmbeddedZooKeeper(Path dir, boolean temporary, ZooKeeperServer server, ServerCnxnFactory factory) {
+    private EmbeddedZooKeeper(Path dir, boolean temporary, boolean forceSync, ZooKeeperServer server, ServerCnxnFactory factory) {
         this.dir = dir;
         this.temporary = temporary;
+        this.forceSync = forceSync;
         this.server = server;
         this.factory = factory;
     }
@@ -50,6 +52,19 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      */
     public static EmbeddedZooKeeper start(InetSocketAddress bind, int tickMillis, Path dir, boolean temporary)
             throws IOException {
+        return start(bind, tickMillis, dir, temporary, true);
+    }
+
+    /**
+     * As {@link #start(InetSocketAddress, int, Path, boolean)}; without {@code forceSync} the
+     * transaction log is written but not fsynced per transaction (ZooKeeper's
+     * {@code zookeeper.forceSync=no}), and {@link #close()} forces every file of the data directory:
+     * the data then survives this process being killed (the page cache has it) and a host crash
+     * after a clean stop, the guarantee of the durable regions it serves with, and keeps a fsync per
+     * transaction (a barrier arrival, a join) off a disk that is also writing back a region's pages.
+     */
+    public static EmbeddedZooKeeper start(InetSocketAddress bind, int tickMillis, Path dir, boolean temporary,
+                                          boolean forceSync) throws IOException {
         if (tickMillis < 1 || tickMillis > 10_000) {
             throw new IllegalArgumentException("ZooKeeper tick of " + tickMillis + " ms is outside [1, 10000]");
         }
@@ -58,13 +73,13 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         boolean started = false;
         try {
             Files.createDirectories(dir);
-            server = new ZooKeeperServer(dir.toFile(), dir.toFile(), tickMillis);
+            server = newServer(dir, tickMillis, forceSync);
             server.setMinSessionTimeout(2 * tickMillis);
             server.setMaxSessionTimeout(Math.max(MAX_SESSION_MILLIS, 2 * tickMillis));
             factory = ServerCnxnFactory.createFactory(bind, 0); // no per-host connection limit
             factory.startup(server);
             started = true;
-            return new EmbeddedZooKeeper(dir, temporary, server, factory);
+            return new EmbeddedZooKeeper(dir, temporary, forceSync, server, factory);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting ZooKeeper", e);
@@ -73,6 +88,28 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 stop(factory, server);
                 if (temporary) {
                     deleteTree(dir);
+                }
+            }
+        }
+    }
+
+    /** ZooKeeper reads {@code zookeeper.forceSync} when it makes a server's transaction log: set it for that moment only. */
+    private static ZooKeeperServer newServer(Path dir, int tickMillis, boolean forceSync) throws IOException {
+        synchronized (EmbeddedZooKeeper.class) {
+            String key = "zookeeper.forceSync";
+            String before = System.getProperty(key);
+            if (!forceSync) {
+                System.setProperty(key, "no");
+            }
+            try {
+                return new ZooKeeperServer(dir.toFile(), dir.toFile(), tickMillis);
+            } finally {
+                if (!forceSync) {
+                    if (before == null) {
+                        System.clearProperty(key);
+                    } else {
+                        System.setProperty(key, before);
+                    }
                 }
             }
         }
@@ -117,6 +154,21 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         stop(factory, server);
         if (temporary) {
             deleteTree(dir);
+        } else if (!forceSync) {
+            forceTree(dir);
+        }
+    }
+
+    /** Forces every file under {@code dir} to its storage (what a clean stop leaves must survive a host crash). */
+    private static void forceTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("dmtree: could not force ZooKeeper's data in " + dir + " to storage: " + e.getMessage());
         }
     }
 

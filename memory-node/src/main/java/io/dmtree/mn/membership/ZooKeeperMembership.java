@@ -458,6 +458,20 @@ public final class ZooKeeperMembership implements Membership {
         return tracker.subscribe(listener);
     }
 
+    /**
+     * The largest epoch any join has been given so far (0 before the first): every incarnation that
+     * ever joined has an epoch at most this, every later join a larger one.
+     */
+    public long epochsIssued() {
+        checkOpen();
+        try {
+            Stat stat = observer.checkExists().forPath(paths.epoch());
+            return stat == null ? 0 : stat.getVersion();
+        } catch (Exception e) {
+            throw failed("read " + paths.epoch(), e);
+        }
+    }
+
     @Override
     public ClusterConfiguration configuration() {
         checkOpen();

@@ -92,6 +92,46 @@ final class ClusterProcesses implements AutoCloseable {
             return process.pid();
         }
 
+        /** The process's standard input, for line commands ({@code dmtree cn --serve}). */
+        java.io.PrintWriter stdin() {
+            synchronized (this) {
+                if (stdin == null) {
+                    stdin = new java.io.PrintWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
+                            StandardCharsets.UTF_8), true);
+                }
+                return stdin;
+            }
+        }
+
+        private java.io.PrintWriter stdin;
+
+        /** Sends {@code command} and waits up to {@code seconds} for the next line after what was printed so far. */
+        String ask(String command, int seconds) throws InterruptedException {
+            int from;
+            synchronized (output) {
+                from = output.length();
+            }
+            stdin().println(command);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            synchronized (output) {
+                while (true) {
+                    int end = output.indexOf("\n", from);
+                    while (end >= 0 && output.substring(from, end).startsWith("dmtree")) { // log lines are not answers
+                        from = end + 1;
+                        end = output.indexOf("\n", from);
+                    }
+                    if (end >= 0) {
+                        return output.substring(from, end);
+                    }
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (left <= 0 || drained) {
+                        throw new AssertionError(name + ": no answer to '" + command + "' within " + seconds + " s:\n" + output);
+                    }
+                    output.wait(Math.min(left, 200));
+                }
+            }
+        }
+
         void signal(String signal) throws IOException, InterruptedException {
             Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
             if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {

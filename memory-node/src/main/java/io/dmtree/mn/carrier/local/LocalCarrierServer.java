@@ -26,8 +26,8 @@ public final class LocalCarrierServer implements CarrierServer {
     }
 
     @Override
-    public ServedRegion open(ServeContext context) {
-        return new OffHeapServedRegion(context.regionBytes(), region -> List.of(), (cn, epochUpTo) -> {
+    public ServedRegion open(ServeContext context) throws java.io.IOException {
+        return new OffHeapServedRegion(io.dmtree.mn.carrier.RegionBacking.open(context), region -> List.of(), (cn, epochUpTo) -> {
             // nothing to stop: see the class comment
         });
     }

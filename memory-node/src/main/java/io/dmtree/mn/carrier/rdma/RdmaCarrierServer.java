@@ -4,6 +4,7 @@ import io.dmtree.core.wire.HostPort;
 import io.dmtree.mn.OffHeapRegion;
 import io.dmtree.mn.carrier.CarrierServer;
 import io.dmtree.mn.carrier.DataEndpoint;
+import io.dmtree.mn.carrier.RegionBacking;
 import io.dmtree.mn.carrier.ServeContext;
 import io.dmtree.mn.carrier.ServedRegion;
 
@@ -13,7 +14,8 @@ import java.net.InetSocketAddress;
 /**
  * The server half of the {@code rdma} carrier: the region is off-heap memory registered with the
  * RDMA device ({@link RdmaRegionServer}), which accepts queue pairs on {@code rdma.listen}
- * (default: the front door's host, its port + 1). Refuses to start, saying what is missing, on a
+ * (default: the front door's host, its port + 1). A durable region ({@link RegionBacking}) is its
+ * file's mapping, registered like any memory. Refuses to start, saying what is missing, on a
  * host without libdisni or an RDMA device ({@link RdmaSupport}). Each compute node attaches its
  * queue pairs over the authenticated {@link RdmaAttachService} and gets memory windows for its own
  * rights only; a fence (revocation, an ended lease) deregisters the fenced incarnation's windows
@@ -36,10 +38,11 @@ public final class RdmaCarrierServer implements CarrierServer {
     }
 
     @Override
-    public ServedRegion open(ServeContext context) {
+    public ServedRegion open(ServeContext context) throws IOException {
         String listen = context.options().get(LISTEN, null);
         InetSocketAddress fixed = listen == null ? null : HostPort.parse("--rdma-listen", listen);
-        OffHeapRegion region = new OffHeapRegion(context.regionBytes());
+        RegionBacking backing = RegionBacking.open(context); // a durable region's file mapping registers as memory does
+        OffHeapRegion region = backing.region();
         return new ServedRegion() {
             private volatile RdmaRegionServer server;
             private final io.dmtree.mn.carrier.FencedEpochs pendingFences = new io.dmtree.mn.carrier.FencedEpochs();
@@ -48,6 +51,16 @@ public final class RdmaCarrierServer implements CarrierServer {
             @Override
             public OffHeapRegion region() {
                 return region;
+            }
+
+            @Override
+            public io.dmtree.mn.RegionDurability durability() {
+                return backing.durability();
+            }
+
+            @Override
+            public boolean restores() {
+                return backing.restores();
             }
 
             @Override
@@ -74,7 +87,8 @@ public final class RdmaCarrierServer implements CarrierServer {
 
             @Override
             public String readyDetail() {
-                return at == null ? "" : "rdma=" + HostPort.format(at);
+                String data = backing.file() == null ? "" : "data=" + backing.file().path().toAbsolutePath();
+                return at == null ? data : ("rdma=" + HostPort.format(at) + (data.isEmpty() ? "" : " " + data));
             }
 
             @Override
@@ -95,7 +109,7 @@ public final class RdmaCarrierServer implements CarrierServer {
                 if (server != null) {
                     server.close();
                 }
-                region.close();
+                backing.close();
             }
         };
     }

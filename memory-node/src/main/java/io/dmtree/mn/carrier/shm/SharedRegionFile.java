@@ -1,10 +1,9 @@
 package io.dmtree.mn.carrier.shm;
 
 import io.dmtree.mn.OffHeapRegion;
-import org.agrona.concurrent.UnsafeBuffer;
+import io.dmtree.mn.durable.MappedSegments;
 
 import java.io.IOException;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -73,24 +72,7 @@ public final class SharedRegionFile implements AutoCloseable {
     }
 
     private static OffHeapRegion map(FileChannel ch, long bytes, int segmentShift, Path path) throws IOException {
-        if (segmentShift < 12 || segmentShift > 30) {
-            throw new IllegalArgumentException("segment shift must be in [12, 30]: " + segmentShift);
-        }
-        long segment = 1L << segmentShift;
-        int n = (int) ((bytes + segment - 1) >>> segmentShift);
-        MappedByteBuffer[] maps = new MappedByteBuffer[n];
-        long[] addresses = new long[n];
-        for (int i = 0; i < n; i++) {
-            long start = (long) i << segmentShift;
-            long len = Math.min(segment, bytes - start);
-            try {
-                maps[i] = ch.map(FileChannel.MapMode.READ_WRITE, start, len);
-            } catch (IOException e) {
-                throw new IOException("cannot map " + len + " bytes of " + path + " at " + start + ": " + e.getMessage(), e);
-            }
-            addresses[i] = new UnsafeBuffer(maps[i]).addressOffset();
-        }
-        return OffHeapRegion.overSegments(bytes, addresses, segmentShift, maps);
+        return MappedSegments.map(ch, bytes, segmentShift, path, FileChannel.MapMode.READ_WRITE).region();
     }
 
     public Path path() {

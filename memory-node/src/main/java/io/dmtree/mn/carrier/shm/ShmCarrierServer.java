@@ -6,6 +6,7 @@ import io.dmtree.mn.carrier.ComputeNodeProcesses;
 import io.dmtree.mn.carrier.DataEndpoint;
 import io.dmtree.mn.carrier.ServeContext;
 import io.dmtree.mn.carrier.ServedRegion;
+import io.dmtree.mn.durable.DurableRegionFile;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,7 +23,9 @@ import java.util.concurrent.TimeoutException;
  * data path. Checks its ground before it starts: the file system must have room for the whole
  * region (a sparse file that outgrows its file system kills every process mapping it with
  * SIGBUS), and a region file left by a memory node that crashed (the caller holds the id lock, so
- * no live one owns it) is removed.
+ * no live one owns it) is removed. With a data directory ({@code --data}) the region is the durable
+ * region's file there ({@link DurableRegionFile}), which compute nodes map in its place and which
+ * stays when the memory node stops.
  *
  * <h2>Fencing: shm trusts its host</h2>
  * Every compute node of an shm memory node maps the region file and writes it with plain stores;
@@ -69,16 +72,37 @@ public final class ShmCarrierServer implements CarrierServer {
 
     @Override
     public ServedRegion open(ServeContext context) throws IOException {
-        Path file = context.regionFile();
-        RegionFiles.removeStale(file);
-        RegionFiles.checkRoom(file.getParent(), context.regionBytes());
         int shift = context.options().getInt(SEGMENT_SHIFT, SharedRegionFile.DEFAULT_SEGMENT_SHIFT, 12, 30);
-        SharedRegionFile regionFile = SharedRegionFile.create(file, context.regionBytes(), shift);
-        String path = regionFile.path().toAbsolutePath().toString();
+        SharedRegionFile regionFile;
+        DurableRegionFile durable;
+        String path;
+        if (context.durable()) { // the durable region's file is the shared one: compute nodes map it where it lives
+            regionFile = null;
+            durable = DurableRegionFile.open(context.dataDir(), context.memoryNode(), context.regionBytes(),
+                    new DurableRegionFile.Options(shift, context.dataOptions().syncMapping()));
+            path = durable.path().toAbsolutePath().toString();
+        } else {
+            Path file = context.regionFile();
+            RegionFiles.removeStale(file);
+            RegionFiles.checkRoom(file.getParent(), context.regionBytes());
+            regionFile = SharedRegionFile.create(file, context.regionBytes(), shift);
+            durable = null;
+            path = regionFile.path().toAbsolutePath().toString();
+        }
         return new ServedRegion() {
             @Override
             public OffHeapRegion region() {
-                return regionFile.region();
+                return durable != null ? durable.region() : regionFile.region();
+            }
+
+            @Override
+            public io.dmtree.mn.RegionDurability durability() {
+                return durable != null ? durable : io.dmtree.mn.RegionDurability.NONE;
+            }
+
+            @Override
+            public boolean restores() {
+                return durable != null && !durable.created();
             }
 
             @Override
@@ -88,7 +112,7 @@ public final class ShmCarrierServer implements CarrierServer {
 
             @Override
             public String readyDetail() {
-                return "file=" + path;
+                return "file=" + path + (durable != null ? " data=" + path : "");
             }
 
             @Override
@@ -101,7 +125,11 @@ public final class ShmCarrierServer implements CarrierServer {
 
             @Override
             public void close() {
-                regionFile.close();
+                if (durable != null) {
+                    durable.close(); // the file stays: it is the durable region
+                } else {
+                    regionFile.close();
+                }
             }
         };
     }

@@ -34,9 +34,9 @@ public final class TcpCarrierServer implements CarrierServer {
     }
 
     @Override
-    public ServedRegion open(ServeContext context) {
+    public ServedRegion open(ServeContext context) throws java.io.IOException {
         VerbService[] verbs = new VerbService[1];
-        return new OffHeapServedRegion(context.regionBytes(), region -> {
+        return new OffHeapServedRegion(io.dmtree.mn.carrier.RegionBacking.open(context), region -> {
             verbs[0] = new VerbService(region, context.maxFrameBytes(), context.memoryNode(), rights(context));
             return List.of(verbs[0]);
         }, (cn, epochUpTo) -> verbs[0].fence(cn, epochUpTo));
