@@ -114,6 +114,30 @@ public final class ClusterTls {
         }
     }
 
+    /**
+     * The key material the command-line flags name ({@code --tls KEYSTORE --tls-password FILE
+     * [--tls-trust TRUSTSTORE]}), or null when {@code keystore} is null; a flag without its
+     * companions, or a cluster without a secret, is an {@link IllegalArgumentException} naming it.
+     */
+    public static ClusterTls fromFlags(String keystore, String passwordFile, String truststore, boolean hasSecret) {
+        if (keystore == null || keystore.isBlank()) {
+            if (passwordFile != null || truststore != null) {
+                throw new IllegalArgumentException("--tls-password and --tls-trust need --tls KEYSTORE");
+            }
+            return null;
+        }
+        if (passwordFile == null || passwordFile.isBlank()) {
+            throw new IllegalArgumentException("--tls needs --tls-password FILE (the keystore's password, in a file only "
+                    + "its owner may read)");
+        }
+        if (!hasSecret) {
+            throw new IllegalArgumentException("--tls needs the cluster secret (--secret FILE, not none): TLS keeps the "
+                    + "frames secret, the secret proves membership inside it");
+        }
+        return load(Path.of(keystore.trim()).toAbsolutePath(), Path.of(passwordFile.trim()).toAbsolutePath(),
+                truststore == null || truststore.isBlank() ? null : Path.of(truststore.trim()).toAbsolutePath());
+    }
+
     private static KeyStore open(Path file, char[] password, String what) {
         try (InputStream in = Files.newInputStream(file)) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
