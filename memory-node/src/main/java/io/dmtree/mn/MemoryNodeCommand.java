@@ -145,6 +145,22 @@ public final class MemoryNodeCommand implements Callable<Integer> {
                     + "when it stops) and prints secret=PATH in its ready line; other memory nodes must be given it.")
     String secret;
 
+    @Option(names = "--tls", paramLabel = "KEYSTORE",
+            description = "Run every control, tcp-verbs and messaging connection in TLS 1.3 with this PKCS12 keystore (one "
+                    + "private key and its certificate; peers must present a certificate it trusts: by default its own, "
+                    + "so members sharing one self-signed cluster key pair trust each other). Needs --tls-password and "
+                    + "the cluster secret. shm and local need none; rdma has no TLS.")
+    String tls;
+
+    @Option(names = "--tls-password", paramLabel = "FILE",
+            description = "The file holding the --tls keystore's password (first line; readable by its owner only).")
+    String tlsPassword;
+
+    @Option(names = "--tls-trust", paramLabel = "TRUSTSTORE",
+            description = "A PKCS12 truststore (same password) whose certificates are the only TLS anchors, e.g. the "
+                    + "cluster's certificate authority; default: the --tls keystore's own certificate.")
+    String tlsTrust;
+
     @Option(names = "--clean", description = "Remove what crashed memory nodes and compute nodes left in --dir (region files, "
             + "locks, memory node 0's ZooKeeper data, inboxes of processes that are gone), print each, and exit; files of live processes stay.")
     boolean clean;
@@ -185,7 +201,9 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             options = new MemoryNodeOptions(id, bind, advertise, config, transport, dir,
                     (int) frame, carrier, limits(), controlFrame, coordination(bind)).withDataDir(data);
             secretSource = secret(options);
-            options = options.withSecret(secretSource == null ? null : secretSource.secret());
+            io.dmtree.core.wire.ClusterTls t = io.dmtree.core.wire.ClusterTls.fromFlags(tls, tlsPassword, tlsTrust,
+                    secretSource != null);
+            options = options.withSecret(secretSource == null ? null : secretSource.secret().withTls(t));
         } catch (IllegalArgumentException e) {
             err.println("dmtree mn: " + e.getMessage());
             return 2;

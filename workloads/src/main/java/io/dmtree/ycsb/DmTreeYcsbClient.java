@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * already has (so the binding joins a cluster started by {@code dmtree cn}), and for a new index
  * 32-byte keys, 256-byte values (YCSB's keys and records need room) and the project's default lock;
  * {@code dmtree.timeout} ms (default 30000); {@code dmtree.secret} the cluster secret's file (memory
- * node 0's ready line names it as {@code secret=PATH}; absent or {@code none}: no secret);
+ * node 0's ready line names it as {@code secret=PATH}; absent or {@code none}: no secret); {@code dmtree.tls}, {@code dmtree.tls.password} and
+ * {@code dmtree.tls.trust} as {@code --tls}, {@code --tls-password}, {@code --tls-trust} of {@code dmtree cn};
  * {@code dmtree.rejoin.attempts} (default 10, 0: never) and {@code dmtree.rejoin.backoff} ms
  * (default 250): when a memory node is lost the client process rejoins the cluster as
  * {@code dmtree cn --serve} does ({@link ReconnectingIndex}); operations made while it rejoins throw.
@@ -88,6 +89,11 @@ public final class DmTreeYcsbClient extends DB {
                     String secretFile = p.getProperty("dmtree.secret", "none").trim();
                     ClusterSecret secret = secretFile.isEmpty() || secretFile.equalsIgnoreCase("none") ? null
                             : ClusterSecret.load(java.nio.file.Path.of(secretFile));
+                    io.dmtree.core.wire.ClusterTls tls = io.dmtree.core.wire.ClusterTls.fromFlags(p.getProperty("dmtree.tls"),
+                            p.getProperty("dmtree.tls.password"), p.getProperty("dmtree.tls.trust"), secret != null);
+                    if (tls != null) {
+                        secret = secret.withTls(tls);
+                    }
                     ClusterClient.Options options = ClusterClient.Options.of(addresses).withTimeoutMillis(timeout)
                             .withSecret(secret);
                     IndexShape[] shape = {wanted};

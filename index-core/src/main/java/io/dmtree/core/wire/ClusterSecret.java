@@ -57,8 +57,15 @@ public final class ClusterSecret {
 
     private final SecretKeySpec key;
     private final String fingerprint;
+    /** The TLS key material connections run under, or null: plaintext frames (see {@link ClusterTls}). */
+    private final ClusterTls tls;
 
     private ClusterSecret(byte[] key) {
+        this(key, null);
+    }
+
+    private ClusterSecret(byte[] key, ClusterTls tls) {
+        this.tls = tls;
         if (key.length != KEY_BYTES) {
             throw new IllegalArgumentException("a cluster secret has " + KEY_BYTES + " bytes, not " + key.length);
         }
@@ -229,6 +236,19 @@ public final class ClusterSecret {
         }
     }
 
+    /**
+     * This secret, proved inside TLS with {@code tls} (null: without TLS) on every connection made
+     * or served with it: the secret proves membership, TLS keeps the frames secret and whole.
+     */
+    public ClusterSecret withTls(ClusterTls tls) {
+        return new ClusterSecret(key.getEncoded(), tls);
+    }
+
+    /** The TLS key material connections made or served with this secret run under, or null: none. */
+    public ClusterTls tls() {
+        return tls;
+    }
+
     /** The first 4 bytes of the key's SHA-256, in hex: tells secrets apart in messages without revealing them. */
     public String fingerprint() {
         return fingerprint;
@@ -236,6 +256,6 @@ public final class ClusterSecret {
 
     @Override
     public String toString() {
-        return "cluster secret " + fingerprint;
+        return "cluster secret " + fingerprint + (tls == null ? "" : " with " + tls);
     }
 }

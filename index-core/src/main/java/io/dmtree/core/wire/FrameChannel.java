@@ -20,10 +20,17 @@ import java.nio.channels.SocketChannel;
  * fatal {@link MalformedFrameException} before any body byte is read: the stream cannot be
  * resynchronised, the caller replies and closes. An end of stream between frames throws
  * {@link EOFException}; inside a frame, an {@link IOException} naming the truncation.
+ *
+ * <p>Opened with a secret that carries {@link ClusterTls} key material, the channel runs TLS
+ * ({@link TlsSession}): the handshake comes first, then every frame is read and written through it;
+ * writers still hold {@link #writeLock()}, and the reader's own TLS replies (a KeyUpdate) take the
+ * session's lock.
  */
 public final class FrameChannel implements AutoCloseable {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private final SocketChannel channel;
+    /** Null without TLS; set by {@link #open} before the first frame. */
+    private TlsSession tls;
     private final int maxFrameBytes;
     private final Object writeLock = new Object();
     private ByteBuffer receive;
@@ -82,6 +89,10 @@ public final class FrameChannel implements AutoCloseable {
         FrameChannel ch = connect(address, maxFrameBytes, timeoutMillis);
         String where = address.getHostString() + ":" + address.getPort();
         try {
+            if (secret != null && secret.tls() != null) {
+                ch.tls = TlsSession.client(ch.channel, secret.tls(), address.getHostString(), address.getPort());
+                ch.tls.handshake(timeoutMillis);
+            }
             ClientHandshake h = new ClientHandshake(secret, service, computeNode, epoch, where);
             FrameWriter w = new FrameWriter(128);
             ch.write(h.writeHello(w));
@@ -113,6 +124,10 @@ public final class FrameChannel implements AutoCloseable {
      * replies that must come at once (HELLO). Long waits use {@link #read()} from a receiver thread.
      */
     public void readWithTimeout(int timeoutMillis) throws IOException, MalformedFrameException {
+        if (tls != null && tls.hasBufferedInput()) {
+            read(); // at least part of the frame is here already, decrypted or not
+            return;
+        }
         java.nio.channels.Selector selector = java.nio.channels.Selector.open();
         try {
             channel.configureBlocking(false);
@@ -185,7 +200,7 @@ public final class FrameChannel implements AutoCloseable {
     private void fill(boolean atFrameStart) throws IOException {
         boolean first = atFrameStart && receive.position() == 0;
         while (receive.hasRemaining()) {
-            int n = channel.read(receive);
+            int n = tls == null ? channel.read(receive) : tls.read(receive);
             if (n < 0) {
                 if (first && receive.position() == 0) {
                     throw new EOFException("connection closed by peer");
@@ -209,14 +224,22 @@ public final class FrameChannel implements AutoCloseable {
     public void write(FrameWriter w) throws IOException {
         ByteBuffer bb = w.byteBuffer();
         while (bb.hasRemaining()) {
-            channel.write(bb);
+            if (tls == null) {
+                channel.write(bb);
+            } else {
+                tls.write(bb);
+            }
         }
     }
 
     /** Writes raw bytes (tests: malformed frames). */
     public void writeRaw(ByteBuffer bytes) throws IOException {
         while (bytes.hasRemaining()) {
-            channel.write(bytes);
+            if (tls == null) {
+                channel.write(bytes);
+            } else {
+                tls.write(bytes);
+            }
         }
     }
 
@@ -224,8 +247,16 @@ public final class FrameChannel implements AutoCloseable {
         return channel.isOpen();
     }
 
+    /** Whether frames go through TLS. */
+    public boolean usesTls() {
+        return tls != null;
+    }
+
     @Override
     public void close() {
+        if (tls != null) {
+            tls.closeQuietly();
+        }
         try {
             channel.close();
         } catch (IOException ignored) {

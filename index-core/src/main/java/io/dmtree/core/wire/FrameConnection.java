@@ -40,6 +40,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * written at once. After a burst of frames one gathering write sends {@code out} and the writer's
  * frame together. A write the socket does not take whole stops reading until it drains, which is
  * the connection's back-pressure.
+ *
+ * <p><b>TLS.</b> When the server runs TLS ({@link ClusterTls}) every read and write goes through the
+ * connection's {@link TlsSession}, whose handshake the first reads drive; HELLO waits behind it
+ * (the HELLO timeout covers both). Ciphertext the session has taken but not yet sent counts as a
+ * write the socket did not take (back-pressure as above), and plaintext or ciphertext the session
+ * holds after the socket is drained is read by a task this connection posts to its loop, since no
+ * readiness event will come for it. A peer whose TLS does not match is refused: a plaintext dmtree
+ * peer gets a plaintext error reply saying this node wants TLS; a plaintext node answers a peer that
+ * opens with a TLS record likewise. Without TLS none of this runs: {@code tls} is null and the
+ * socket calls are the plain ones.
  */
 final class FrameConnection implements SessionContext {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -57,6 +67,10 @@ final class FrameConnection implements SessionContext {
     private final FrameServer server;
     private final FrameLoop loop;
     private final SocketChannel channel;
+    /** Null without TLS. */
+    private final TlsSession tls;
+    private final Runnable readBuffered = this::readBuffered;
+    private boolean readPosted;
     private final SocketAddress peer;
     private final long acceptedNanos;
     private final FrameReader reader = new FrameReader();
@@ -114,6 +128,8 @@ final class FrameConnection implements SessionContext {
             p = null;
         }
         this.peer = p;
+        ClusterTls t = server.tls();
+        this.tls = t == null ? null : TlsSession.server(channel, t, FrameServer.describe(p));
         this.acceptedNanos = System.nanoTime();
         this.lastActivityNanos = acceptedNanos;
         this.baseBytes = server.limits().helloBufferBytes();
@@ -153,13 +169,65 @@ final class FrameConnection implements SessionContext {
             updateInterest();
             return;
         }
-        int n = channel.read(receive);
+        int n = tls == null ? channel.read(receive) : readTls();
         if (n < 0) {
             close();
             return;
         }
         if (n > 0) {
             processInput();
+        } else if (tls != null) {
+            flush(); // the handshake may have ciphertext to send
+            updateInterest();
+        }
+    }
+
+    /** Reads through TLS; a handshake that failed refuses the peer (-1). */
+    private int readTls() throws IOException {
+        try {
+            return tls.read(receive);
+        } catch (TlsException e) {
+            if (state == CLOSED) {
+                return -1;
+            }
+            server.tlsRefused(peer, e.getMessage());
+            if (e.plaintextPeer()) {
+                refusePlaintextPeer();
+            } else {
+                close();
+            }
+            return -1;
+        }
+    }
+
+    /** A plaintext dmtree peer of this TLS node: an error reply it can read, then the close. */
+    private void refusePlaintextPeer() {
+        server.errorReply();
+        FrameWriter w = new FrameWriter(FrameHeader.LENGTH + 256);
+        w.error(0, ErrorCode.AUTHENTICATION, "node " + server.nodeId() + " speaks TLS only (" + ClusterTls.PROTOCOL
+                + ") and this peer sent plaintext: give it the cluster's TLS key material (--tls KEYSTORE --tls-password FILE)");
+        try {
+            ByteBuffer b = w.byteBuffer();
+            for (int i = 0; i < 16 && b.hasRemaining(); i++) {
+                channel.write(b);
+            }
+        } catch (IOException ignored) {
+            // closing anyway
+        } finally {
+            BufferUtil.free(w.buffer().byteBuffer());
+        }
+        closeGracefully();
+    }
+
+    /** Posted while the TLS session holds input no readiness event will announce. */
+    private void readBuffered() {
+        readPosted = false;
+        try {
+            onReadable();
+        } catch (IOException e) {
+            close();
+        } catch (RuntimeException | Error e) {
+            internalError(e);
         }
     }
 
@@ -174,6 +242,12 @@ final class FrameConnection implements SessionContext {
             }
             int length = receive.getInt(start + FrameHeader.LENGTH_OFFSET);
             int version = receive.get(start + FrameHeader.VERSION_OFFSET) & 0xFF;
+            if (state == HELLO && tls == null && receive.get(start) == 0x16 && receive.get(start + 1) == 0x03) {
+                server.tlsRefused(peer, "a TLS handshake to a node without TLS");
+                fatal(0, ErrorCode.AUTHENTICATION, "node " + server.nodeId() + " does not use TLS and this peer opened with "
+                        + "a TLS handshake: start every member with the same TLS setting", null);
+                return;
+            }
             if (version != FrameHeader.VERSION) {
                 fatal(0, ErrorCode.VERSION, "frame version " + version + " is not supported (this side speaks version "
                         + FrameHeader.VERSION + ")", null);
@@ -660,11 +734,15 @@ final class FrameConnection implements SessionContext {
         return state != CLOSED && writerOut == null;
     }
 
-    void onWritable() {
+    void onWritable() throws IOException {
         if (state == CLOSED) {
             return;
         }
         flush();
+        if (tls != null && tls.handshaking() && !blocked && state != CLOSED) {
+            onReadable(); // the handshake's flight left: it goes on (and may have more to send)
+            return;
+        }
         if (state != CLOSED && !blocked && inProgress != WORKER) {
             processInput();
         } else {
@@ -678,7 +756,11 @@ final class FrameConnection implements SessionContext {
         }
         boolean outPending = out != null && out.position() > 0;
         if (!outPending && writerOut == null) {
-            blocked = false;
+            try {
+                blocked = tls != null && tls.wantsWrite() && !tls.flush();
+            } catch (IOException e) {
+                close();
+            }
             return;
         }
         int n = 0;
@@ -691,7 +773,11 @@ final class FrameConnection implements SessionContext {
         }
         long written;
         try {
-            written = n == 1 ? channel.write(gather[0]) : channel.write(gather, 0, n);
+            if (tls != null) {
+                written = tls.write(gather, 0, n);
+            } else {
+                written = n == 1 ? channel.write(gather[0]) : channel.write(gather, 0, n);
+            }
         } catch (IOException e) {
             if (outPending) {
                 out.clear();
@@ -714,7 +800,7 @@ final class FrameConnection implements SessionContext {
             writerOut = null;
             shrinkWriter();
         }
-        blocked = (out != null && out.position() > 0) || writerOut != null;
+        blocked = (out != null && out.position() > 0) || writerOut != null || (tls != null && tls.wantsWrite());
     }
 
     private void shrinkWriter() {
@@ -746,6 +832,9 @@ final class FrameConnection implements SessionContext {
         if (ops != interest) {
             interest = ops;
             key.interestOps(ops);
+        }
+        if (tls != null && ops == SelectionKey.OP_READ && !readPosted && tls.hasBufferedInput()) {
+            readPosted = loop.post(readBuffered);
         }
     }
 
@@ -824,6 +913,9 @@ final class FrameConnection implements SessionContext {
         if (key != null) {
             key.cancel();
         }
+        if (tls != null) {
+            tls.closeQuietly();
+        }
         try {
             channel.close();
         } catch (IOException ignored) {
@@ -869,6 +961,9 @@ final class FrameConnection implements SessionContext {
         if (writer != null) {
             BufferUtil.free(writer.buffer().byteBuffer());
             writer = null;
+        }
+        if (tls != null) {
+            tls.free();
         }
         accountSend();
         server.connectionClosed(); // after the buffers: an open connection's bytes are always counted while it is open

@@ -87,6 +87,7 @@ public final class FrameServer implements AutoCloseable {
     private final AtomicLong peakReceiveBytes = new AtomicLong();
     private final AtomicLong sendBytes = new AtomicLong();
     private final AtomicLong authenticationRefusals = new AtomicLong();
+    private final AtomicLong tlsRefusals = new AtomicLong();
     /** Null: every peer is admitted without proof (an in-process cluster, or {@code --secret none}). */
     private final ClusterSecret secret;
     private int nextLoop;
@@ -207,6 +208,26 @@ public final class FrameServer implements AutoCloseable {
     /** The secret peers must prove, or null. */
     ClusterSecret secret() {
         return secret;
+    }
+
+    /** The TLS every connection must run, or null: plaintext. */
+    ClusterTls tls() {
+        return secret == null ? null : secret.tls();
+    }
+
+    void tlsRefused(SocketAddress peer, String detail) {
+        tlsRefusals.incrementAndGet();
+        limitLog.hit(LimitLog.Kind.TLS_REFUSED, peer, detail);
+    }
+
+    /** Connections refused because TLS could not be agreed (a plaintext peer of a TLS node and the reverse, an untrusted certificate). */
+    public long tlsRefusals() {
+        return tlsRefusals.get();
+    }
+
+    /** Whether every connection of this server runs TLS. */
+    public boolean usesTls() {
+        return tls() != null;
     }
 
     void authenticationRefused() {

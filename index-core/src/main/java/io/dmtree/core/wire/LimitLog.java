@@ -18,7 +18,8 @@ final class LimitLog {
         HELLO_TIMEOUT("closed connections that did not complete HELLO in time"),
         IDLE_TIMEOUT("closed idle connections"),
         FRAME_TOO_LARGE("closed connections that sent a frame beyond their service's limit"),
-        BUDGET_WAIT("made connections wait for the receive budget before growing their buffer");
+        BUDGET_WAIT("made connections wait for the receive budget before growing their buffer"),
+        TLS_REFUSED("closed connections whose TLS did not match (a plaintext peer of a TLS node or the reverse, an untrusted certificate)");
 
         final String what;
 

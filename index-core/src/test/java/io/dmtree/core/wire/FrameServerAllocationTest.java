@@ -43,6 +43,42 @@ class FrameServerAllocationTest {
         }
     }
 
+    /**
+     * Not an assertion on the amount: prints what the loop allocates per frame when the connection
+     * runs TLS (the JDK's engine allocates per wrap and unwrap); the plaintext figure is the test above.
+     */
+    @Test
+    void whatTheEventLoopAllocatesPerFrameUnderTls(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        java.nio.file.Path pass = dir.resolve("tls.pass");
+        java.nio.file.Files.writeString(pass, "alloc-test-password\n");
+        java.nio.file.Files.setPosixFilePermissions(pass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        java.nio.file.Path store = dir.resolve("cluster.p12");
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "cluster", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "alloc-test-password",
+                "-dname", "CN=alloc test").redirectErrorStream(true).start();
+        keytool.getInputStream().readAllBytes();
+        assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, "keytool made the key pair");
+        ClusterSecret secret = ClusterSecret.generate().withTls(ClusterTls.load(store, pass, null));
+        try (FrameServer server = new FrameServer(loopback(), 1, 1 << 20, Map.of(ECHO, new TestServices.Echo(ECHO, false)),
+                "alloc-tls", ConnectionLimits.DEFAULTS, secret);
+             FrameChannel ch = FrameChannel.open(server.address(), ECHO, 4 << 20, 10_000, secret)) {
+            assertTrue(ch.usesTls());
+            Thread loop = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("alloc-tls-loop-0"))
+                    .findFirst().orElseThrow();
+            FrameWriter w = new FrameWriter();
+            run(ch, w, 20_000);
+            long before = threads.getThreadAllocatedBytes(loop.getId());
+            int frames = 20_000;
+            run(ch, w, frames);
+            long allocated = threads.getThreadAllocatedBytes(loop.getId()) - before;
+            System.out.printf("FrameServerAllocationTest: under TLS the event loop allocated %d bytes for %d frames (%.0f a frame)%n",
+                    allocated, frames, (double) allocated / frames);
+            assertEquals(0, server.internalErrors());
+        }
+    }
+
     private static void run(FrameChannel ch, FrameWriter w, int frames) throws Exception {
         long id = 1;
         for (int i = 0; i < frames; i += PIPELINE) {

@@ -32,6 +32,9 @@ public final class MembersCommand implements Callable<Integer> {
     @Option(names = "--secret", paramLabel = "FILE|none", description = "the cluster secret (memory node 0's secret= file)")
     String secret;
 
+    @picocli.CommandLine.Mixin
+    TlsFlags tls = new TlsFlags();
+
     @Option(names = "--timeout", defaultValue = "10000", paramLabel = "MS", description = "connections give up after this")
     int timeoutMillis;
 
@@ -58,7 +61,7 @@ public final class MembersCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         OptionChecks.inRange(spec, "--timeout", timeoutMillis, 100, 600_000);
-        try (ClusterAdmin admin = ClusterAdmin.connect(address(spec, memoryNode), timeoutMillis, secret(spec, secret))) {
+        try (ClusterAdmin admin = ClusterAdmin.connect(address(spec, memoryNode), timeoutMillis, tls.apply(spec, secret(spec, secret)))) {
             out.printf("%-13s %4s %8s %9s  %s%n", "member", "id", "epoch", "lease", "state");
             for (ClusterAdmin.MemberInfo m : admin.members()) {
                 out.printf("%-13s %4d %8d %7dms  %s%n", m.member().kind().noun(), m.member().id().id(), m.member().epoch(), m.lease().toMillis(), m.state());

@@ -32,6 +32,9 @@ public final class RevokeCommand implements Callable<Integer> {
     @Option(names = "--secret", paramLabel = "FILE|none", description = "the cluster secret (memory node 0's secret= file)")
     String secret;
 
+    @picocli.CommandLine.Mixin
+    TlsFlags tls = new TlsFlags();
+
     @Option(names = "--timeout", defaultValue = "10000", paramLabel = "MS",
             description = "connections, and the wait for every memory node's fence, give up after this")
     int timeoutMillis;
@@ -42,7 +45,7 @@ public final class RevokeCommand implements Callable<Integer> {
         OptionChecks.inRange(spec, "--timeout", timeoutMillis, 100, 600_000);
         OptionChecks.inRange(spec, "ID", computeNode, 0, 4095);
         try (ClusterAdmin admin = ClusterAdmin.connect(MembersCommand.address(spec, memoryNode), timeoutMillis,
-                MembersCommand.secret(spec, secret))) {
+                tls.apply(spec, MembersCommand.secret(spec, secret)))) {
             ClusterAdmin.Revocation r = admin.revoke(computeNode, Duration.ofMillis(timeoutMillis));
             out.printf("revoked compute node %d epoch %d: fenced on memory nodes %s in %.1f ms%n", computeNode,
                     r.member().epoch(), r.fencedBy(), r.nanos() / 1e6);

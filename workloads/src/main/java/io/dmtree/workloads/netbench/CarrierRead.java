@@ -35,9 +35,17 @@ final class CarrierRead implements RoundTrips {
     private final long slotBytes;
     private final int slots;
     private final List<Client> clients = new ArrayList<>();
+    private final boolean tls;
 
     CarrierRead(int bytes, int threads, CarrierOptions carrierOptions, int timeoutMillis) throws IOException {
+        this(bytes, threads, carrierOptions, timeoutMillis, null);
+    }
+
+    /** ... with both sides holding {@code secret} (null: none); its TLS key material, if any, wraps every connection. */
+    CarrierRead(int bytes, int threads, CarrierOptions carrierOptions, int timeoutMillis, io.dmtree.core.wire.ClusterSecret secret)
+            throws IOException {
         this.bytes = bytes;
+        this.tls = secret != null && secret.tls() != null;
         this.slotBytes = (bytes + 63L) & ~63L;
         this.slots = threads;
         long chunk = 1L << 20;
@@ -48,9 +56,11 @@ final class CarrierRead implements RoundTrips {
         MemoryNodeServer mn = null;
         ClusterClient cn = null;
         try {
-            mn = MemoryNodeServer.start(MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0), config, CARRIER, dir));
+            mn = MemoryNodeServer.start(MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0), config, CARRIER, dir)
+                    .withSecret(secret));
             cn = ClusterClient.join(ClusterClient.Options.of(List.of(mn.address())).withTimeoutMillis(timeoutMillis)
-                    .withMessaging(new InetSocketAddress("127.0.0.1", 0), "127.0.0.1").withCarrierOptions(carrierOptions));
+                    .withMessaging(new InetSocketAddress("127.0.0.1", 0), "127.0.0.1").withCarrierOptions(carrierOptions)
+                    .withSecret(secret));
             if (!cn.transport().equals(CARRIER)) {
                 throw new IllegalStateException("the memory node serves " + cn.transport() + ", not " + CARRIER);
             }
@@ -86,12 +96,13 @@ final class CarrierRead implements RoundTrips {
 
     @Override
     public String name() {
-        return "tcp_read";
+        return tls ? "tls_read" : "tcp_read";
     }
 
     @Override
     public String description() {
-        return "READ of " + bytes + " B through the tcp carrier (in-process memory node, loopback)";
+        return "READ of " + bytes + " B through the tcp carrier" + (tls ? " under TLS 1.3" : "")
+                + " (in-process memory node, loopback)";
     }
 
     /** The compute node's counted verbs: round trips per READ come from their counters. */

@@ -64,6 +64,14 @@ public final class NetBenchCommand implements Callable<Integer> {
             description = "a tcp carrier setting, repeatable (e.g. tcp.connections=2)")
     List<String> carrierOptions = new ArrayList<>();
 
+    @Option(names = "--tls", paramLabel = "KEYSTORE",
+            description = "also READ through a second memory node whose connections run TLS 1.3 with this PKCS12 keystore "
+                    + "(tls_read, side by side with tcp_read; both then hold the same cluster secret)")
+    String tls;
+
+    @Option(names = "--tls-password", paramLabel = "FILE", description = "the --tls keystore's password file")
+    String tlsPassword;
+
     @Option(names = "--timeout-ms", defaultValue = "30000", description = "the carrier's verb timeout")
     int timeoutMillis;
 
@@ -110,13 +118,28 @@ public final class NetBenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "netbench: %d-byte round trips on loopback, %,d timed after %,d warm-up per kind and thread count,"
                         + " threads %s, %d slices taking turns, carrier options %s, %d cores%n", bytes, iterations, warmup,
                 levels, slices, options.values().isEmpty() ? "none" : options.values(), Runtime.getRuntime().availableProcessors());
+        io.dmtree.core.wire.ClusterSecret secret = null;
+        io.dmtree.core.wire.ClusterSecret tlsSecret = null;
+        if (tls != null) {
+            secret = io.dmtree.core.wire.ClusterSecret.generate();
+            try {
+                tlsSecret = secret.withTls(io.dmtree.core.wire.ClusterTls.fromFlags(tls, tlsPassword, null, true));
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+        }
         List<Result> results = new ArrayList<>();
         try (RawPingPong raw = new RawPingPong(bytes);
-             CarrierRead tcp = new CarrierRead(bytes, threads, options, timeoutMillis)) {
+             CarrierRead tcp = new CarrierRead(bytes, threads, options, timeoutMillis, secret);
+             CarrierRead tlsRead = tlsSecret == null ? null : new CarrierRead(bytes, threads, options, timeoutMillis, tlsSecret)) {
             out.println("  raw:      " + raw.description());
             out.println("  tcp_read: " + tcp.description());
+            if (tlsRead != null) {
+                out.println("  tls_read: " + tlsRead.description());
+            }
             for (int level : levels) {
-                results.addAll(compare(out, raw, tcp, level));
+                results.addAll(compare(out, tlsRead == null ? new RoundTrips[]{raw, tcp} : new RoundTrips[]{raw, tcp, tlsRead},
+                        level));
             }
         }
         printSummary(out, results);
@@ -128,27 +151,32 @@ public final class NetBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<Result> compare(PrintWriter out, RawPingPong raw, CarrierRead tcp, int level) throws Exception {
-        RoundTrips[] kinds = {raw, tcp};
+    private List<Result> compare(PrintWriter out, RoundTrips[] kinds, int level) throws Exception {
         for (RoundTrips k : kinds) {
             if (warmup > 0) {
                 Phase.run(k, level, Math.max(warmup, level), PHASE_TIMEOUT_MILLIS);
             }
         }
-        Histogram[] latencies = {Phase.newHistogram(), Phase.newHistogram()};
-        long[] elapsed = new long[2];
-        VerbCounts tcpCounts = VerbCounts.ZERO;
-        WireStats tcpWire = WireStats.ZERO;
+        Histogram[] latencies = new Histogram[kinds.length];
+        long[] elapsed = new long[kinds.length];
+        VerbCounts[] counts = new VerbCounts[kinds.length];
+        WireStats[] wires = new WireStats[kinds.length];
+        for (int k = 0; k < kinds.length; k++) {
+            latencies[k] = Phase.newHistogram();
+            counts[k] = VerbCounts.ZERO;
+            wires[k] = WireStats.ZERO;
+        }
         for (int s = 0; s < slices; s++) {
             long share = iterations / slices + (s < iterations % slices ? 1 : 0);
             for (int j = 0; j < kinds.length; j++) {
                 int k = (s + j) % kinds.length; // rotate which kind goes first
-                VerbCounts before = k == 1 ? tcp.verbs().totalCounts() : null;
-                WireStats wireBefore = k == 1 ? tcp.wireStats() : null;
+                CarrierRead c = kinds[k] instanceof CarrierRead cr ? cr : null;
+                VerbCounts before = c != null ? c.verbs().totalCounts() : null;
+                WireStats wireBefore = c != null ? c.wireStats() : null;
                 Phase.Outcome o = Phase.run(kinds[k], level, share, PHASE_TIMEOUT_MILLIS);
-                if (k == 1) {
-                    tcpCounts = tcpCounts.plus(tcp.verbs().totalCounts().minus(before));
-                    tcpWire = tcpWire.plus(tcp.wireStats().minus(wireBefore));
+                if (c != null) {
+                    counts[k] = counts[k].plus(c.verbs().totalCounts().minus(before));
+                    wires[k] = wires[k].plus(c.wireStats().minus(wireBefore));
                 }
                 latencies[k].add(o.latencies());
                 elapsed[k] += o.elapsedNanos();
@@ -157,8 +185,9 @@ public final class NetBenchCommand implements Callable<Integer> {
         List<Result> rs = new ArrayList<>();
         for (int k = 0; k < kinds.length; k++) {
             Histogram h = latencies[k];
-            Double rtPerOp = k == 1 ? (double) tcpCounts.roundTrips() / h.getTotalCount() : null;
-            WireStats wire = k == 1 ? tcpWire : null;
+            boolean carrier = kinds[k] instanceof CarrierRead;
+            Double rtPerOp = carrier ? (double) counts[k].roundTrips() / h.getTotalCount() : null;
+            WireStats wire = carrier ? wires[k] : null;
             Result r = new Result(kinds[k].name(), kinds[k].description(), level, h.getTotalCount(),
                     h.getTotalCount() * 1e9 / elapsed[k], micros(h, 50), micros(h, 99), micros(h, 99.9), rtPerOp, wire);
             rs.add(r);
@@ -188,6 +217,18 @@ public final class NetBenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  threads %3d  p50 tcp_read / raw %.2fx%s  throughput tcp_read / raw %.2fx%n", level, p50,
                     level == 1 ? String.format(Locale.ROOT, " (goal <= %.1fx: %s)", GOAL, p50 <= GOAL ? "met" : "missed") : "",
                     thr);
+        }
+        for (Result t : results) {
+            if (!t.system().equals("tls_read")) {
+                continue;
+            }
+            for (Result r : results) {
+                if (r.system().equals("tcp_read") && r.threads() == t.threads()) {
+                    out.printf(Locale.ROOT, "  threads %3d  TLS on / off: p50 %.2fx  p99 %.2fx  throughput %.2fx%n", t.threads(),
+                            t.p50Micros() / r.p50Micros(), t.p99Micros() / r.p99Micros(),
+                            t.throughputOpsPerSecond() / r.throughputOpsPerSecond());
+                }
+            }
         }
     }
 

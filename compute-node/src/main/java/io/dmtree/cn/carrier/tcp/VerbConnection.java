@@ -12,6 +12,7 @@ import io.dmtree.core.wire.FrameReader;
 import io.dmtree.core.wire.FrameWriter;
 import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.MalformedFrameException;
+import io.dmtree.core.wire.TlsSession;
 
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -112,6 +113,17 @@ import java.util.function.Consumer;
  * wakes at it, a leader's {@code select} ends at it, and whoever reaches it first fails the
  * connection. A refused frame (bad address, misaligned atomic) fails only its own call.
  *
+ * <h2>TLS</h2>
+ * With a secret that carries {@link io.dmtree.core.wire.ClusterTls} key material the connection runs
+ * TLS: the handshake completes in the constructor, before HELLO; then the writer role wraps the
+ * gathered frames through the {@link TlsSession} (several frames in one record) and the leader
+ * unwraps into the assembler. Two rules keep the roles above intact: ciphertext the session took
+ * but could not send counts as a full socket (the leader watches writability and the writer
+ * finishes it), and input the session holds after the socket is drained makes the leader read
+ * again before it selects. A wrap the reader must make (a TLS 1.3 KeyUpdate) takes the session's
+ * own lock, which a writer holds only for a non-blocking wrap and write. Without TLS {@code tls}
+ * is null and the plain socket calls run, as before.
+ *
  * <p>A verb does not respond to interrupts: its wait is bounded by the timeout instead, and the
  * interrupt status is restored when it returns (an interrupted thread's {@code select} and
  * {@code park} return at once, so it would spin instead of wait).
@@ -149,6 +161,10 @@ final class VerbConnection implements AutoCloseable {
     private final long epoch;
     private final InetSocketAddress address;
     private final SocketChannel channel;
+    /** Null without TLS. */
+    private final TlsSession tls;
+    /** What the reader reads from: {@code tls}, or the channel. */
+    private final java.nio.channels.ReadableByteChannel input;
     private final Selector selector;
     private final SelectionKey key;
     private final int maxFrameBytes;
@@ -218,15 +234,26 @@ final class VerbConnection implements AutoCloseable {
         this.assembler = new FrameAssembler(maxFrameBytes);
         SocketChannel ch = SocketChannel.open();
         Selector sel = null;
+        TlsSession t = null;
         try {
             ch.socket().connect(address, timeoutMillis);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            if (secret != null && secret.tls() != null) {
+                t = TlsSession.client(ch, secret.tls(), address.getHostString(), address.getPort());
+                t.handshake(timeoutMillis);
+            }
+            this.tls = t;
+            this.input = t == null ? ch : t;
             ClientHandshake handshake = new ClientHandshake(secret, HelloFrame.SERVICE_VERBS, computeNode, epoch,
                     address.getHostString() + ":" + address.getPort());
             FrameWriter hello = new FrameWriter(128);
             ByteBuffer out = handshake.writeHello(hello).byteBuffer();
             while (out.hasRemaining()) {
-                ch.write(out);
+                if (t == null) {
+                    ch.write(out);
+                } else {
+                    t.write(out);
+                }
             }
             ch.configureBlocking(false);
             sel = Selector.open();
@@ -268,8 +295,12 @@ final class VerbConnection implements AutoCloseable {
             if (auth) {
                 ByteBuffer out = h.writeAuth(w).byteBuffer();
                 long spinsLeft = 1_000_000;
-                while (out.hasRemaining() && spinsLeft-- > 0) {
-                    channel.write(out); // a 48-byte frame on a fresh connection: the socket takes it
+                while ((out.hasRemaining() || (tls != null && !tls.flush())) && spinsLeft-- > 0) {
+                    if (tls == null) {
+                        channel.write(out); // a 48-byte frame on a fresh connection: the socket takes it
+                    } else {
+                        tls.write(out);
+                    }
                 }
                 if (out.hasRemaining()) {
                     throw new IOException(where + " took no AUTH frame");
@@ -292,8 +323,10 @@ final class VerbConnection implements AutoCloseable {
             if (left <= 0) {
                 throw new java.net.SocketTimeoutException(where + " sent no HELLO reply within " + timeoutMillis + " ms");
             }
-            selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-            if (assembler.readFrom(channel) < 0) {
+            if (tls == null || !tls.hasBufferedInput()) {
+                selector.select(IGNORE_KEYS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+            if (assembler.readFrom(input) < 0) {
                 throw new IOException(where + " closed the connection before its HELLO reply");
             }
         }
@@ -332,7 +365,7 @@ final class VerbConnection implements AutoCloseable {
 
     private boolean hasWriterWork() {
         PendingCall s = submitted;
-        return (s != null && s != CLOSED) || queued || flushed < sent;
+        return (s != null && s != CLOSED) || queued || flushed < sent || (tls != null && tls.wantsWrite());
     }
 
     /**
@@ -389,7 +422,7 @@ final class VerbConnection implements AutoCloseable {
                 gather[k] = frame;
                 gatherLengths[k] = length;
             }
-            long n = channel.write(gather, 0, k);
+            long n = tls == null ? channel.write(gather, 0, k) : tls.write(gather, 0, k);
             socketWrites++;
             int j = 0;
             while (j < k) {
@@ -410,6 +443,10 @@ final class VerbConnection implements AutoCloseable {
                 socketFull = true;
                 return SOCKET_FULL;
             }
+        }
+        if (tls != null && tls.wantsWrite() && !tls.flush()) {
+            socketFull = true; // every frame is wrapped, and ciphertext of it waits for the socket
+            return SOCKET_FULL;
         }
         if (socketFull) {
             socketFull = false;
@@ -543,13 +580,14 @@ final class VerbConnection implements AutoCloseable {
                         return interrupted;
                     }
                 }
-                int n = assembler.readFrom(channel);
+                int n = assembler.readFrom(input);
                 if (n < 0) {
                     fail("the memory node closed the connection", null);
                     return interrupted;
                 }
                 socketReads++;
-                readFirst = n > 0 && assembler.full(); // a full buffer: the socket may hold more at once
+                // a full buffer: the socket may hold more at once; TLS may hold input no select announces
+                readFirst = (n > 0 && assembler.full()) || (tls != null && tls.hasBufferedInput());
             }
         } catch (ClosedSelectorException | CancelledKeyException | ClosedChannelException e) {
             fail("the connection was closed", e); // usually by a failure already recorded, which wins

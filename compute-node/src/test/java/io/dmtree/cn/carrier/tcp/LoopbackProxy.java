@@ -23,6 +23,10 @@ final class LoopbackProxy implements AutoCloseable {
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final Object gate = new Object();
     private volatile boolean paused;
+    /** Every byte relayed either way, while {@link #record} is on (bounded). */
+    private final java.io.ByteArrayOutputStream recorded = new java.io.ByteArrayOutputStream();
+    private volatile boolean recording;
+    private static final int RECORD_LIMIT = 64 << 20;
     private volatile boolean closed;
 
     LoopbackProxy(InetSocketAddress target) throws IOException {
@@ -80,6 +84,13 @@ final class LoopbackProxy implements AutoCloseable {
                 if (requests) {
                     awaitUnpaused(); // hold even bytes already read
                 }
+                if (recording) {
+                    synchronized (recorded) {
+                        if (recorded.size() + n <= RECORD_LIMIT) {
+                            recorded.write(buffer, 0, n);
+                        }
+                    }
+                }
                 out.write(buffer, 0, n);
             }
         } catch (IOException | InterruptedException e) {
@@ -92,6 +103,18 @@ final class LoopbackProxy implements AutoCloseable {
             while (paused && !closed) {
                 gate.wait(100);
             }
+        }
+    }
+
+    /** Records every byte relayed from now on, both ways, up to 64 MiB. */
+    void record() {
+        recording = true;
+    }
+
+    /** The bytes recorded so far. */
+    byte[] recorded() {
+        synchronized (recorded) {
+            return recorded.toByteArray();
         }
     }
 

@@ -27,17 +27,27 @@ final class TcpTestCluster implements AutoCloseable {
     TcpVerbs verbs;
 
     TcpTestCluster(int memoryNodes, Path dir, TcpVerbsConfig config) throws Exception {
+        this(memoryNodes, dir, config, null, null);
+    }
+
+    /**
+     * ... whose memory nodes hold {@code serverSecret} and whose verbs prove {@code clientSecret}
+     * (either null: none; with {@link io.dmtree.core.wire.ClusterTls} key material: TLS).
+     */
+    TcpTestCluster(int memoryNodes, Path dir, TcpVerbsConfig config, io.dmtree.core.wire.ClusterSecret serverSecret,
+                   io.dmtree.core.wire.ClusterSecret clientSecret) throws Exception {
         try {
             List<InetSocketAddress> addresses = new ArrayList<>();
             for (int i = 0; i < memoryNodes; i++) {
                 MemoryNodeServer s = MemoryNodeServer.start(MemoryNodeOptions.of(i, new InetSocketAddress("127.0.0.1", 0), CONFIG,
-                        "tcp", dir));
+                        "tcp", dir).withSecret(serverSecret));
                 servers.add(s);
                 LoopbackProxy p = new LoopbackProxy(s.address());
                 proxies.add(p);
                 addresses.add(p.address());
             }
-            verbs = TcpVerbs.connect(addresses, config);
+            verbs = clientSecret == null ? TcpVerbs.connect(addresses, config)
+                    : TcpVerbs.connect(addresses, config, io.dmtree.core.wire.HelloFrame.NO_COMPUTE_NODE, 0, clientSecret);
         } catch (Exception | Error e) {
             close();
             throw e;

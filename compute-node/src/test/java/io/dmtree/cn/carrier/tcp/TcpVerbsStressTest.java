@@ -37,14 +37,17 @@ class TcpVerbsStressTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "{0} connections per memory node, {1} in flight per connection, {2} spins")
-    @CsvSource({"2, 2, 0", "3, 256, 50", "1, 5, 10"})
-    void repliesMatchTheShadowModelWhileRequestsAreHeldBack(int connections, int outstanding, int spins) throws Exception {
-        long seed = TcpTestCluster.seed("TcpVerbsStressTest/" + connections + "x" + outstanding);
+    @ParameterizedTest(name = "{0} connections per memory node, {1} in flight per connection, {2} spins, TLS {3}")
+    @CsvSource({"2, 2, 0, false", "3, 256, 50, false", "1, 5, 10, false", "2, 64, 10, true", "1, 3, 0, true"})
+    void repliesMatchTheShadowModelWhileRequestsAreHeldBack(int connections, int outstanding, int spins, boolean tls)
+            throws Exception {
+        long seed = TcpTestCluster.seed("TcpVerbsStressTest/" + connections + "x" + outstanding + (tls ? "/tls" : ""));
+        io.dmtree.core.wire.ClusterSecret secret = tls ? TlsMaterial.secretWith(TlsMaterial.make(dir.resolve("tls"), "cluster"))
+                : null;
         int ops = Integer.getInteger("dmtree.test.tcpStressOps", 1200);
         TcpVerbsConfig config = TcpVerbsConfig.defaults().withConnectionsPerNode(connections).withMaxOutstanding(outstanding)
                 .withSpins(spins).withTimeoutMillis(30_000);
-        try (TcpTestCluster cluster = new TcpTestCluster(MEMORY_NODES, dir, config)) {
+        try (TcpTestCluster cluster = new TcpTestCluster(MEMORY_NODES, dir, config, secret, secret)) {
             Verbs v = cluster.verbs;
             MixedVerbWorkload.zeroCounters(v, MEMORY_NODES);
             List<MixedVerbWorkload> workloads = new ArrayList<>();
