@@ -98,7 +98,7 @@ public final class ComputeNode implements AutoCloseable {
         this.lockClient = new TrackedLockClient(lockDesign.newClient(new Context(id, computeNodes, verbs, messaging, threads,
                 hostMemoryNode, hostMemory, liveness)), inFlight);
         this.lockTable = new LockTable(chunks.lockTableOffset(), chunks.lockTableBytes(), lockDesign.lockBytes());
-        NodeAllocator allocator = new NodeAllocator(chunks, verbs.memoryNodeCount(), treeConfig.nodeBytes(), id);
+        NodeAllocator allocator = new NodeAllocator(chunks, verbs, treeConfig.nodeBytes(), id, id, fence == null ? 0 : fence.epoch());
         this.cache = new IndexCache(treeConfig.layout(), treeConfig.cacheBytes());
         long root = IndexSuperblock.createOrOpen(verbs, allocator, treeConfig, lockDesign.name(), lockTable.stride());
         RedoLog redo = RedoLog.open(verbs, allocator, treeConfig, id, threadCapacity);

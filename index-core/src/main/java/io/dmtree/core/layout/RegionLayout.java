@@ -11,7 +11,7 @@ package io.dmtree.core.layout;
  *   +-------------------+-------------------+-------------------+-------------------+
  *   | magic "DMTREE01"  | region bytes      | chunk bytes       | lock table offset |
  *   +-------------------+-------------------+-------------------+-------------------+
- *  32 lock table bytes  | chunk area offset | mn id:32|fmt:32   | reserved          |
+ *  32 lock table bytes  | chunk area offset | mn id:32|fmt:32   | chunk table offset|
  *   +-------------------+-------------------+-------------------+-------------------+
  *  64 index superblock (memory node 0):
  *   +-------------------+---------+---------+---------+---------+-------------------+
@@ -24,7 +24,8 @@ package io.dmtree.core.layout;
  *   +-------------------+-------------------+-----   ...   -----+-------------------+
  *   | redo block of m=0 | redo block of m=1 |                   | redo block m=255  |
  *   +-------------------+-------------------+-----   ...   -----+-------------------+
- * 4096 lock table: lock table bytes / stride locks, each zeroed, then chunk area (4 KiB aligned)
+ * 4096 lock table: lock table bytes / stride locks, each zeroed, then chunk area (4 KiB aligned),
+ *      then the chunk table ({@link ChunkTableLayout}) up to the region's end
  * </pre>
  *
  * <p>The redo directory holds, for each member id, the global address (on this same memory node)
@@ -38,7 +39,8 @@ package io.dmtree.core.layout;
  */
 public final class RegionLayout {
     public static final long MAGIC = 0x313045455254444DL; // "DMTREE01" little-endian
-    public static final int FORMAT_VERSION = 1;
+    /** Version 2 added the chunk table (its offset in the word that was reserved at 56). */
+    public static final int FORMAT_VERSION = 2;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int REGION_BYTES_OFFSET = 8;
@@ -47,6 +49,7 @@ public final class RegionLayout {
     public static final int LOCK_TABLE_BYTES_OFFSET = 32;
     public static final int CHUNK_AREA_OFFSET_OFFSET = 40;
     public static final int NODE_ID_AND_FORMAT_OFFSET = 48;
+    public static final int CHUNK_TABLE_OFFSET_OFFSET = ChunkTableLayout.TABLE_OFFSET_OFFSET;
 
     public static final int SUPERBLOCK_OFFSET = 64;
     public static final int ROOT_POINTER_OFFSET = SUPERBLOCK_OFFSET;

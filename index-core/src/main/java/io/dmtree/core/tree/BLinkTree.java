@@ -1147,6 +1147,39 @@ public final class BLinkTree {
         throw new IllegalStateException("the root pointer keeps naming removed nodes");
     }
 
+    /**
+     * Memory reclamation ({@link MemoryReclaim}): holding {@code node}'s lock, decides whether the
+     * block is garbage, and if so runs {@code free} (still under the lock) and returns its result.
+     * Garbage: it fails its checksum (never written, or torn by a crashed writer: a node is written
+     * whole before anything names it), or it is a live node that is not the node of its level
+     * holding its low fence (an orphan of a split or root growth whose link never landed). A removed
+     * node is not garbage here (it waits for safe reuse). Under the lock no merge or split is
+     * midway through the node: a merge unlinks and flags its right node holding its lock, and every
+     * write-back holds the node's lock, so the plain read is stable.
+     */
+    boolean freeIfUnreachable(long node, java.util.function.BooleanSupplier free) {
+        Worker w = workers.get();
+        long lock = lockOf(node);
+        locks.acquire(lock, LockMode.EXCLUSIVE);
+        try {
+            NodeImage n = w.other;
+            verbs.read(node, n.buffer(), 0, layout.nodeBytes());
+            if (n.checksumValid()) {
+                if (n.isRemoved()) {
+                    return false;
+                }
+                int level = n.level();
+                n.buffer().getBytes(n.lowFenceOffset(), w.key, 0, keyBytes);
+                if (locate(w, level, descend(w, level)) == node) {
+                    return false;
+                }
+            }
+            return free.getAsBoolean();
+        } finally {
+            unlock(w, lock);
+        }
+    }
+
     private void splitInternalAndInsert(Worker w, long node, long lock, int position, long child) {
         NodeImage n = w.node;
         int count = n.count();
