@@ -117,6 +117,10 @@ public final class CheckCommand implements Callable<Integer> {
             }
         }
         boolean ok = result.ok();
+        if (result.report().region() == null || result.report().region().leaked() != 0) {
+            out.println("region: WRONG: " + (result.report().region() == null ? "not accounted for"
+                    : result.report().region().leaked() + " bytes leaked"));
+        }
         if (drained != null) {
             out.printf(Locale.ROOT, "drain: every key deleted in %.2f s, %,d nodes removed (nodes per level before %s, %d in all;"
                             + " after %s, %d in all)%n", drained.nanos() / 1e9, drained.nodesRemoved(),
