@@ -19,7 +19,8 @@ package io.dmtree.core.layout;
  *   +-------------------+---------+---------+---------+---------+-------------------+
  *  96 lock design name, 32 bytes of ASCII, zero padded                              |
  *   +-------------------------------------------------------------------------------+
- * 128 .. 2047 reserved
+ * 128 reuse era (memory node 0): raised by FAA each time a freed tree node is handed out again
+ * 136 .. 2047 reserved
  * 2048 redo directory: REDO_DIRECTORY_ENTRIES words, one per compute-node member id
  *   +-------------------+-------------------+-----   ...   -----+-------------------+
  *   | redo block of m=0 | redo block of m=1 |                   | redo block m=255  |
@@ -66,6 +67,13 @@ public final class RegionLayout {
     public static final long INDEX_ABSENT = 0;
     public static final long INDEX_CREATING = 1;
     public static final long INDEX_READY = 2;
+
+    /**
+     * The reuse era, on memory node 0: every hand-out of a freed node block raises it by FAA and
+     * stamps the node with the raised value ({@code NodeLayout}'s born era), so a pointer read
+     * before the reuse is told from one read after it.
+     */
+    public static final int REUSE_ERA_OFFSET = 128;
 
     /** The redo directory: one 8-byte word per member id, in the header's reserved bytes. */
     public static final int REDO_DIRECTORY_OFFSET = 2048;

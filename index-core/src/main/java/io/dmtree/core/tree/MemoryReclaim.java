@@ -74,6 +74,7 @@ public final class MemoryReclaim {
         long chunksFreed = 0;
         long chunksAdopted = 0;
         long freeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_FREE, member, 0);
+        NodeImage header = new NodeImage(tree.config().layout(), java.nio.ByteBuffer.allocate(nodeBytes));
         for (int m = 0; m < table.memoryNodes(); m++) {
             final int mn = m;
             ChunkTableLayout t = table.layout(mn);
@@ -82,13 +83,15 @@ public final class MemoryReclaim {
             for (long c = 0; c < owners.length; c++) {
                 long owner = owners[(int) c];
                 boolean owned = ChunkTableLayout.heldBy(owner, ChunkTableLayout.CHUNK_OWNED, member, upTo);
-                if (!owned && ChunkTableLayout.state(owner) != ChunkTableLayout.CHUNK_ADOPTED) {
+                int chunkState = ChunkTableLayout.state(owner);
+                if (chunkState != ChunkTableLayout.CHUNK_OWNED && chunkState != ChunkTableLayout.CHUNK_ADOPTED) {
                     continue;
                 }
                 long[] words = table.blockWords(mn, c, blocks);
                 boolean keep = false;
                 for (int b = 0; b < blocks; b++) {
                     long w = words[b];
+                    int state = ChunkTableLayout.state(w);
                     long wordAt = t.blockWord(c, b);
                     long address = GlobalAddress.plus(table.chunkAddress(mn, c), (long) b * nodeBytes);
                     if (ChunkTableLayout.heldBy(w, ChunkTableLayout.BLOCK_NODE, member, upTo)) {
@@ -97,41 +100,60 @@ public final class MemoryReclaim {
                             keep = true;
                         } else if (tree.freeIfUnreachable(address, () -> table.cas(mn, wordAt, w, freeWord) == w)) {
                             freed++;
+                        } else if (removedBy(tree, header, address, member) && table.cas(mn, wordAt, w, freeWord) == w) {
+                            freed++; // it removed the node itself and stopped before freeing it
                         } else {
-                            kept++; // removed (waits for safe reuse), or reachable after all
+                            kept++; // reachable after all, or removed by a live member, which frees it
                             keep = true;
                         }
                     } else if (ChunkTableLayout.heldBy(w, ChunkTableLayout.BLOCK_META, member, upTo)) {
                         if (table.cas(mn, wordAt, w, freeWord) == w) {
                             freed++;
                         }
-                    } else if (owned && ChunkTableLayout.state(w) != ChunkTableLayout.BLOCK_RESERVE
-                            && ChunkTableLayout.state(w) != ChunkTableLayout.BLOCK_FREE) {
-                        keep = true; // another member's word in a chunk the lapsed member owns: not possible; keep it safe
+                    } else if (state == ChunkTableLayout.BLOCK_NODE && !reachable.contains(address)
+                            && removedBy(tree, header, address, member) && table.cas(mn, wordAt, w, freeWord) == w) {
+                        freed++; // another member's node it removed and stopped before freeing
+                    } else if (owned && state != ChunkTableLayout.BLOCK_RESERVE && state != ChunkTableLayout.BLOCK_FREE) {
+                        keep = true; // a block another member took from the pool
                     }
                 }
                 if (!owned) {
                     continue;
                 }
-                if (keep) {
+                if (!keep) {
+                    // free it whole: reserve every word first (others claim only free words), then the owner word
                     long[] now = table.blockWords(mn, c, blocks);
-                    for (int b = 0; b < blocks; b++) {
-                        if (now[b] == 0) {
-                            table.cas(mn, t.blockWord(c, b), 0, freeWord);
+                    for (int b = 0; b < blocks && !keep; b++) {
+                        if (now[b] != 0 && (ChunkTableLayout.state(now[b]) != ChunkTableLayout.BLOCK_FREE
+                                || table.cas(mn, t.blockWord(c, b), now[b], 0) != now[b])) {
+                            keep = true; // claimed from the pool meanwhile
                         }
                     }
-                    if (table.cas(mn, t.ownerWord(c), owner,
-                            ChunkTableLayout.word(ChunkTableLayout.CHUNK_ADOPTED, member, ChunkTableLayout.epoch(owner))) == owner) {
-                        chunksAdopted++;
+                    if (!keep) {
+                        if (table.cas(mn, t.ownerWord(c), owner, 0) == owner) {
+                            chunksFreed++;
+                        }
+                        continue;
                     }
-                } else {
-                    table.writeWords(mn, t.blockWord(c, 0), blocks, 0);
-                    if (table.cas(mn, t.ownerWord(c), owner, 0) == owner) {
-                        chunksFreed++;
+                }
+                long[] now = table.blockWords(mn, c, blocks);
+                for (int b = 0; b < blocks; b++) {
+                    if (now[b] == 0) {
+                        table.cas(mn, t.blockWord(c, b), 0, freeWord);
                     }
+                }
+                if (table.cas(mn, t.ownerWord(c), owner,
+                        ChunkTableLayout.word(ChunkTableLayout.CHUNK_ADOPTED, member, ChunkTableLayout.epoch(owner))) == owner) {
+                    chunksAdopted++;
                 }
             }
         }
         return new Report(member, freed, kept, chunksFreed, chunksAdopted);
+    }
+
+    /** Whether the block holds a (valid) removed node whose remover is {@code member}. */
+    private static boolean removedBy(BLinkTree tree, NodeImage header, long address, int member) {
+        tree.verbs().read(address, header.buffer(), 0, tree.config().nodeBytes());
+        return header.checksumValid() && header.isRemoved() && header.removedBy() == member;
     }
 }

@@ -17,25 +17,31 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <h2>Where a block comes from, in order</h2>
  * <ol>
- *   <li>The free pool: free blocks of adopted chunks found by the last scan, each claimed by one
- *   CAS of its block word from the free word read to "node, this member" (a lost race drops the
- *   candidate: another member has it).</li>
+ *   <li>The free pool: free blocks (of owned or adopted chunks) found by the last scan, each
+ *   claimed by one CAS of its block word from the free word read to "node, this member" (a lost
+ *   race drops the candidate: another member has it), then stamped with a born era: one FAA on the
+ *   reuse era ({@link io.dmtree.core.layout.RegionLayout#REUSE_ERA_OFFSET}), whose raised value
+ *   the caller writes into the node ({@link #bornEra}).</li>
  *   <li>This member's own chunk on that memory node: the next reserve block, recorded by one WRITE
  *   of its block word (only the chunk's owner hands out its reserve blocks, so no CAS is needed).</li>
- *   <li>A scan of that memory node's table for free blocks in adopted chunks (when the own chunk
- *   is used up or there is none yet), then 1 again.</li>
+ *   <li>A scan of that memory node's table for free blocks (when the own chunk is used up or
+ *   there is none yet), then 1 again.</li>
  *   <li>A fresh chunk, claimed by one CAS of a free owner word to "owned, this member".</li>
  * </ol>
  * A metadata block (a redo block) is a run of reserve blocks of the own chunk, recorded "meta" by
  * one WRITE of their words and zeroed by this member (chunk memory is not zeroed when a chunk
  * returns to the pool; a tree node is always written whole before anything names it).
  *
- * <p>Cost: one extra verb (8 bytes) per node, on a split or a root growth only. Thread-safe
- * (synchronized: allocation is rare).
+ * <p>{@link #free} returns a removed node's block to the pool (a READ and a CAS of its word); only
+ * free words are claimed by others, never reserve words, so an owner's bump allocation needs no
+ * CAS. Cost: one extra verb (8 bytes) per fresh node, two (CAS, FAA) per reused one, on a split or
+ * a root growth only. Thread-safe (synchronized: allocation is rare).
  */
 public final class NodeAllocator {
     /** The most free-block candidates kept per memory node from one scan. */
     static final int POOL_CANDIDATES = 256;
+    /** The reuse era word on memory node 0. */
+    static final long REUSE_ERA = GlobalAddress.of(0, io.dmtree.core.layout.RegionLayout.REUSE_ERA_OFFSET);
 
     private final ChunkTable table;
     private final int nodeBytes;
@@ -52,8 +58,11 @@ public final class NodeAllocator {
     private final long[][] candidateWord;
     private final int[] candidates;
     private final UnsafeBuffer word = new UnsafeBuffer(new byte[Long.BYTES]);
+    private final java.util.Map<Long, Long> bornEras = new java.util.HashMap<>();
+    private final long freeWord;
     private int next;
     private long reused;
+    private long freed;
 
     /**
      * @param chunks          the memory nodes' control plane (its chunk size must be the tables')
@@ -82,6 +91,7 @@ public final class NodeAllocator {
         this.nodeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_NODE, member, epoch);
         this.metaWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_META, member, epoch);
         this.ownedWord = ChunkTableLayout.word(ChunkTableLayout.CHUNK_OWNED, member, epoch);
+        this.freeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_FREE, member, 0);
         this.blocksPerChunk = table.layout(0).blocksPerChunk(nodeBytes);
         this.chunk = new long[memoryNodes];
         this.nextBlock = new long[memoryNodes];
@@ -109,6 +119,43 @@ public final class NodeAllocator {
     /** Nodes handed out from the free pool so far. */
     public synchronized long reused() {
         return reused;
+    }
+
+    /** Blocks this allocator returned to the pool ({@link #free}). */
+    public synchronized long freed() {
+        return freed;
+    }
+
+    /**
+     * The born era to write into the node at {@code address}, which {@link #allocate} just
+     * returned to the caller: the raised reuse era for a reused block, 0 for a fresh one. Asked once.
+     */
+    public synchronized long bornEra(long address) {
+        Long era = bornEras.remove(address);
+        return era == null ? 0 : era;
+    }
+
+    /**
+     * Returns the block of a node the tree no longer reaches (a removed node, after its removal
+     * was written) to the pool: its word, recorded as a node of whoever allocated it, becomes free
+     * by CAS. True when this call freed it.
+     */
+    public synchronized boolean free(long address) {
+        int mn = GlobalAddress.memoryNode(address);
+        ChunkTableLayout t = table.layout(mn);
+        long offset = GlobalAddress.offset(address);
+        long c = t.chunkOf(offset);
+        if (c < 0 || (offset - t.chunkOffset(c)) % nodeBytes != 0) {
+            throw new IllegalArgumentException(GlobalAddress.toString(address) + " is no node block");
+        }
+        long wordAt = t.blockWord(c, (offset - t.chunkOffset(c)) / nodeBytes);
+        table.verbs().read(GlobalAddress.of(mn, wordAt), word, 0, Long.BYTES);
+        long seen = word.getLong(0);
+        if (ChunkTableLayout.state(seen) != ChunkTableLayout.BLOCK_NODE || table.cas(mn, wordAt, seen, freeWord) != seen) {
+            return false;
+        }
+        freed++;
+        return true;
     }
 
     /**
@@ -173,18 +220,23 @@ public final class NodeAllocator {
             long seen = candidateWord[mn][i];
             if (table.cas(mn, t.blockWord(c, b), seen, nodeWord) == seen) {
                 reused++;
-                return GlobalAddress.plus(table.chunkAddress(mn, c), b * nodeBytes);
+                long address = GlobalAddress.plus(table.chunkAddress(mn, c), b * nodeBytes);
+                // after the claim: a pointer read before this FAA saw an era below the one stamped
+                long era = table.verbs().faa(REUSE_ERA, 1) + 1;
+                bornEras.put(address, era);
+                return address;
             }
         }
         return GlobalAddress.NULL;
     }
 
-    /** Collects free blocks of adopted chunks of {@code mn}; how many it found. */
+    /** Collects free blocks of owned and adopted chunks of {@code mn}; how many it found. */
     private int scanPool(int mn) {
         long[] owners = table.ownerWords(mn);
         int found = 0;
         for (long c = 0; c < owners.length && found < POOL_CANDIDATES; c++) {
-            if (ChunkTableLayout.state(owners[(int) c]) != ChunkTableLayout.CHUNK_ADOPTED) {
+            int state = ChunkTableLayout.state(owners[(int) c]);
+            if (state != ChunkTableLayout.CHUNK_ADOPTED && state != ChunkTableLayout.CHUNK_OWNED) {
                 continue;
             }
             long[] words = table.blockWords(mn, c, (int) blocksPerChunk);

@@ -25,6 +25,11 @@ public record RegionUse(long capacity, long allocated, long reachable, long meta
         }
     }
 
+    /** Bytes in use: allocated and not free (reachable, metadata, removed, pinned, leaked). */
+    public long used() {
+        return allocated - free;
+    }
+
     /** Allocated bytes per record (0 without records). */
     public double bytesPerRecord() {
         return records == 0 ? 0 : (double) allocated / records;
