@@ -254,6 +254,11 @@ public final class BLinkTree {
         return redo;
     }
 
+    /** Where this tree's nodes come from (and freed ones go). */
+    public NodeAllocator allocator() {
+        return allocator;
+    }
+
     /** The nodes this compute node removed (freed for reuse when {@link #reusing} is on). */
     public RemovedNodes removedNodes() {
         return removed;

@@ -17,7 +17,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <h2>Where a block comes from, in order</h2>
  * <ol>
- *   <li>The free pool: free blocks (of owned or adopted chunks) found by the last scan, each
+ *   <li>The free pool: blocks this allocator freed, and free blocks (of owned or adopted chunks)
+ *   found by the last scan, each
  *   claimed by one CAS of its block word from the free word read to "node, this member" (a lost
  *   race drops the candidate: another member has it), then stamped with a born era: one FAA on the
  *   reuse era ({@link io.dmtree.core.layout.RegionLayout#REUSE_ERA_OFFSET}), whose raised value
@@ -155,6 +156,13 @@ public final class NodeAllocator {
             return false;
         }
         freed++;
+        int i = candidates[mn];
+        if (i < POOL_CANDIDATES) { // the next node on this memory node reuses it first
+            candidateChunk[mn][i] = c;
+            candidateBlock[mn][i] = (offset - t.chunkOffset(c)) / nodeBytes;
+            candidateWord[mn][i] = freeWord;
+            candidates[mn] = i + 1;
+        }
         return true;
     }
 
