@@ -18,19 +18,22 @@ import java.util.Set;
  * <ul>
  *   <li>a node reached by a walk of the tree: kept (it stays recorded as the lapsed member's node,
  *   which is what "adopted by the tree" means for a block);</li>
- *   <li>any other node: decided under its lock by {@link BLinkTree#freeIfUnreachable}: a removed
- *   node is kept (it waits for safe reuse), a node that is the node of its level holding its low
- *   fence is kept (the walk missed it while the tree changed), anything else (never written, torn,
+ *   <li>any other node: decided under its lock by {@link BLinkTree#freeIfUnreachable}: a node
+ *   that is the node of its level holding its low fence is kept (the walk missed it while the tree
+ *   changed), a removed node is left to its remover (below), anything else (never written, torn,
  *   an orphan of a split or root growth that never linked) has its block word CAS'ed from the
  *   lapsed member's word to free;</li>
+ *   <li>a removed node (anyone's block) whose header names the lapsed member as its remover: it
+ *   stopped between writing the removal and freeing the block, so the block is freed here (reuse
+ *   is safe at any time after the removal: {@link BLinkTree}'s born-era check);</li>
  *   <li>a metadata block (its redo block, no longer named by a directory word): CAS'ed to free;</li>
  *   <li>a reserve block of its owned chunk (never handed out): to free when the chunk is adopted.</li>
  * </ul>
- * Then an owned chunk with a kept block is adopted: its reserve words are CAS'ed to free, then its
- * owner word CAS'ed from the lapsed member's to adopted (free blocks appear in the pool only once
- * their chunk is adopted, so nobody claims one before). An owned chunk with no kept block gets all
- * its block words zeroed (no other member can touch them: only free blocks of adopted chunks are
- * claimable) and then its owner word CAS'ed to free.
+ * Then an owned chunk with a kept block (or a block another member took from the pool) is adopted:
+ * its reserve words are CAS'ed to free, then its owner word CAS'ed from the lapsed member's to
+ * adopted. An owned chunk with nothing kept has each free word CAS'ed back to reserve (others
+ * claim only free words, and a failed CAS means one was claimed meanwhile: the chunk is adopted
+ * instead), then its owner word CAS'ed to free.
  *
  * <h2>Invariants</h2>
  * <ul>
