@@ -949,6 +949,9 @@ public final class BLinkTree {
         }
         removed.add(right);
         if (reusing) {
+            // the merge is complete: retire its intent before the block can be handed out again, so
+            // node repair never takes a later node in the block for this merge's unfinished right node
+            verbs.write(cell, RedoLog.FREE_WORD, 0, Long.BYTES);
             allocator.free(right);
         }
         (level == 0 ? stats.leafMerges : stats.internalMerges).increment();

@@ -64,6 +64,10 @@ public final class CheckCommand implements Callable<Integer> {
             + " leaf; prints the nodes per level before and after and the nodes removed")
     boolean drain;
 
+    @Option(names = "--no-reuse", description = "keep merged-away nodes removed instead of freeing their blocks for reuse"
+            + " (to compare the cost of reuse)")
+    boolean noReuse;
+
     @Override
     public Integer call() {
         OptionChecks.inRange(spec, "--records", records, 1, Integer.MAX_VALUE - 16);
@@ -99,6 +103,9 @@ public final class CheckCommand implements Callable<Integer> {
                 .threadsPerComputeNode(Math.max(256, threads));
         builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), records));
         try (EmbeddedCluster cluster = builder.start()) {
+            for (int cn = 0; cn < computeNodes; cn++) {
+                cluster.computeNode(cn).tree().reusing(!noReuse);
+            }
             MutationCheck.Settings settings = new MutationCheck.Settings(records, operations, threads, deletePercent, s);
             result = MutationCheck.run(cluster, settings);
             if (drain && result.ok()) {
