@@ -32,6 +32,7 @@ class NodeReuseTest {
     void aReaderWithAStalePointerToAReusedNodeIsNotFooled() {
         try (EmbeddedCluster cluster = DmTree.embedded().computeNodes(2).nodeBytes(256).regionBytes(64L << 20)
                 .chunkBytes(1L << 20).start()) {
+            cluster.computeNode(0).tree().reusing(true);
             DmIndex writer = cluster.index(0);
             DmIndex reader = cluster.index(1);
             int n = 1500;

@@ -141,7 +141,6 @@ class ShrinkingStressTest {
             System.out.printf("%s seed %d: %d leaf merges, %d internal merges, %d nodes removed, %d reused, %d reused"
                     + " nodes reached by stale pointers; final %s%n", lock, seed, leafMerges, internalMerges, removed,
                     reused, reusedReached, report);
-            assertTrue(reused > 0, "seed " + seed + ": no freed node was reused");
             assertEquals(0, report.region().leaked(), "seed " + seed + ": " + report);
             assertTrue(leafMerges > 0, "seed " + seed + ": no leaf merged");
             assertTrue(internalMerges > 0, "seed " + seed + ": no internal node merged");

@@ -64,9 +64,9 @@ public final class CheckCommand implements Callable<Integer> {
             + " leaf; prints the nodes per level before and after and the nodes removed")
     boolean drain;
 
-    @Option(names = "--no-reuse", description = "keep merged-away nodes removed instead of freeing their blocks for reuse"
-            + " (to compare the cost of reuse)")
-    boolean noReuse;
+    @Option(names = "--reuse", description = "free merged-away nodes' blocks for reuse (off by default: removed nodes are"
+            + " kept)")
+    boolean reuse;
 
     @Override
     public Integer call() {
@@ -104,7 +104,7 @@ public final class CheckCommand implements Callable<Integer> {
         builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), records));
         try (EmbeddedCluster cluster = builder.start()) {
             for (int cn = 0; cn < computeNodes; cn++) {
-                cluster.computeNode(cn).tree().reusing(!noReuse);
+                cluster.computeNode(cn).tree().reusing(reuse);
             }
             MutationCheck.Settings settings = new MutationCheck.Settings(records, operations, threads, deletePercent, s);
             result = MutationCheck.run(cluster, settings);
