@@ -8,13 +8,16 @@ import io.dmtree.core.lock.LockClient;
 import io.dmtree.core.lock.LockDesign;
 import io.dmtree.core.lock.LockTable;
 import io.dmtree.core.lock.MemberLiveness;
+import io.dmtree.core.layout.RegionLayout;
 import io.dmtree.core.memory.ChunkSource;
+import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.Verbs;
 import io.dmtree.core.messaging.CnMessaging;
 import io.dmtree.core.tree.BLinkTree;
 import io.dmtree.core.tree.IndexCache;
 import io.dmtree.core.tree.IndexSuperblock;
 import io.dmtree.core.tree.NodeAllocator;
+import io.dmtree.core.tree.MemoryReclaim;
 import io.dmtree.core.tree.RedoLog;
 import io.dmtree.core.tree.TreeChecker;
 import io.dmtree.core.tree.TreeConfig;
@@ -98,7 +101,7 @@ public final class ComputeNode implements AutoCloseable {
         this.lockClient = new TrackedLockClient(lockDesign.newClient(new Context(id, computeNodes, verbs, messaging, threads,
                 hostMemoryNode, hostMemory, liveness)), inFlight);
         this.lockTable = new LockTable(chunks.lockTableOffset(), chunks.lockTableBytes(), lockDesign.lockBytes());
-        NodeAllocator allocator = new NodeAllocator(chunks, verbs.memoryNodeCount(), treeConfig.nodeBytes(), id);
+        NodeAllocator allocator = new NodeAllocator(chunks, verbs, treeConfig.nodeBytes(), id, id, fence == null ? 0 : fence.epoch());
         this.cache = new IndexCache(treeConfig.layout(), treeConfig.cacheBytes());
         long root = IndexSuperblock.createOrOpen(verbs, allocator, treeConfig, lockDesign.name(), lockTable.stride());
         RedoLog redo = RedoLog.open(verbs, allocator, treeConfig, id, threadCapacity);
@@ -190,6 +193,21 @@ public final class ComputeNode implements AutoCloseable {
     /** Runs the tree checker through this node's verbs; quiescent use only. */
     public TreeReport check() {
         return new TreeChecker(verbs, treeConfig).check();
+    }
+
+    /**
+     * Gives this node's memory back before a clean leave (quiescent use only, with no operation in
+     * flight): forgets its redo blocks (their directory words, by CAS), then reclaims as for a lapse
+     * ({@link MemoryReclaim}): its nodes the tree reaches or that wait for safe reuse stay, its
+     * chunks are adopted or freed, its reserve and redo blocks go to the pool. A recovery of this
+     * member after a failed leave finds nothing left to do, or finishes what this left.
+     */
+    public MemoryReclaim.Report releaseMemory() {
+        RedoLog redo = tree.redoLog();
+        for (int mn = 0; mn < verbs.memoryNodeCount(); mn++) {
+            verbs.cas(GlobalAddress.of(mn, RegionLayout.redoDirectoryEntry(id)), redo.block(mn), GlobalAddress.NULL);
+        }
+        return MemoryReclaim.reclaim(tree, id, fence == null ? 0 : fence.epoch());
     }
 
     @Override

@@ -78,6 +78,20 @@ class CrashPointSweepTest {
                 () -> "only splits and merges may fail without split completion:\n" + String.join("\n", r.firstFailures()));
     }
 
+    /**
+     * The region audit is what finds memory a crash left held: without memory reclamation, crashes
+     * between a node's hand-out and its link leave leaked bytes, and only those checks fail.
+     */
+    @Test
+    void withoutMemoryReclamationTheAuditFindsTheLeakedBlocks() {
+        long seed = Seeds.seed("withoutMemoryReclamationTheAuditFindsTheLeakedBlocks");
+        CrashSweepResult r = CrashSweep.run(CrashSweep.Settings.of(seed, 400).withLocks(List.of("cas-spin"))
+                .withQueued(false).withRepair(CrashSweep.Repair.NO_MEMORY_RECLAIM), null);
+        assertTrue(r.failures() > 0, "a sweep without memory reclamation found nothing leaked");
+        assertTrue(r.firstFailures().stream().allMatch(f -> f.contains("region after recovery") && f.contains("leaked")),
+                () -> "only the region audit may fail without reclamation:\n" + String.join("\n", r.firstFailures()));
+    }
+
     /** The lock check is what finds a lock left held: without lock recovery it must fail, for a CAS lock and a queue lock. */
     @Test
     void withoutLockRecoveryALiveComputeNodeCannotTakeTheLocks() {

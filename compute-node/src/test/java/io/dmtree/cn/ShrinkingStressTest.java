@@ -128,14 +128,20 @@ class ShrinkingStressTest {
             long leafMerges = 0;
             long internalMerges = 0;
             long removed = 0;
+            long reused = 0;
+            long reusedReached = 0;
             for (int cn = 0; cn < cns; cn++) {
                 TreeStats s = cluster.computeNode(cn).tree().stats();
                 leafMerges += s.leafMerges.sum();
                 internalMerges += s.internalMerges.sum();
                 removed += cluster.computeNode(cn).tree().removedNodes().count();
+                reused += cluster.computeNode(cn).tree().allocator().reused();
+                reusedReached += s.reusedReached.sum();
             }
-            System.out.printf("%s seed %d: %d leaf merges, %d internal merges, %d nodes removed; final %s%n", lock, seed,
-                    leafMerges, internalMerges, removed, report);
+            System.out.printf("%s seed %d: %d leaf merges, %d internal merges, %d nodes removed, %d reused, %d reused"
+                    + " nodes reached by stale pointers; final %s%n", lock, seed, leafMerges, internalMerges, removed,
+                    reused, reusedReached, report);
+            assertEquals(0, report.region().leaked(), "seed " + seed + ": " + report);
             assertTrue(leafMerges > 0, "seed " + seed + ": no leaf merged");
             assertTrue(internalMerges > 0, "seed " + seed + ": no internal node merged");
         }

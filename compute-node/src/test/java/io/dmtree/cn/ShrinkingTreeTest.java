@@ -74,18 +74,37 @@ class ShrinkingTreeTest {
         }
     }
 
-    /** Insert N, delete all, ten times, in random orders: height 1 and a sound tree after each cycle. */
+    /**
+     * Insert N, delete all, ten times, in random orders: height 1 and a sound tree after each
+     * cycle, no byte leaked, every removed node freed, and the region in use after the tenth fill
+     * within 10% of the first (removed nodes are reused).
+     */
     @Test
     void fillAndDrainCyclesReturnToOneLeaf() {
-        long seed = Seeds.seed("fillAndDrainCyclesReturnToOneLeaf");
+        List<Long> used = cycles("fillAndDrainCyclesReturnToOneLeaf", true, 10);
+        assertTrue(used.get(9) <= used.get(0) * 11 / 10, "region in use after each fill: " + used);
+    }
+
+    /** The same cycles without reuse: removed nodes pile up, so the bound above does fail. */
+    @Test
+    void withoutReuseTheCyclesGrowTheRegion() {
+        List<Long> used = cycles("withoutReuseTheCyclesGrowTheRegion", false, 4);
+        assertTrue(used.get(3) > used.get(0) * 3 / 2, "region in use after each fill: " + used);
+    }
+
+    /** Runs {@code n} fill-and-drain cycles; the region bytes in use after each fill. */
+    private static List<Long> cycles(String test, boolean reuse, int n) {
+        long seed = Seeds.seed(test);
         Random rnd = new Random(seed);
+        List<Long> used = new ArrayList<>();
         try (EmbeddedCluster cluster = cluster(1)) {
+            cluster.computeNode(0).tree().reusing(reuse);
             DmIndex index = cluster.index(0);
             List<Long> keys = new ArrayList<>();
             for (int i = 0; i < 2000; i++) {
                 keys.add(rnd.nextLong(1L << 40));
             }
-            for (int cycle = 0; cycle < 10; cycle++) {
+            for (int cycle = 0; cycle < n; cycle++) {
                 Collections.shuffle(keys, rnd);
                 for (long k : keys) {
                     index.put(k, k);
@@ -93,6 +112,9 @@ class ShrinkingTreeTest {
                 TreeReport full = index.check();
                 assertTrue(full.ok(), "seed " + seed + " cycle " + cycle + ": " + full);
                 assertEquals(new java.util.HashSet<>(keys).size(), full.keys());
+                assertEquals(0, full.region().leaked(), "seed " + seed + " cycle " + cycle + ": " + full);
+                used.add(full.region().used());
+                System.out.printf("%s cycle %d: %s%n", reuse ? "reuse" : "no reuse", cycle, full.region());
                 Collections.shuffle(keys, rnd);
                 for (long k : keys) {
                     index.delete(k);
@@ -101,8 +123,13 @@ class ShrinkingTreeTest {
                 assertTrue(empty.ok(), "seed " + seed + " cycle " + cycle + ": " + empty);
                 assertEquals(0, empty.keys());
                 assertEquals(1, empty.height(), "seed " + seed + " cycle " + cycle + ": " + empty);
+                assertEquals(0, empty.region().leaked(), "seed " + seed + " cycle " + cycle + ": " + empty);
+                if (reuse) {
+                    assertEquals(0, empty.region().removed(), "every removed node was freed: " + empty);
+                }
             }
         }
+        return used;
     }
 
     /** Random puts and deletes against a model, checker every so often: merges never lose or invent a key. */

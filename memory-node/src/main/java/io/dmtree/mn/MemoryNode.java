@@ -5,7 +5,7 @@ import io.dmtree.core.memory.GlobalAddress;
 
 /**
  * A memory node: its region, formatted with the header of {@link RegionLayout}, and the chunk
- * allocator of its control plane. It spends no CPU on the data path: compute nodes read, write
+ * allocator of its control plane, whose chunk table lives in the region ({@link ChunkAllocator}). It spends no CPU on the data path: compute nodes read, write
  * and run atomics on the region through their carrier.
  *
  * <p><b>Restart.</b> A memory node over a durable region ({@link RegionDurability#durable()}) that
@@ -64,7 +64,7 @@ public final class MemoryNode implements AutoCloseable {
         this.config = config;
         this.region = region;
         this.durability = durability;
-        this.chunks = new ChunkAllocator(region, config.chunkAreaOffset(), config.chunkBytes(), config.chunkCount());
+        this.chunks = new ChunkAllocator(region, config.chunkTable());
         if (restore) {
             RegionIdentity.verify(region, id, config, durability.toString());
             previousRunState = region.getLongVolatile(RegionLayout.RUN_STATE_OFFSET);
@@ -81,11 +81,13 @@ public final class MemoryNode implements AutoCloseable {
         // the whole header and lock table start zeroed: every lock free, every redo directory
         // entry empty (no member keeps a redo block here yet), no index, no chunk handed out
         region.zero(0, config.chunkAreaOffset());
+        chunks.format(); // every chunk free; its table lies at the region's end
         region.putLongVolatile(RegionLayout.REGION_BYTES_OFFSET, config.regionBytes());
         region.putLongVolatile(RegionLayout.CHUNK_BYTES_OFFSET, config.chunkBytes());
         region.putLongVolatile(RegionLayout.LOCK_TABLE_OFFSET_OFFSET, RegionLayout.LOCK_TABLE_START);
         region.putLongVolatile(RegionLayout.LOCK_TABLE_BYTES_OFFSET, config.lockTableBytes());
         region.putLongVolatile(RegionLayout.CHUNK_AREA_OFFSET_OFFSET, config.chunkAreaOffset());
+        region.putLongVolatile(RegionLayout.CHUNK_TABLE_OFFSET_OFFSET, chunks.table().tableOffset());
         region.putLongVolatile(RegionLayout.NODE_ID_AND_FORMAT_OFFSET,
                 ((long) id) | ((long) RegionLayout.FORMAT_VERSION << 32));
         region.putLongVolatile(RegionLayout.MAGIC_OFFSET, RegionLayout.MAGIC);
@@ -188,7 +190,7 @@ public final class MemoryNode implements AutoCloseable {
                 .append(" lock-table word(s) nonzero").toString();
     }
 
-    /** A fresh, zeroed chunk: its global address. */
+    /** A fresh, zeroed chunk, pinned in the chunk table: its global address. */
     public long allocateChunk() {
         long offset = chunks.allocate(id);
         durability.forceHeader(); // the allocator word: a restart never hands this chunk out again

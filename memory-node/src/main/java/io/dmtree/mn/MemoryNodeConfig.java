@@ -1,5 +1,6 @@
 package io.dmtree.mn;
 
+import io.dmtree.core.layout.ChunkTableLayout;
 import io.dmtree.core.layout.RegionLayout;
 
 /**
@@ -21,10 +22,11 @@ public record MemoryNodeConfig(long regionBytes, long chunkBytes, long lockTable
         if (lockTableBytes < 64 || lockTableBytes % 64 != 0) {
             throw new IllegalArgumentException("lock table size must be a positive multiple of 64 bytes: " + lockTableBytes);
         }
-        long minimum = RegionLayout.chunkAreaOffset(lockTableBytes) + chunkBytes;
+        long minimum = regionBytesFor(1, chunkBytes, lockTableBytes);
         if (regionBytes < minimum) {
             throw new IllegalArgumentException("region of " + regionBytes + " bytes cannot hold its header, a "
-                    + lockTableBytes + "-byte lock table and one " + chunkBytes + "-byte chunk (needs " + minimum + ")");
+                    + lockTableBytes + "-byte lock table and one " + chunkBytes + "-byte chunk with its chunk table entry (needs "
+                    + minimum + ")");
         }
         if (regionBytes % 8 != 0) {
             throw new IllegalArgumentException("region size must be a multiple of 8: " + regionBytes);
@@ -43,7 +45,17 @@ public record MemoryNodeConfig(long regionBytes, long chunkBytes, long lockTable
         return RegionLayout.chunkAreaOffset(lockTableBytes);
     }
 
+    /** Chunks in the region: as many as fit with their chunk table ({@link ChunkTableLayout}). */
     public long chunkCount() {
-        return (regionBytes - chunkAreaOffset()) / chunkBytes;
+        return ChunkTableLayout.chunksThatFit(regionBytes, chunkAreaOffset(), chunkBytes);
+    }
+
+    public ChunkTableLayout chunkTable() {
+        return new ChunkTableLayout(chunkAreaOffset(), chunkBytes, chunkCount());
+    }
+
+    /** The smallest region that holds {@code chunks} chunks of {@code chunkBytes} and their table. */
+    public static long regionBytesFor(long chunks, long chunkBytes, long lockTableBytes) {
+        return ChunkTableLayout.regionBytesFor(RegionLayout.chunkAreaOffset(lockTableBytes), chunkBytes, chunks);
     }
 }

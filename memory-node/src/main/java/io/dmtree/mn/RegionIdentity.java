@@ -62,10 +62,10 @@ public final class RegionIdentity {
         differs(where, "chunk size", "--chunk", region.getLongVolatile(RegionLayout.CHUNK_BYTES_OFFSET), config.chunkBytes());
         differs(where, "lock table size", "--lock-table", region.getLongVolatile(RegionLayout.LOCK_TABLE_BYTES_OFFSET),
                 config.lockTableBytes());
-        long allocated = region.getLongVolatile(RegionLayout.CHUNKS_ALLOCATED_OFFSET);
-        if (allocated < 0 || allocated > config.chunkCount()) {
-            throw new IllegalStateException(where + " says " + allocated + " chunks were handed out, but the region has "
-                    + config.chunkCount() + ": its header is damaged");
+        long table = region.getLongVolatile(RegionLayout.CHUNK_TABLE_OFFSET_OFFSET);
+        if (table != config.chunkTable().tableOffset()) {
+            throw new IllegalStateException(where + " keeps its chunk table at " + table + ", but a region of this"
+                    + " configuration keeps it at " + config.chunkTable().tableOffset() + ": its header is damaged");
         }
     }
 

@@ -179,6 +179,14 @@ public final class RemoteComputeNode implements AutoCloseable {
         if (recovery != null) {
             recovery.close();
         }
+        if (node.inFlight().why() == null && (node.fence() == null || !node.fence().fenced())) {
+            try {
+                node.releaseMemory(); // a clean leave gives its memory back: no recovery will
+            } catch (RuntimeException e) {
+                String why = "giving its memory back failed: " + e;
+                cluster.vouchedBy(() -> why); // leave it to a live member's recovery
+            }
+        }
         if (liveness != null) {
             liveness.close();
         }

@@ -12,6 +12,7 @@ import io.dmtree.core.memory.CrashingVerbs;
 import io.dmtree.core.memory.GlobalAddress;
 import io.dmtree.core.memory.VerbKind;
 import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.tree.MemoryReclaim;
 import io.dmtree.core.tree.RepairReport;
 import io.dmtree.core.tree.TreeConfig;
 import io.dmtree.core.tree.TreeRecovery;
@@ -71,6 +72,10 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>takes and releases, from compute node 2, every lock compute node 0's operation touched:
  *   none may be left held or queued on;</li>
  *   <li><b>completes splits</b> through compute node 2's tree ({@link TreeRecovery#completeSplits});</li>
+ *   <li><b>reclaims its memory</b> ({@link MemoryReclaim}); the region audit of the checker must
+ *   find no leaked byte (a crash between a block's hand-out and its link leaves an orphan only
+ *   reclamation frees), here and after the further operations, and a second reclamation frees
+ *   nothing;</li>
  *   <li>runs the tree checker and compares the whole index with the history: every acknowledged
  *   operation present, the crashed one wholly visible or wholly absent (absent, for a queued
  *   crash: it never held its lock), nothing else changed;</li>
@@ -95,7 +100,9 @@ public final class CrashSweep {
         /** Lock recovery only. */
         NONE,
         /** Node repair and split completion, no lock recovery. */
-        NO_LOCK_RECOVERY
+        NO_LOCK_RECOVERY,
+        /** Node repair, lock recovery and split completion, no memory reclamation (the region audit still runs). */
+        NO_MEMORY_RECLAIM
     }
 
     /** How a trial stops compute node 0. */
@@ -628,12 +635,19 @@ public final class CrashSweep {
     private static Checked completeAndCheck(CrashRig rig, Settings s, Spec spec, Profile p, Op op,
                                             TreeMap<Long, Long> before, TreeMap<Long, Long> after, boolean queued,
                                             ComputeNode rescuer, Verbs live, RepairReport report, Set<Long> touched) {
-        if (s.repair() == Repair.FULL || s.repair() == Repair.NO_LOCK_RECOVERY) {
+        if (s.repair() == Repair.FULL || s.repair() == Repair.NO_LOCK_RECOVERY || s.repair() == Repair.NO_MEMORY_RECLAIM) {
             TreeRecovery.completeSplits(rescuer.tree(), report);
+        }
+        if (s.repair() == Repair.FULL) {
+            MemoryReclaim.reclaim(rescuer.tree(), CRASHER, 0);
         }
         TreeReport check = rescuer.check();
         if (!check.ok()) {
             return Checked.failed("tree checker after recovery: " + check);
+        }
+        boolean audited = s.repair() == Repair.FULL || s.repair() == Repair.NO_MEMORY_RECLAIM;
+        if (audited && (check.region() == null || check.region().leaked() != 0)) {
+            return Checked.failed("region after recovery and reclamation: " + check.region());
         }
         TreeMap<Long, Long> found = contents(rescuer.index());
         boolean visible;
@@ -667,6 +681,15 @@ public final class CrashSweep {
         check = fresh.check();
         if (!check.ok()) {
             return Checked.failed("tree checker after further operations: " + check);
+        }
+        if (s.repair() == Repair.FULL) {
+            MemoryReclaim.Report again = MemoryReclaim.reclaim(rescuer.tree(), CRASHER, 0);
+            if (again.blocksFreed() != 0 || again.chunksFreed() != 0 || again.chunksAdopted() != 0) {
+                return Checked.failed("a second reclamation of the member still frees memory: " + again);
+            }
+            if (check.region().leaked() != 0) {
+                return Checked.failed("region after further operations: " + check.region());
+            }
         }
         found = contents(index);
         if (!found.equals(model)) {

@@ -13,6 +13,7 @@ import io.dmtree.core.membership.MemberKind;
 import io.dmtree.core.membership.Membership;
 import io.dmtree.core.membership.MembershipListener;
 import io.dmtree.core.memory.FencedException;
+import io.dmtree.core.tree.MemoryReclaim;
 import io.dmtree.core.tree.RepairReport;
 import io.dmtree.core.tree.TreeRecovery;
 
@@ -72,7 +73,7 @@ import java.util.function.Consumer;
  */
 public final class RecoveryCoordinator implements AutoCloseable {
     /** One step of a recovery, for observers. */
-    public enum Step { CLAIMED, NODES_REPAIRED, LOCKS_RECOVERED, SPLITS_COMPLETED, RECOVERED }
+    public enum Step { CLAIMED, NODES_REPAIRED, LOCKS_RECOVERED, SPLITS_COMPLETED, MEMORY_RECLAIMED, RECOVERED }
 
     /**
      * Hears each step of each recovery this coordinator runs, on the coordinator's thread, after
@@ -273,13 +274,15 @@ public final class RecoveryCoordinator implements AutoCloseable {
         steps.stepDone(lapsed, Step.LOCKS_RECOVERED);
         TreeRecovery.completeSplits(node.tree(), repair);
         steps.stepDone(lapsed, Step.SPLITS_COMPLETED);
+        MemoryReclaim.Report memory = MemoryReclaim.reclaim(node.tree(), slot, lapsed.epoch());
+        steps.stepDone(lapsed, Step.MEMORY_RECLAIMED);
         self.checkLive(); // a claim that ended with the lease is another member's now: leave "recovered" to it
         book.recovered(lapsed);
         recoveries++;
         liveness.refresh();
         steps.stepDone(lapsed, Step.RECOVERED);
         log.accept("compute node " + node.id() + " recovered " + lapsed + " in "
-                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms: " + repair + "; " + locks);
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms: " + repair + "; " + locks + "; " + memory);
     }
 
     @Override

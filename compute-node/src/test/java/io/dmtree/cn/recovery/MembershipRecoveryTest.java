@@ -214,6 +214,7 @@ class MembershipRecoveryTest {
             checkWrites(cn[0], writes, seed);
             TreeReport check = cn[0].node.check();
             assertTrue(check.ok(), () -> "seed " + seed + ": " + check);
+            assertEquals(0, check.region().leaked(), () -> "seed " + seed + ": the victim's memory leaked: " + check);
 
             // a new incarnation of the slot joins after the recovery and works, on every lock
             Incarnation again = c.start(VICTIM, null);
@@ -230,6 +231,7 @@ class MembershipRecoveryTest {
             assertEquals(sum + counters, sum(again, c, words));
             TreeReport after = again.node.check();
             assertTrue(after.ok(), () -> "seed " + seed + " after the rejoin: " + after);
+            assertEquals(0, after.region().leaked(), () -> "seed " + seed + " after the rejoin: " + after);
         }
     }
 
@@ -309,6 +311,7 @@ class MembershipRecoveryTest {
             }
             TreeReport check = survivor.node.check();
             assertTrue(check.ok(), () -> "seed " + seed + ": " + check);
+            assertEquals(0, check.region().leaked(), () -> "seed " + seed + ": memory leaked across the takeover: " + check);
             for (Thread t : holders) {
                 t.join(BOUND_MILLIS);
             }

@@ -11,7 +11,7 @@ package io.dmtree.core.layout;
  *   +-------------------+-------------------+-------------------+-------------------+
  *   | magic "DMTREE01"  | region bytes      | chunk bytes       | lock table offset |
  *   +-------------------+-------------------+-------------------+-------------------+
- *  32 lock table bytes  | chunk area offset | mn id:32|fmt:32   | reserved          |
+ *  32 lock table bytes  | chunk area offset | mn id:32|fmt:32   | chunk table offset|
  *   +-------------------+-------------------+-------------------+-------------------+
  *  64 index superblock (memory node 0):
  *   +-------------------+---------+---------+---------+---------+-------------------+
@@ -19,20 +19,24 @@ package io.dmtree.core.layout;
  *   +-------------------+---------+---------+---------+---------+-------------------+
  *  96 lock design name, 32 bytes of ASCII, zero padded                              |
  *   +-------------------------------------------------------------------------------+
- * 128 memory-node state (written by the memory node only, never by compute nodes):
+ * 128 memory-node state (written by the memory node only; compute nodes may read it):
  *   +-------------------+-------------------+-------------------+-------------------+
- *   | chunks allocated  | lives             | run state         | cluster id        |
+ *   | reserved          | lives             | run state         | cluster id        |
  *   +-------------------+-------------------+-------------------+-------------------+
  * 160 identity checksum (CRC32C of bytes 0..55 and 152..159, 0 = not sealed)       |
+ *   +-------------------+-------------------+-------------------+
+ * 168 compute-node coordination words (memory node 0; compute nodes read them and CAS/FAA them):
+ *   | restart checked   | reuse era         |
  *   +-------------------+-------------------+
- * 168 | restart checked  |  (memory node 0: the lives checked after a restart; compute nodes CAS it)
- *   +-------------------+
- * 176 .. 2047 reserved
+ *      restart checked: the lives checked after a restart; reuse era: raised by FAA each time a
+ *      freed tree node is handed out again
+ * 184 .. 2047 reserved
  * 2048 redo directory: REDO_DIRECTORY_ENTRIES words, one per compute-node member id
  *   +-------------------+-------------------+-----   ...   -----+-------------------+
  *   | redo block of m=0 | redo block of m=1 |                   | redo block m=255  |
  *   +-------------------+-------------------+-----   ...   -----+-------------------+
- * 4096 lock table: lock table bytes / stride locks, each zeroed, then chunk area (4 KiB aligned)
+ * 4096 lock table: lock table bytes / stride locks, each zeroed, then chunk area (4 KiB aligned),
+ *      then the chunk table ({@link ChunkTableLayout}) up to the region's end
  * </pre>
  *
  * <p>The redo directory holds, for each member id, the global address (on this same memory node)
@@ -55,7 +59,8 @@ package io.dmtree.core.layout;
  */
 public final class RegionLayout {
     public static final long MAGIC = 0x313045455254444DL; // "DMTREE01" little-endian
-    public static final int FORMAT_VERSION = 1;
+    /** Version 2 added the chunk table (its offset in the word that was reserved at 56). */
+    public static final int FORMAT_VERSION = 2;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int REGION_BYTES_OFFSET = 8;
@@ -64,6 +69,7 @@ public final class RegionLayout {
     public static final int LOCK_TABLE_BYTES_OFFSET = 32;
     public static final int CHUNK_AREA_OFFSET_OFFSET = 40;
     public static final int NODE_ID_AND_FORMAT_OFFSET = 48;
+    public static final int CHUNK_TABLE_OFFSET_OFFSET = ChunkTableLayout.TABLE_OFFSET_OFFSET;
 
     public static final int SUPERBLOCK_OFFSET = 64;
     public static final int ROOT_POINTER_OFFSET = SUPERBLOCK_OFFSET;
@@ -81,8 +87,6 @@ public final class RegionLayout {
     public static final long INDEX_CREATING = 1;
     public static final long INDEX_READY = 2;
 
-    /** Memory-node state: the chunk allocator's count of chunks handed out. */
-    public static final int CHUNKS_ALLOCATED_OFFSET = 128;
     /** Memory-node state: how many memory-node processes have served this region. */
     public static final int LIVES_OFFSET = 136;
     /** Memory-node state: {@link #RUN_SERVING} while a process serves the region, {@link #RUN_STOPPED} after a clean stop. */
@@ -91,6 +95,8 @@ public final class RegionLayout {
     public static final int CLUSTER_ID_OFFSET = 152;
     /** Memory-node state: CRC32C over the identity words (bytes 0..55 and the cluster id). */
     public static final int IDENTITY_CHECKSUM_OFFSET = 160;
+    /** The first of the words compute nodes change by atomics in the header: restart checked, reuse era. */
+    public static final int COORDINATION_WORDS_OFFSET = 168;
     /**
      * Memory node 0: the sum of every memory node's lives that the tree checker last ran for after
      * a restart, with {@link #RESTART_CHECK_RUNNING} set while a compute node runs it (compute nodes
@@ -98,6 +104,14 @@ public final class RegionLayout {
      */
     public static final int RESTART_CHECKED_OFFSET = 168;
     public static final long RESTART_CHECK_RUNNING = 1L << 62;
+    /**
+     * The reuse era, on memory node 0: every hand-out of a freed node block raises it by FAA and
+     * stamps the node with the raised value ({@code NodeLayout}'s born era), so a pointer read
+     * before the reuse is told from one read after it.
+     */
+    public static final int REUSE_ERA_OFFSET = 176;
+    /** The end of the coordination words. */
+    public static final int COORDINATION_WORDS_END = 184;
     /** Bytes 0..55: magic, sizes, offsets, memory-node id and format. */
     public static final int IDENTITY_BYTES = 56;
 

@@ -104,8 +104,9 @@ import java.util.List;
  *   <li>Every live node reached by any pointer, however stale, is at or left of the node that
  *   holds a key at or right of its low fence: so move-right still finds every key, and a reader
  *   that reached a removed node or a node right of its key restarts from the root. A removed
- *   node is never written again and its memory is not reused, so a stale pointer to it always
- *   reads "removed" (reuse, later, must add a generation to tell an old pointer from a new node).</li>
+ *   node is never written again by the tree; its remover frees its block, and a later split may
+ *   get the block as a new node. A stale pointer then leads to that new node: it is told by its
+ *   born era (see Reuse below) and treated like a removed node.</li>
  *   <li>A separator leaves a parent only by step 3, with its right node locked until the node is
  *   removed; a node whose separator is missing from its parent is never the right node of a
  *   merge, so a split's separator reaches the parent before its right node can go.</li>
@@ -120,7 +121,23 @@ import java.util.List;
  * (the survivor was written: the right node is written removed during node repair, while the
  * dead member's locks still stand) or undoes it (the survivor was not written: the right node's
  * separator goes back into the parent), and swings a root pointer left naming a removed root.
- * Removed nodes are kept in {@link #removedNodes()}, for reclamation.
+ * Removed nodes are kept in {@link #removedNodes()} and, with {@link #reusing} on, their blocks
+ * are freed ({@link NodeAllocator#free}) once their removal was written.
+ *
+ * <h2>Reuse</h2>
+ * A freed block may become a new node at any time, while other members still hold pointers to
+ * it: in their index caches, in the operation they run, in their cached root pointer. Every hand
+ * out of a freed block raises the reuse era on memory node 0 by FAA after the claim, and the new
+ * node carries the raised value as its born era ({@link NodeLayout}). Each operation starts at
+ * the era this tree last read ({@code era}, never above the memory node's); a cache entry and the
+ * cached root pointer carry the era they were read at. Invariant: a pointer read at era e (from a
+ * node read while the operation's era was e, or from a cache entry or root stamped e) names a
+ * node born at or before e, unless it is stale. For a pointer read from a live node at time t names
+ * the block's old life only if the block was unlinked after t, hence freed and handed out after
+ * t, whose FAA yields more than any era read before t. So a reader that meets a node born after
+ * its pointer's era restarts from the root (after reading the era again, so it converges), as it
+ * does at a removed node or a fence mismatch, and never follows a reused block into the wrong
+ * keys. Writers check the same under their locks. A split's left node keeps its born era.
  *
  * <h2>Failures</h2>
  * A member may die between any two verbs, partway through a batch or a WRITE, or between the
@@ -152,7 +169,12 @@ public final class BLinkTree {
     private final ThreadLocal<Worker> workers;
     private final RemovedNodes removed = new RemovedNodes();
     private volatile boolean shrinking = true;
+    private volatile boolean reusing = false;
+    private volatile boolean checkReuse = true;
     private volatile long root;
+    /** The reuse era as last read (never above memory node 0's), and the one {@link #root} was read at. */
+    private volatile long era;
+    private volatile long rootEra;
 
     /** Per-thread scratch: node images, the current key, a batch. */
     private static final class Worker {
@@ -178,6 +200,8 @@ public final class BLinkTree {
         boolean loaded;
         /** Merges and root shrinks the current operation may still run. */
         int mergeBudget;
+        /** The reuse era the pointer being followed is valid for (see Reuse in the class comment). */
+        long era;
 
         Worker(NodeLayout layout, int preferredSlot) {
             this.preferredSlot = preferredSlot;
@@ -210,6 +234,8 @@ public final class BLinkTree {
         this.valueBytes = layout.valueBytes();
         this.workers = ThreadLocal.withInitial(() -> new Worker(layout, redo.writers().preferredSlot()));
         this.root = rootAddress;
+        this.era = readEra(workers.get());
+        this.rootEra = era;
     }
 
     public TreeConfig config() {
@@ -228,7 +254,12 @@ public final class BLinkTree {
         return redo;
     }
 
-    /** The nodes this compute node removed; none of them is reused. */
+    /** Where this tree's nodes come from (and freed ones go). */
+    public NodeAllocator allocator() {
+        return allocator;
+    }
+
+    /** The nodes this compute node removed (freed for reuse when {@link #reusing} is on). */
     public RemovedNodes removedNodes() {
         return removed;
     }
@@ -243,6 +274,28 @@ public final class BLinkTree {
 
     public boolean shrinking() {
         return shrinking;
+    }
+
+    /**
+     * Whether merged-away nodes' blocks are freed for reuse (off by default: a concurrent stress
+     * run with reuse on once met a node block whose checksum never matched again, cause not yet
+     * found); off, removed nodes stay removed and are counted as such.
+     */
+    public void reusing(boolean on) {
+        reusing = on;
+    }
+
+    public boolean reusing() {
+        return reusing;
+    }
+
+    /**
+     * Whether readers compare a node's born era with their pointer's era (on by default). Only a
+     * test that shows what the check catches turns it off: without it a stale pointer to a reused
+     * block is followed.
+     */
+    public void checkReuse(boolean on) {
+        checkReuse = on;
     }
 
     Verbs verbs() {
@@ -303,6 +356,7 @@ public final class BLinkTree {
         checkKey(key);
         Worker w = workers.get();
         System.arraycopy(key, 0, w.key, 0, keyBytes);
+        w.era = era;
         return w;
     }
 
@@ -312,6 +366,7 @@ public final class BLinkTree {
         }
         Worker w = workers.get();
         KeyOrder.putLongKey(w.keyBuffer, 0, key);
+        w.era = era;
         return w;
     }
 
@@ -350,7 +405,7 @@ public final class BLinkTree {
             }
             w.loaded = false;
             NodeImage n = w.node;
-            if (n.isRemoved() || n.level() != 0 || n.belowLow(w.keyBuffer, 0)) {
+            if (n.isRemoved() || reborn(w, n) || n.level() != 0 || n.belowLow(w.keyBuffer, 0)) {
                 leaf = restart(w, 0, ++restarts, n);
                 continue;
             }
@@ -376,7 +431,7 @@ public final class BLinkTree {
             }
             w.loaded = false;
             NodeImage n = w.node;
-            if (n.isRemoved() || n.level() != level || n.belowLow(w.keyBuffer, 0)) {
+            if (n.isRemoved() || reborn(w, n) || n.level() != level || n.belowLow(w.keyBuffer, 0)) {
                 node = restart(w, level, ++restarts, n);
                 continue;
             }
@@ -399,6 +454,7 @@ public final class BLinkTree {
         IndexCache.CachedNode hit = cache.lookup(level + 1, w.key, w.keyBuffer);
         if (hit != null) {
             w.via = hit;
+            w.era = Math.min(w.era, hit.era());
             return hit.image().childFor(w.keyBuffer, 0);
         }
         w.via = null;
@@ -408,11 +464,24 @@ public final class BLinkTree {
     private long descendFromRoot(Worker w, int level) {
         w.via = null;
         long address = root;
+        w.era = Math.min(w.era, rootEra);
         boolean atTop = true;
         int restarts = 0;
         while (true) {
             NodeImage n = w.node;
             readConsistent(address, n);
+            if (!n.isRemoved() && reborn(w, n)) {
+                // a block reused since the pointer to it was read: read the era again, then the root
+                if (++restarts > MAX_RESTARTS) {
+                    throw new IllegalStateException("tree traversal keeps meeting reused nodes at " + GlobalAddress.toString(address));
+                }
+                stats.restarts.increment();
+                refreshEra(w);
+                address = refreshRoot(w);
+                w.era = era;
+                atTop = true;
+                continue;
+            }
             if (n.isRemoved()) {
                 // reached through a pointer read before its removal: start again from the root. A
                 // removed root is replaced by its only child (finishing a shrink its remover may not
@@ -456,7 +525,7 @@ public final class BLinkTree {
                 w.loaded = true;
                 return address;
             }
-            cache.put(n, address);
+            cache.put(n, address, w.era);
             address = n.childFor(w.keyBuffer, 0);
         }
     }
@@ -475,7 +544,10 @@ public final class BLinkTree {
         stats.restarts.increment();
         if (at.isRemoved()) {
             stats.removedReached.increment();
+        } else if (reborn(w, at)) {
+            refreshEra(w);
         }
+        w.era = era; // every pointer from here on is read afresh
         if (w.via != null) {
             cache.invalidate(level + 1, w.via);
         }
@@ -497,10 +569,32 @@ public final class BLinkTree {
     }
 
     private long refreshRoot(Worker w) {
+        long stamp = era; // read before the pointer: the pointer is valid for it
         verbs.read(IndexSuperblock.ROOT_POINTER, w.word, 0, 8);
         long r = w.word.getLong(0);
+        rootEra = stamp;
         root = r;
         return r;
+    }
+
+    /** True when {@code n} was born after the era its pointer is valid for: the pointer may be stale. */
+    private boolean reborn(Worker w, NodeImage n) {
+        return checkReuse && n.bornEra() > w.era;
+    }
+
+    private long readEra(Worker w) {
+        verbs.read(NodeAllocator.REUSE_ERA, w.word, 0, 8);
+        return w.word.getLong(0);
+    }
+
+    /** Reads the reuse era again (after meeting a node born later than a pointer's era). */
+    private void refreshEra(Worker w) {
+        stats.reusedReached.increment();
+        long now = readEra(w);
+        if (now > era) {
+            era = now;
+        }
+        w.era = era;
     }
 
     /** Reads a node and retries until its checksum matches (no concurrent write tore it). */
@@ -555,7 +649,7 @@ public final class BLinkTree {
             NodeImage n = w.node;
             readLocked(node, n);
             w.loaded = false;
-            if (n.isRemoved() || n.level() != level || n.belowLow(w.keyBuffer, 0)) {
+            if (n.isRemoved() || reborn(w, n) || n.level() != level || n.belowLow(w.keyBuffer, 0)) {
                 unlock(w, lock);
                 node = restart(w, level, ++restarts, n);
                 if (node == GlobalAddress.NULL) {
@@ -873,6 +967,12 @@ public final class BLinkTree {
             unlock(w, parentLock);
         }
         removed.add(right);
+        if (reusing) {
+            // the merge is complete: retire its intent before the block can be handed out again, so
+            // node repair never takes a later node in the block for this merge's unfinished right node
+            verbs.write(cell, RedoLog.FREE_WORD, 0, Long.BYTES);
+            allocator.free(right);
+        }
         (level == 0 ? stats.leafMerges : stats.internalMerges).increment();
         return new MergeStep(MergeOutcome.MERGED, parentLow, parentUnderfull, parentSpans, survivorLow, survivorUnderfull);
     }
@@ -958,6 +1058,9 @@ public final class BLinkTree {
             unlock(w, lock);
             root = child;
             removed.add(r);
+            if (reusing) {
+                allocator.free(r);
+            }
             stats.rootShrinks.increment();
             w.mergeBudget--;
         }
@@ -1054,6 +1157,7 @@ public final class BLinkTree {
         long right = allocator.allocate();
         NodeImage r = w.other;
         r.init(0, records, sepRecord, n.highInfinite() ? null : n.buffer(), n.highFenceOffset(), n.sibling(), 0);
+        r.setBornEra(allocator.bornEra(right));
         for (int i = leftCount; i < count; i++) {
             r.buffer().putBytes(layout.leafEntry(i - leftCount), records, order[i] * entryBytes, entryBytes);
         }
@@ -1062,7 +1166,9 @@ public final class BLinkTree {
 
         byte[] low = new byte[keyBytes];
         n.buffer().getBytes(n.lowFenceOffset(), low);
+        long born = n.bornEra();
         n.init(0, new UnsafeBuffer(low), 0, records, sepRecord, right, n.writes());
+        n.setBornEra(born);
         for (int i = 0; i < leftCount; i++) {
             n.buffer().putBytes(layout.leafEntry(i), records, order[i] * entryBytes, entryBytes);
         }
@@ -1125,6 +1231,7 @@ public final class BLinkTree {
         }
         checkKey(separator);
         Worker w = workers.get();
+        w.era = era;
         claimSlot(w);
         try {
             // a child removed since (merged into its left neighbour), or not the node of its level that
@@ -1151,6 +1258,7 @@ public final class BLinkTree {
      */
     void completeRootShrink() {
         Worker w = workers.get();
+        w.era = era;
         for (int i = 0; i < MAX_RESTARTS; i++) {
             long r = refreshRoot(w);
             readConsistent(r, w.node);
@@ -1160,6 +1268,40 @@ public final class BLinkTree {
             verbs.cas(IndexSuperblock.ROOT_POINTER, r, w.node.forward());
         }
         throw new IllegalStateException("the root pointer keeps naming removed nodes");
+    }
+
+    /**
+     * Memory reclamation ({@link MemoryReclaim}): holding {@code node}'s lock, decides whether the
+     * block is garbage, and if so runs {@code free} (still under the lock) and returns its result.
+     * Garbage: it fails its checksum (never written, or torn by a crashed writer: a node is written
+     * whole before anything names it), or it is a live node that is not the node of its level
+     * holding its low fence (an orphan of a split or root growth whose link never landed). A removed
+     * node is not garbage here (it waits for safe reuse). Under the lock no merge or split is
+     * midway through the node: a merge unlinks and flags its right node holding its lock, and every
+     * write-back holds the node's lock, so the plain read is stable.
+     */
+    boolean freeIfUnreachable(long node, java.util.function.BooleanSupplier free) {
+        Worker w = workers.get();
+        w.era = era;
+        long lock = lockOf(node);
+        locks.acquire(lock, LockMode.EXCLUSIVE);
+        try {
+            NodeImage n = w.other;
+            verbs.read(node, n.buffer(), 0, layout.nodeBytes());
+            if (n.checksumValid()) {
+                if (n.isRemoved()) {
+                    return false;
+                }
+                int level = n.level();
+                n.buffer().getBytes(n.lowFenceOffset(), w.key, 0, keyBytes);
+                if (locate(w, level, descend(w, level)) == node) {
+                    return false;
+                }
+            }
+            return free.getAsBoolean();
+        } finally {
+            unlock(w, lock);
+        }
     }
 
     private void splitInternalAndInsert(Worker w, long node, long lock, int position, long child) {
@@ -1186,6 +1328,7 @@ public final class BLinkTree {
         long right = allocator.allocate();
         NodeImage r = w.other;
         r.init(level, new UnsafeBuffer(pushed), 0, n.highInfinite() ? null : n.buffer(), n.highFenceOffset(), n.sibling(), 0);
+        r.setBornEra(allocator.bornEra(right));
         r.setLeftmost(children[mid]);
         for (int i = mid + 1; i < total; i++) {
             r.putSeparator(i - mid - 1, new UnsafeBuffer(keys[i]), 0, children[i]);
@@ -1196,7 +1339,9 @@ public final class BLinkTree {
         byte[] low = new byte[keyBytes];
         n.buffer().getBytes(n.lowFenceOffset(), low);
         long leftmost = n.leftmost();
+        long born = n.bornEra();
         n.init(level, new UnsafeBuffer(low), 0, new UnsafeBuffer(pushed), 0, right, n.writes());
+        n.setBornEra(born);
         n.setLeftmost(leftmost);
         for (int i = 0; i < mid; i++) {
             n.putSeparator(i, new UnsafeBuffer(keys[i]), 0, children[i]);
@@ -1266,6 +1411,7 @@ public final class BLinkTree {
         long newRoot = allocator.allocate();
         NodeImage r = w.other;
         r.init(level + 1, new UnsafeBuffer(new byte[keyBytes]), 0, null, 0, GlobalAddress.NULL, 0);
+        r.setBornEra(allocator.bornEra(newRoot));
         r.setLeftmost(nodes.get(0));
         for (int i = 1; i < nodes.size(); i++) {
             r.putSeparator(i - 1, new UnsafeBuffer(lows.get(i)), 0, nodes.get(i));

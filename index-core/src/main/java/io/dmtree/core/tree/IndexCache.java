@@ -40,11 +40,18 @@ public final class IndexCache {
         final long address;
         final byte[] low;
         final NodeImage image;
+        final long era;
 
-        CachedNode(long address, byte[] low, NodeImage image) {
+        CachedNode(long address, byte[] low, NodeImage image, long era) {
             this.address = address;
             this.low = low;
             this.image = image;
+            this.era = era;
+        }
+
+        /** The reuse era the copy was read at or after: its pointers may lead to nodes born no later. */
+        public long era() {
+            return era;
         }
 
         public long address() {
@@ -82,8 +89,8 @@ public final class IndexCache {
         return null;
     }
 
-    /** Caches a copy of the internal node image {@code node} read from {@code address}. */
-    public void put(NodeImage node, long address) {
+    /** Caches a copy of the internal node image {@code node} read from {@code address}, at or after reuse era {@code era}. */
+    public void put(NodeImage node, long address, long era) {
         int level = node.level();
         if (level == 0 || level >= MAX_LEVELS || capacityBytes < layout.nodeBytes()) {
             return;
@@ -93,7 +100,7 @@ public final class IndexCache {
         NodeImage image = new NodeImage(layout, ByteBuffer.wrap(copy));
         byte[] low = new byte[layout.keyBytes()];
         image.buffer().getBytes(image.lowFenceOffset(), low);
-        CachedNode previous = levels.get(level).put(low, new CachedNode(address, low, image));
+        CachedNode previous = levels.get(level).put(low, new CachedNode(address, low, image, era));
         if (previous == null) {
             if (bytes.addAndGet(layout.nodeBytes()) > capacityBytes) {
                 evict();

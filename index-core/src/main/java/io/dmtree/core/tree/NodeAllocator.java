@@ -1,71 +1,289 @@
 package io.dmtree.core.tree;
 
+import io.dmtree.core.layout.ChunkTableLayout;
 import io.dmtree.core.memory.ChunkSource;
 import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.region.ChunkTable;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * A compute node's allocator of tree nodes: it obtains chunks from the memory nodes' control
- * plane and bump-allocates node-sized blocks inside them, rotating over memory nodes so the tree
- * spreads across them. Nodes are never freed. Other per-member blocks (a {@link RedoLog}'s) come
- * from the same chunks, rounded to 64 bytes so nodes stay cache-line aligned.
+ * A compute node's allocator of tree nodes and of its own metadata blocks, over the memory nodes'
+ * chunk tables ({@link ChunkTableLayout}), rotating over memory nodes so the tree spreads across
+ * them. Every block it hands out is recorded, before its address is returned, on the block's own
+ * memory node as held by this member and epoch; so whatever verb this compute node dies before,
+ * every block is accounted for by the table, and the recovery of this member
+ * ({@link MemoryReclaim}) returns what no tree path reaches to the free pool.
+ *
+ * <h2>Where a block comes from, in order</h2>
+ * <ol>
+ *   <li>The free pool: blocks this allocator freed, and free blocks (of owned or adopted chunks)
+ *   found by the last scan, each
+ *   claimed by one CAS of its block word from the free word read to "node, this member" (a lost
+ *   race drops the candidate: another member has it), then stamped with a born era: one FAA on the
+ *   reuse era ({@link io.dmtree.core.layout.RegionLayout#REUSE_ERA_OFFSET}), whose raised value
+ *   the caller writes into the node ({@link #bornEra}).</li>
+ *   <li>This member's own chunk on that memory node: the next reserve block, recorded by one WRITE
+ *   of its block word (only the chunk's owner hands out its reserve blocks, so no CAS is needed).</li>
+ *   <li>A scan of that memory node's table for free blocks (when the own chunk is used up or
+ *   there is none yet), then 1 again.</li>
+ *   <li>A fresh chunk, claimed by one CAS of a free owner word to "owned, this member".</li>
+ * </ol>
+ * A metadata block (a redo block) is a run of reserve blocks of the own chunk, recorded "meta" by
+ * one WRITE of their words and zeroed by this member (chunk memory is not zeroed when a chunk
+ * returns to the pool; a tree node is always written whole before anything names it).
+ *
+ * <p>{@link #free} returns a removed node's block to the pool (a READ and a CAS of its word); only
+ * free words are claimed by others, never reserve words, so an owner's bump allocation needs no
+ * CAS. Cost: one extra verb (8 bytes) per fresh node, two (CAS, FAA) per reused one, on a split or
+ * a root growth only. Thread-safe (synchronized: allocation is rare).
  */
 public final class NodeAllocator {
-    private final ChunkSource chunks;
-    private final int nodeBytes;
-    private final long[] cursor;
-    private final long[] remaining;
-    private int next;
+    /** The most free-block candidates kept per memory node from one scan. */
+    static final int POOL_CANDIDATES = 256;
+    /** The reuse era word on memory node 0. */
+    static final long REUSE_ERA = GlobalAddress.of(0, io.dmtree.core.layout.RegionLayout.REUSE_ERA_OFFSET);
 
-    public NodeAllocator(ChunkSource chunks, int memoryNodes, int nodeBytes, int firstMemoryNode) {
+    private final ChunkTable table;
+    private final int nodeBytes;
+    private final int member;
+    private final long epoch;
+    private final long nodeWord;
+    private final long metaWord;
+    private final long ownedWord;
+    private final long[] chunk;
+    private final long[] nextBlock;
+    private final long blocksPerChunk;
+    private final long[][] candidateChunk;
+    private final long[][] candidateBlock;
+    private final long[][] candidateWord;
+    private final int[] candidates;
+    private final UnsafeBuffer word = new UnsafeBuffer(new byte[Long.BYTES]);
+    private final java.util.Map<Long, Long> bornEras = new java.util.HashMap<>();
+    private final long freeWord;
+    private int next;
+    private long reused;
+    private long freed;
+
+    /**
+     * @param chunks          the memory nodes' control plane (its chunk size must be the tables')
+     * @param member          this compute node's member id, recorded as owner
+     * @param epoch           its incarnation's epoch (0 without membership), recorded with it
+     */
+    public NodeAllocator(ChunkSource chunks, Verbs verbs, int nodeBytes, int firstMemoryNode, int member, long epoch) {
         if (chunks.chunkBytes() < nodeBytes) {
             throw new IllegalArgumentException("chunks of " + chunks.chunkBytes() + " bytes cannot hold a "
                     + nodeBytes + "-byte node");
         }
-        this.chunks = chunks;
+        if (member < 0 || member > ChunkTableLayout.MEMBER_MASK) {
+            throw new IllegalArgumentException("member id " + member + " does not fit a chunk table word");
+        }
+        this.table = ChunkTable.open(verbs);
+        int memoryNodes = table.memoryNodes();
+        for (int mn = 0; mn < memoryNodes; mn++) {
+            if (table.layout(mn).chunkBytes() != chunks.chunkBytes()) {
+                throw new IllegalArgumentException("memory node " + mn + " uses chunks of " + table.layout(mn).chunkBytes()
+                        + " bytes, the control plane " + chunks.chunkBytes());
+            }
+        }
         this.nodeBytes = nodeBytes;
-        this.cursor = new long[memoryNodes];
-        this.remaining = new long[memoryNodes];
+        this.member = member;
+        this.epoch = epoch;
+        this.nodeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_NODE, member, epoch);
+        this.metaWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_META, member, epoch);
+        this.ownedWord = ChunkTableLayout.word(ChunkTableLayout.CHUNK_OWNED, member, epoch);
+        this.freeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_FREE, member, 0);
+        this.blocksPerChunk = table.layout(0).blocksPerChunk(nodeBytes);
+        this.chunk = new long[memoryNodes];
+        this.nextBlock = new long[memoryNodes];
+        java.util.Arrays.fill(chunk, -1);
+        this.candidateChunk = new long[memoryNodes][POOL_CANDIDATES];
+        this.candidateBlock = new long[memoryNodes][POOL_CANDIDATES];
+        this.candidateWord = new long[memoryNodes][POOL_CANDIDATES];
+        this.candidates = new int[memoryNodes];
         this.next = Math.floorMod(firstMemoryNode, memoryNodes);
     }
 
+    /** Bytes of one chunk that blocks use (whole nodes only). */
     public long chunkBytes() {
-        return chunks.chunkBytes();
+        return blocksPerChunk * nodeBytes;
+    }
+
+    public int member() {
+        return member;
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Nodes handed out from the free pool so far. */
+    public synchronized long reused() {
+        return reused;
+    }
+
+    /** Blocks this allocator returned to the pool ({@link #free}). */
+    public synchronized long freed() {
+        return freed;
     }
 
     /**
-     * The address of a fresh, zeroed block of {@code bytes} (rounded up to 64) on memory node
-     * {@code mn}; it must fit in one chunk.
+     * The born era to write into the node at {@code address}, which {@link #allocate} just
+     * returned to the caller: the raised reuse era for a reused block, 0 for a fresh one. Asked once.
+     */
+    public synchronized long bornEra(long address) {
+        Long era = bornEras.remove(address);
+        return era == null ? 0 : era;
+    }
+
+    /**
+     * Returns the block of a node the tree no longer reaches (a removed node, after its removal
+     * was written) to the pool: its word, recorded as a node of whoever allocated it, becomes free
+     * by CAS. True when this call freed it.
+     */
+    public synchronized boolean free(long address) {
+        int mn = GlobalAddress.memoryNode(address);
+        ChunkTableLayout t = table.layout(mn);
+        long offset = GlobalAddress.offset(address);
+        long c = t.chunkOf(offset);
+        if (c < 0 || (offset - t.chunkOffset(c)) % nodeBytes != 0) {
+            throw new IllegalArgumentException(GlobalAddress.toString(address) + " is no node block");
+        }
+        long wordAt = t.blockWord(c, (offset - t.chunkOffset(c)) / nodeBytes);
+        table.verbs().read(GlobalAddress.of(mn, wordAt), word, 0, Long.BYTES);
+        long seen = word.getLong(0);
+        if (ChunkTableLayout.state(seen) != ChunkTableLayout.BLOCK_NODE || table.cas(mn, wordAt, seen, freeWord) != seen) {
+            return false;
+        }
+        freed++;
+        int i = candidates[mn];
+        if (i < POOL_CANDIDATES) { // the next node on this memory node reuses it first
+            candidateChunk[mn][i] = c;
+            candidateBlock[mn][i] = (offset - t.chunkOffset(c)) / nodeBytes;
+            candidateWord[mn][i] = freeWord;
+            candidates[mn] = i + 1;
+        }
+        return true;
+    }
+
+    /**
+     * The address of a fresh block of at least {@code bytes} bytes, zeroed, on memory node
+     * {@code mn}, recorded as this member's metadata; it must fit in one chunk.
      */
     public synchronized long allocateBlock(int mn, long bytes) {
-        if (mn < 0 || mn >= cursor.length) {
+        if (mn < 0 || mn >= chunk.length) {
             throw new IllegalArgumentException("no memory node " + mn);
         }
-        long size = (bytes + 63) & ~63L;
-        if (size <= 0 || size > chunks.chunkBytes()) {
+        long run = (bytes + nodeBytes - 1) / nodeBytes;
+        if (bytes <= 0 || run > blocksPerChunk) {
             throw new IllegalArgumentException("a block of " + bytes + " bytes does not fit in a chunk of "
-                    + chunks.chunkBytes() + " bytes");
+                    + chunkBytes() + " usable bytes");
         }
-        if (remaining[mn] < size) {
-            cursor[mn] = chunks.allocateChunk(mn);
-            remaining[mn] = chunks.chunkBytes();
+        if (chunk[mn] < 0 || blocksPerChunk - nextBlock[mn] < run) {
+            claimChunk(mn); // what is left of the old one stays its reserve
         }
-        long address = cursor[mn];
-        cursor[mn] = GlobalAddress.plus(address, size);
-        remaining[mn] -= size;
+        long c = chunk[mn];
+        long first = nextBlock[mn];
+        ChunkTableLayout t = table.layout(mn);
+        table.writeWords(mn, t.blockWord(c, first), (int) run, metaWord);
+        nextBlock[mn] = first + run;
+        long address = GlobalAddress.plus(table.chunkAddress(mn, c), first * nodeBytes);
+        table.zero(address, run * nodeBytes);
         return address;
     }
 
-    /** The address of a fresh, zeroed node-sized block. */
+    /** The address of a node-sized block recorded as this member's node; its content is undefined. */
     public synchronized long allocate() {
         int mn = next;
-        next = (next + 1) % cursor.length;
-        if (remaining[mn] < nodeBytes) {
-            cursor[mn] = chunks.allocateChunk(mn);
-            remaining[mn] = chunks.chunkBytes();
+        next = (next + 1) % chunk.length;
+        return allocateNode(mn);
+    }
+
+    private long allocateNode(int mn) {
+        for (int attempt = 0; ; attempt++) {
+            long fromPool = claimCandidate(mn);
+            if (fromPool != GlobalAddress.NULL) {
+                return fromPool;
+            }
+            if (chunk[mn] >= 0 && nextBlock[mn] < blocksPerChunk) {
+                long c = chunk[mn];
+                long b = nextBlock[mn]++;
+                word.putLong(0, nodeWord);
+                table.verbs().write(GlobalAddress.of(mn, table.layout(mn).blockWord(c, b)), word, 0, Long.BYTES);
+                return GlobalAddress.plus(table.chunkAddress(mn, c), b * nodeBytes);
+            }
+            if (attempt == 0 && scanPool(mn) > 0) {
+                continue;
+            }
+            claimChunk(mn);
         }
-        long address = cursor[mn];
-        cursor[mn] = GlobalAddress.plus(address, nodeBytes);
-        remaining[mn] -= nodeBytes;
-        return address;
+    }
+
+    private long claimCandidate(int mn) {
+        ChunkTableLayout t = table.layout(mn);
+        while (candidates[mn] > 0) {
+            int i = --candidates[mn];
+            long c = candidateChunk[mn][i];
+            long b = candidateBlock[mn][i];
+            long seen = candidateWord[mn][i];
+            if (table.cas(mn, t.blockWord(c, b), seen, nodeWord) == seen) {
+                reused++;
+                long address = GlobalAddress.plus(table.chunkAddress(mn, c), b * nodeBytes);
+                // after the claim: a pointer read before this FAA saw an era below the one stamped
+                long era = table.verbs().faa(REUSE_ERA, 1) + 1;
+                bornEras.put(address, era);
+                return address;
+            }
+        }
+        return GlobalAddress.NULL;
+    }
+
+    /** Collects free blocks of owned and adopted chunks of {@code mn}; how many it found. */
+    private int scanPool(int mn) {
+        long[] owners = table.ownerWords(mn);
+        int found = 0;
+        for (long c = 0; c < owners.length && found < POOL_CANDIDATES; c++) {
+            int state = ChunkTableLayout.state(owners[(int) c]);
+            if (state != ChunkTableLayout.CHUNK_ADOPTED && state != ChunkTableLayout.CHUNK_OWNED) {
+                continue;
+            }
+            long[] words = table.blockWords(mn, c, (int) blocksPerChunk);
+            for (int b = 0; b < words.length && found < POOL_CANDIDATES; b++) {
+                if (ChunkTableLayout.state(words[b]) == ChunkTableLayout.BLOCK_FREE) {
+                    candidateChunk[mn][found] = c;
+                    candidateBlock[mn][found] = b;
+                    candidateWord[mn][found] = words[b];
+                    found++;
+                }
+            }
+        }
+        // claimed last-first: reverse so the lowest addresses go first
+        for (int i = 0, j = found - 1; i < j; i++, j--) {
+            swap(candidateChunk[mn], i, j);
+            swap(candidateBlock[mn], i, j);
+            swap(candidateWord[mn], i, j);
+        }
+        candidates[mn] = found;
+        return found;
+    }
+
+    private static void swap(long[] a, int i, int j) {
+        long t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+
+    private void claimChunk(int mn) {
+        ChunkTableLayout t = table.layout(mn);
+        long[] owners = table.ownerWords(mn);
+        for (long c = 0; c < owners.length; c++) {
+            if (owners[(int) c] == 0 && table.cas(mn, t.ownerWord(c), 0, ownedWord) == 0) {
+                chunk[mn] = c;
+                nextBlock[mn] = 0;
+                return;
+            }
+        }
+        throw new IllegalStateException("memory node " + mn + " has no free chunk left (all " + owners.length
+                + " chunks of " + t.chunkBytes() + " bytes are in use); give it a larger region");
     }
 }

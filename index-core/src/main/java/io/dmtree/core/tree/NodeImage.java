@@ -102,6 +102,15 @@ public final class NodeImage {
         return buffer.getLong(FORWARD_OFFSET);
     }
 
+    /** The reuse era the node's block was handed out at (0: its first use). */
+    public long bornEra() {
+        return buffer.getLong(NodeLayout.BORN_ERA_OFFSET);
+    }
+
+    public void setBornEra(long era) {
+        buffer.putLong(NodeLayout.BORN_ERA_OFFSET, era);
+    }
+
     /** For a removed node: the member that removed it. */
     public int removedBy() {
         return buffer.getInt(REMOVED_BY_OFFSET);

@@ -5,10 +5,10 @@ package io.dmtree.core.tree;
  * {@code V} bytes. Integers are little-endian; keys are raw bytes.
  *
  * <pre>
- *   0       4       8     9     10      12      16              24              32              40          44       64
- *   +-------+-------+-----+-----+-------+-------+---------------+---------------+---------------+-----------+--------+
- *   | crc32c| writes|level|flags| count | rsvd  | sibling       | leftmost child| forward       | removed by| rsvd   |
- *   +-------+-------+-----+-----+-------+-------+---------------+---------------+---------------+-----------+--------+
+ *   0       4       8     9     10      12      16              24              32              40          44      48          56     64
+ *   +-------+-------+-----+-----+-------+-------+---------------+---------------+---------------+-----------+-------+-----------+------+
+ *   | crc32c| writes|level|flags| count | rsvd  | sibling       | leftmost child| forward       | removed by| rsvd  | born era  | rsvd |
+ *   +-------+-------+-----+-----+-------+-------+---------------+---------------+---------------+-----------+-------+-----------+------+
  *  64 low fence (K bytes, inclusive) | high fence (K bytes, exclusive unless HIGH_INFINITE) |
  *   +--------------------------------+------------------------------------------------------+
  *   E = align8(64 + 2K): entries
@@ -30,8 +30,13 @@ package io.dmtree.core.tree;
  *   range went to (the left neighbour that absorbed it, or for a removed root its only child) and
  *   {@code removed by} the member that removed it (recovery marks a lapsed member's unfinished
  *   removal with that member's id); both are 0 in a live node. A removed node keeps its fences
- *   and entries and is never written again: its memory is not reused (reclamation is left to the
- *   region's memory management, which must first make sure no reader can still hold it).</li>
+ *   and entries and is never written again by the tree; its remover then frees its block, which a
+ *   later allocation may hand out again as a new node.</li>
+ *   <li>{@code born era}: 0 for a node in a block used for the first time; for a node in a reused
+ *   block, the reuse era ({@code RegionLayout#REUSE_ERA_OFFSET}) its allocation raised. A pointer
+ *   read at era e (by an operation that began at e, or from a cache entry stamped e) may follow
+ *   only to a node born at or before e: a node born later may be a reuse of the block the pointer
+ *   meant, and is treated like a fence mismatch ({@link BLinkTree}).</li>
  *   <li>{@code count}: used entries of a leaf; separator entries of an internal node.</li>
  *   <li>Internal node: child {@code leftmost} covers {@code [low, key0)}, child {@code i} covers
  *   {@code [key i, key i+1)}, the last up to the high fence.</li>
@@ -51,6 +56,7 @@ public final class NodeLayout {
     public static final int LEFTMOST_OFFSET = 24;
     public static final int FORWARD_OFFSET = 32;
     public static final int REMOVED_BY_OFFSET = 40;
+    public static final int BORN_ERA_OFFSET = 48;
     public static final int HEADER_BYTES = 64;
     /** The header words an entry write-back rewrites: checksum, writes, level, flags, count. */
     public static final int HEADER_WRITE_BYTES = 16;

@@ -44,8 +44,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   again is a no-op, because insertion skips a separator already present as a separator or as a
  *   node's low fence (low fences of live nodes never change), and recovery inserts none whose
  *   child has been removed since or is no longer the node of its level that holds its low fence
- *   (a merge removed it; removed nodes are never reused, so a removed child stays removed; a
- *   reclamation that reuses nodes must tell a reused node from the old child, by a generation).</li>
+ *   (a merge removed it). A merge retires its intent once it is complete and before its removed
+ *   node's block is freed, so a merge intent never names a reused block; a split intent may, and
+ *   then names a node that is not the child it meant, which the checks above leave alone.</li>
  *   <li>Cells alternate by level parity. A split at level L leaves its intent in cell L&amp;1; the
  *   next record of the chain (the write-back at L+1) goes to the other cell; the one after (at
  *   L+2) reuses cell L&amp;1 only after the L+1 write-back, which carries the level-L separator,

@@ -28,12 +28,15 @@ import java.util.Set;
  *   fields: merges and root shrinks unlinked every node they removed.</li>
  * </ul>
  * Since leaf ranges tile the key space and each leaf has no duplicate, no key appears twice.
+ * Then it accounts for the region bytes ({@link RegionAudit}: allocated, reachable, free, leaked),
+ * adding as problems a reachable node whose block the chunk table does not record as a node.
  * Reads go through the given verbs (they show in its counters).
  */
 public final class TreeChecker {
     private static final int MAX_PROBLEMS = 1000;
 
     private final Verbs verbs;
+    private final TreeConfig config;
     private final NodeLayout layout;
     private final int keyBytes;
     private final Map<Long, NodeImage> nodes = new HashMap<>();
@@ -41,6 +44,7 @@ public final class TreeChecker {
 
     public TreeChecker(Verbs verbs, TreeConfig config) {
         this.verbs = verbs;
+        this.config = config;
         this.layout = config.layout();
         this.keyBytes = layout.keyBytes();
     }
@@ -75,10 +79,13 @@ public final class TreeChecker {
         }
         long keys = checkReachability(root, chains.get(0));
         List<Integer> perLevel = new ArrayList<>();
+        Set<Long> reachable = new HashSet<>();
         for (List<Long> chain : chains) {
             perLevel.add(chain.size());
+            reachable.addAll(chain);
         }
-        return new TreeReport(height, perLevel, keys, List.copyOf(problems));
+        RegionUse region = RegionAudit.audit(verbs, config, reachable, keys, problems);
+        return new TreeReport(height, perLevel, keys, List.copyOf(problems), region);
     }
 
     private void problem(String text) {

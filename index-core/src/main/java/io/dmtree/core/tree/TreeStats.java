@@ -20,6 +20,8 @@ public final class TreeStats {
     public final LongAdder rootShrinks = new LongAdder();
     /** Removed nodes a traversal reached (through a stale cached parent or an earlier read) and left. */
     public final LongAdder removedReached = new LongAdder();
+    /** Nodes a traversal reached that were born after its pointer's era (a reused block, or a new node) and left. */
+    public final LongAdder reusedReached = new LongAdder();
 
     @Override
     public String toString() {
@@ -27,6 +29,6 @@ public final class TreeStats {
                 + restarts.sum() + ", leaf splits " + leafSplits.sum() + ", internal splits " + internalSplits.sum()
                 + ", root growths " + rootGrowths.sum() + ", leaf merges " + leafMerges.sum() + ", internal merges "
                 + internalMerges.sum() + ", root shrinks " + rootShrinks.sum() + ", removed nodes reached "
-                + removedReached.sum();
+                + removedReached.sum() + ", reused nodes reached " + reusedReached.sum();
     }
 }

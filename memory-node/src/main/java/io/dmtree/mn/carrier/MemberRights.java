@@ -15,17 +15,22 @@ import io.dmtree.mn.OffHeapRegion;
  *   [0, 64)          region header          read
  *   [64, 128)        index superblock       read, atomic; write only while the index is not ready
  *                                           (its creator fills it once; the root grows by CAS)
- *   [128, 2048)      reserved               none
+ *   [128, 168)       memory-node state      read (lives, run state, cluster id, identity checksum)
+ *   [168, 184)       coordination words     read, atomic (restart checked, reuse era)
+ *   [184, 2048)      reserved               none
  *   [2048, 4096)     redo directory         read, atomic (recovery reads and clears others' entries);
  *                                           write on m's own entry, 8 bytes at 2048 + 8m
  *   [4096, L)        lock table             read, write, atomic
  *   [L, C)           gap before the chunks  none
- *   [C, region end)  chunk area             read, write, atomic (tree nodes, redo blocks)
+ *   [C, region end)  chunk area             read, write, atomic (tree nodes, redo blocks, and the
+ *                                           chunk table at the region's end)
  * </pre>
  *
  * A member without an id (a connection of a cluster without membership) may write every redo
- * directory entry. Allocation metadata is not in the region: chunks are handed out by the control
- * plane's allocator only, so no verb reaches it.
+ * directory entry. The chunk table ({@code ChunkTableLayout}) lies in the chunk area's range: compute
+ * nodes claim chunks and record blocks in it with one-sided verbs, so every member's atomics and
+ * writes reach every owner word there; owner words name member and epoch, and reclamation trusts
+ * them (a hostile member could claim or release another's chunk: not yet enforced per owner).
  *
  * <p>These rights are the member's lease's: a fenced incarnation (its lease lapsed) has its verbs
  * refused before any right is looked at. A check walks at most {@link #MAX_RANGES} ranges of
@@ -33,8 +38,8 @@ import io.dmtree.mn.OffHeapRegion;
  * instance may be read by any thread.
  */
 public final class MemberRights {
-    /** Header, superblock, reserved bytes, three of the redo directory, lock table, gap, chunks. */
-    public static final int MAX_RANGES = 9;
+    /** Header, superblock, memory-node state, coordination words, reserved bytes, three of the redo directory, lock table, gap, chunks. */
+    public static final int MAX_RANGES = 11;
     /** A range whose write right holds only while the index superblock's state is not READY. */
     private static final int WRITE_UNTIL_READY = 8;
 
@@ -76,8 +81,12 @@ public final class MemberRights {
         r.add(0, RegionLayout.SUPERBLOCK_OFFSET, AccessRight.READ.bit(), "region header");
         r.add(RegionLayout.SUPERBLOCK_OFFSET, RegionLayout.SUPERBLOCK_OFFSET + RegionLayout.SUPERBLOCK_BYTES,
                 AccessRight.READ.bit() | AccessRight.ATOMIC.bit() | WRITE_UNTIL_READY, "index superblock");
-        r.add(RegionLayout.SUPERBLOCK_OFFSET + RegionLayout.SUPERBLOCK_BYTES, RegionLayout.REDO_DIRECTORY_OFFSET,
-                AccessRight.NONE, "reserved header bytes");
+        r.add(RegionLayout.SUPERBLOCK_OFFSET + RegionLayout.SUPERBLOCK_BYTES, RegionLayout.COORDINATION_WORDS_OFFSET,
+                AccessRight.READ.bit(), "memory-node state");
+        r.add(RegionLayout.COORDINATION_WORDS_OFFSET, RegionLayout.COORDINATION_WORDS_END,
+                AccessRight.READ.bit() | AccessRight.ATOMIC.bit(), "coordination words");
+        r.add(RegionLayout.COORDINATION_WORDS_END, RegionLayout.REDO_DIRECTORY_OFFSET, AccessRight.NONE,
+                "reserved header bytes");
         int directory = AccessRight.READ.bit() | AccessRight.ATOMIC.bit();
         long dirEnd = RegionLayout.REDO_DIRECTORY_OFFSET + (long) RegionLayout.REDO_DIRECTORY_ENTRIES * Long.BYTES;
         if (member < 0 || member >= RegionLayout.REDO_DIRECTORY_ENTRIES) {

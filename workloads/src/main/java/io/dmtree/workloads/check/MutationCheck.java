@@ -60,11 +60,16 @@ public final class MutationCheck {
     public record Result(TreeReport report, long expectedKeys, List<String> problems, long problemCount,
                          long mutationNanos) {
         public boolean ok() {
-            return report.ok() && problemCount == 0 && report.keys() == expectedKeys;
+            return report.ok() && problemCount == 0 && report.keys() == expectedKeys && noLeak(report);
         }
     }
 
     private MutationCheck() {
+    }
+
+    /** The region was accounted for and no byte of it leaked. */
+    static boolean noLeak(TreeReport report) {
+        return report.region() != null && report.region().leaked() == 0;
     }
 
     public static Result run(EmbeddedCluster cluster, Settings settings) {
@@ -154,7 +159,7 @@ public final class MutationCheck {
      */
     public record Drain(TreeReport report, long nodesRemoved, long nanos) {
         public boolean ok() {
-            return report.ok() && report.keys() == 0 && report.height() == 1;
+            return report.ok() && report.keys() == 0 && report.height() == 1 && noLeak(report);
         }
     }
 

@@ -64,6 +64,10 @@ public final class CheckCommand implements Callable<Integer> {
             + " leaf; prints the nodes per level before and after and the nodes removed")
     boolean drain;
 
+    @Option(names = "--reuse", description = "free merged-away nodes' blocks for reuse (off by default: removed nodes are"
+            + " kept)")
+    boolean reuse;
+
     @Override
     public Integer call() {
         OptionChecks.inRange(spec, "--records", records, 1, Integer.MAX_VALUE - 16);
@@ -99,6 +103,9 @@ public final class CheckCommand implements Callable<Integer> {
                 .threadsPerComputeNode(Math.max(256, threads));
         builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), records));
         try (EmbeddedCluster cluster = builder.start()) {
+            for (int cn = 0; cn < computeNodes; cn++) {
+                cluster.computeNode(cn).tree().reusing(reuse);
+            }
             MutationCheck.Settings settings = new MutationCheck.Settings(records, operations, threads, deletePercent, s);
             result = MutationCheck.run(cluster, settings);
             if (drain && result.ok()) {
@@ -117,6 +124,10 @@ public final class CheckCommand implements Callable<Integer> {
             }
         }
         boolean ok = result.ok();
+        if (result.report().region() == null || result.report().region().leaked() != 0) {
+            out.println("region: WRONG: " + (result.report().region() == null ? "not accounted for"
+                    : result.report().region().leaked() + " bytes leaked"));
+        }
         if (drained != null) {
             out.printf(Locale.ROOT, "drain: every key deleted in %.2f s, %,d nodes removed (nodes per level before %s, %d in all;"
                             + " after %s, %d in all)%n", drained.nanos() / 1e9, drained.nodesRemoved(),

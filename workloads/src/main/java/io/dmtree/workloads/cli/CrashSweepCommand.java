@@ -50,7 +50,7 @@ public final class CrashSweepCommand implements Callable<Integer> {
     @Option(names = "--history", defaultValue = "500", description = "operations per generated history, 20..5000")
     int historyOps;
 
-    @Option(names = "--repair", defaultValue = "full", paramLabel = "full|nodes-only|none|no-locks",
+    @Option(names = "--repair", defaultValue = "full", paramLabel = "full|nodes-only|none|no-locks|no-reclaim",
             description = "recovery steps to run (less than full shows what the checks catch)")
     String repair;
 
@@ -79,7 +79,9 @@ public final class CrashSweepCommand implements Callable<Integer> {
             case "nodes-only" -> CrashSweep.Repair.NODES_ONLY;
             case "none" -> CrashSweep.Repair.NONE;
             case "no-locks" -> CrashSweep.Repair.NO_LOCK_RECOVERY;
-            default -> throw OptionChecks.usage(spec, "--repair must be full, nodes-only, none or no-locks: " + repair);
+            case "no-reclaim" -> CrashSweep.Repair.NO_MEMORY_RECLAIM;
+            default -> throw OptionChecks.usage(spec, "--repair must be full, nodes-only, none, no-locks or no-reclaim: "
+                    + repair);
         };
         OptionChecks.inRange(spec, "--bound-ms", boundMillis, 10, 600_000);
         long s = seed != null ? seed : new SecureRandom().nextLong();

@@ -96,6 +96,11 @@ public final class DmtreeSystem implements KvSystem, MemoryNodeMetered {
 
     /** Index cache hits and misses summed over compute nodes. */
     @Override
+    public io.dmtree.core.tree.RegionUse regionUse() {
+        return cluster.check().region();
+    }
+
+    @Override
     public DmIndex.CacheStats cacheStats() {
         long hits = 0;
         long misses = 0;

@@ -13,4 +13,12 @@ public interface MemoryNodeMetered {
 
     /** Index cache hits and misses summed over this system's compute nodes so far. */
     DmIndex.CacheStats cacheStats();
+
+    /**
+     * Where the memory nodes' chunk areas went, from a check of the quiescent index (null when this
+     * system cannot tell, such as a compute-node process that sees only its share).
+     */
+    default io.dmtree.core.tree.RegionUse regionUse() {
+        return null;
+    }
 }

@@ -69,7 +69,7 @@ final class LockBenchCluster implements AutoCloseable {
         this.locksPerMn = locksPerMn;
         long dataBytes = (long) locksPerMn * Math.max(nodeBytes, 64);
         long chunk = Math.max(1 << 20, RegionLayout.alignUp(dataBytes, 4096));
-        MemoryNodeConfig cfg = new MemoryNodeConfig(RegionLayout.chunkAreaOffset(LOCK_TABLE_BYTES) + chunk,
+        MemoryNodeConfig cfg = new MemoryNodeConfig(MemoryNodeConfig.regionBytesFor(1, chunk, LOCK_TABLE_BYTES),
                 chunk, LOCK_TABLE_BYTES);
         dataArea = new long[memoryNodes];
         try {

@@ -60,7 +60,7 @@ final class LockRecoveryRun {
     }
 
     static Trial trial(LockDesign design, int held, long modelledRttNanos) throws Exception {
-        MemoryNodeConfig cfg = new MemoryNodeConfig(RegionLayout.chunkAreaOffset(LOCK_TABLE_BYTES) + (1 << 20), 1 << 20,
+        MemoryNodeConfig cfg = new MemoryNodeConfig(MemoryNodeConfig.regionBytesFor(1, 1 << 20, LOCK_TABLE_BYTES), 1 << 20,
                 LOCK_TABLE_BYTES);
         try (MemoryNode mn = new MemoryNode(0, cfg)) {
             LockTable table = new LockTable(RegionLayout.LOCK_TABLE_START, LOCK_TABLE_BYTES, design.lockBytes());

@@ -50,7 +50,7 @@ final class CarrierRead implements RoundTrips {
         this.slots = threads;
         long chunk = 1L << 20;
         long lockTable = 64L << 10;
-        long region = RegionLayout.chunkAreaOffset(lockTable) + ((slotBytes * threads + chunk - 1) / chunk) * chunk;
+        long region = MemoryNodeConfig.regionBytesFor((slotBytes * threads + chunk - 1) / chunk, chunk, lockTable);
         MemoryNodeConfig config = new MemoryNodeConfig(region, chunk, lockTable);
         this.dir = Files.createTempDirectory("dmtree-netbench");
         MemoryNodeServer mn = null;

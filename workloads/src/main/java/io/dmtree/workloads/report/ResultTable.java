@@ -124,6 +124,22 @@ public final class ResultTable {
             }
         }
 
+        if (systems.stream().anyMatch(r -> r.region() != null)) {
+            out.println();
+            out.println("dmtree region use after the run (chunk tables and a walk of the tree)");
+            out.printf(Locale.ROOT, "%-14s  %12s  %12s  %12s  %12s  %12s  %10s  %9s%n", "lock", "records", "allocated",
+                    "reachable", "free", "leaked", "B/record", "overhead");
+            for (SystemResult r : systems) {
+                io.dmtree.core.tree.RegionUse u = r.region();
+                if (u == null) {
+                    continue;
+                }
+                out.printf(Locale.ROOT, "%-14s  %,12d  %,12d  %,12d  %,12d  %,12d  %10.1f  %9s%n", r.lock(), u.records(),
+                        u.allocated(), u.reachable(), u.free(), u.leaked(), u.bytesPerRecord(),
+                        u.records() == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", u.overhead()));
+            }
+        }
+
         out.println();
         out.println("setup:");
         for (SystemResult r : systems) {

@@ -117,7 +117,9 @@ public final class Contestant implements AutoCloseable {
         long operations = share.operations(stream.size());
         MemoryNodeCost cost = null;
         DmIndex.CacheStats cache = null;
+        io.dmtree.core.tree.RegionUse region = null;
         if (metered != null) {
+            region = metered.regionUse();
             cost = new MemoryNodeCost(metered.memoryNodeTraffic().minus(trafficBefore), operations);
             DmIndex.CacheStats after = metered.cacheStats();
             cache = new DmIndex.CacheStats(after.hits() - cacheBefore.hits(), after.misses() - cacheBefore.misses(),
@@ -139,7 +141,7 @@ public final class Contestant implements AutoCloseable {
             digest += o.digest;
         }
         return new SystemResult(system.name(), lock, system.setup(), loadedRecords, loadNanos, operations, runNanos,
-                latencies, misses, scanned, digest, cost, cache);
+                latencies, misses, scanned, digest, cost, cache, region);
     }
 
     @Override

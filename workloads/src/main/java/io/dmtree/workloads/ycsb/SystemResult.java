@@ -1,5 +1,6 @@
 package io.dmtree.workloads.ycsb;
 
+import io.dmtree.core.tree.RegionUse;
 import io.dmtree.cn.DmIndex;
 import org.HdrHistogram.Histogram;
 
@@ -24,7 +25,16 @@ import java.util.Map;
  */
 public record SystemResult(String name, String lock, String setup, long loadedRecords, long loadNanos,
                            long operations, long runNanos, Map<OperationType, Histogram> latencies, long readMisses,
-                           long scannedEntries, long digest, MemoryNodeCost memoryNodes, DmIndex.CacheStats cache) {
+                           long scannedEntries, long digest, MemoryNodeCost memoryNodes, DmIndex.CacheStats cache,
+                           RegionUse region) {
+    /** A result without region accounting (systems that have none, or a share of a run). */
+    public SystemResult(String name, String lock, String setup, long loadedRecords, long loadNanos, long operations,
+                        long runNanos, Map<OperationType, Histogram> latencies, long readMisses, long scannedEntries,
+                        long digest, MemoryNodeCost memoryNodes, DmIndex.CacheStats cache) {
+        this(name, lock, setup, loadedRecords, loadNanos, operations, runNanos, latencies, readMisses, scannedEntries,
+                digest, memoryNodes, cache, null);
+    }
+
     /** "dmtree cas-spin", "csl". */
     public String label() {
         return lock == null ? name : name + " " + lock;

@@ -124,6 +124,8 @@ class ComputeNodeFailureTest {
             }
             assertTrue(reported, "no survivor wrote the final state:\n" + outputs);
             assertTrue(outputs.toString().contains("tree checker: tree ok"), "tree checker:\n" + outputs);
+            assertTrue(outputs.toString().contains("), leaked 0") && !outputs.toString().contains("region WRONG"),
+                    "the victim's memory was not all reclaimed:\n" + outputs);
             List<HistoryFile> files = new ArrayList<>();
             for (Path h : histories) {
                 files.add(HistoryFile.read(h));

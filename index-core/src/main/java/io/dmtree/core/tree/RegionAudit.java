@@ -1,0 +1,116 @@
+package io.dmtree.core.tree;
+
+import io.dmtree.core.layout.ChunkTableLayout;
+import io.dmtree.core.layout.RegionLayout;
+import io.dmtree.core.memory.GlobalAddress;
+import io.dmtree.core.memory.Verbs;
+import io.dmtree.core.region.ChunkTable;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Accounts for every byte of every chunk area of a quiescent cluster ({@link RegionUse}) from the
+ * chunk tables and the set of nodes a tree walk reached, and reports as problems what breaks the
+ * allocation invariants: a reachable node outside the chunk area, or whose block word does not
+ * record it as a node (a freed or never handed-out block the tree points to: a double free or a
+ * wild pointer). A block counts as leaked when it is recorded as a node but is neither reachable
+ * nor removed, as metadata of a member whose redo directory word names no block on that memory
+ * node, or as an unused reserve block of an adopted chunk (adoption frees those).
+ */
+final class RegionAudit {
+    private RegionAudit() {
+    }
+
+    static RegionUse audit(Verbs verbs, TreeConfig config, Set<Long> reachable, long records, List<String> problems) {
+        ChunkTable table = ChunkTable.open(verbs);
+        NodeLayout layout = config.layout();
+        int nodeBytes = layout.nodeBytes();
+        NodeImage image = new NodeImage(layout, ByteBuffer.allocate(nodeBytes));
+        long capacity = 0, allocated = 0, reach = 0, meta = 0, removed = 0, pinned = 0, free = 0, leaked = 0;
+        for (int mn = 0; mn < table.memoryNodes(); mn++) {
+            ChunkTableLayout t = table.layout(mn);
+            long chunkBytes = t.chunkBytes();
+            int blocks = (int) t.blocksPerChunk(nodeBytes);
+            long slack = chunkBytes - (long) blocks * nodeBytes;
+            capacity += t.chunkCount() * chunkBytes;
+            boolean[] hasDirectory = directoryEntries(verbs, mn);
+            long[] owners = table.ownerWords(mn);
+            for (long c = 0; c < owners.length; c++) {
+                int state = ChunkTableLayout.state(owners[(int) c]);
+                if (state == ChunkTableLayout.CHUNK_FREE) {
+                    continue;
+                }
+                allocated += chunkBytes;
+                if (state == ChunkTableLayout.CHUNK_PINNED) {
+                    pinned += chunkBytes;
+                    continue;
+                }
+                free += slack;
+                long[] words = table.blockWords(mn, c, blocks);
+                for (int b = 0; b < blocks; b++) {
+                    long w = words[b];
+                    long address = GlobalAddress.plus(table.chunkAddress(mn, c), (long) b * nodeBytes);
+                    switch (ChunkTableLayout.state(w)) {
+                        case ChunkTableLayout.BLOCK_NODE -> {
+                            if (reachable.contains(address)) {
+                                reach += nodeBytes;
+                            } else {
+                                verbs.read(address, image.buffer(), 0, nodeBytes);
+                                if (image.checksumValid() && image.isRemoved()) {
+                                    removed += nodeBytes;
+                                } else {
+                                    leaked += nodeBytes;
+                                }
+                            }
+                        }
+                        case ChunkTableLayout.BLOCK_META -> {
+                            int m = ChunkTableLayout.member(w);
+                            if (m < hasDirectory.length && hasDirectory[m]) {
+                                meta += nodeBytes;
+                            } else {
+                                leaked += nodeBytes;
+                            }
+                        }
+                        case ChunkTableLayout.BLOCK_FREE -> free += nodeBytes;
+                        case ChunkTableLayout.BLOCK_RESERVE -> {
+                            if (state == ChunkTableLayout.CHUNK_OWNED) {
+                                free += nodeBytes;
+                            } else {
+                                leaked += nodeBytes;
+                            }
+                        }
+                        default -> leaked += nodeBytes;
+                    }
+                    if (reachable.contains(address) && ChunkTableLayout.state(w) != ChunkTableLayout.BLOCK_NODE) {
+                        problems.add("node " + GlobalAddress.toString(address) + " is reachable but its block is recorded "
+                                + ChunkTableLayout.describe(w, true));
+                    }
+                }
+            }
+        }
+        for (long address : reachable) {
+            int mn = GlobalAddress.memoryNode(address);
+            ChunkTableLayout t = mn < table.memoryNodes() ? table.layout(mn) : null;
+            long c = t == null ? -1 : t.chunkOf(GlobalAddress.offset(address));
+            if (c < 0 || (GlobalAddress.offset(address) - t.chunkOffset(c)) % nodeBytes != 0) {
+                problems.add("node " + GlobalAddress.toString(address) + " is reachable but is no block of a chunk");
+            }
+        }
+        return new RegionUse(capacity, allocated, reach, meta, removed, pinned, free, leaked, records,
+                config.keyBytes() + config.valueBytes());
+    }
+
+    private static boolean[] directoryEntries(Verbs verbs, int mn) {
+        int n = RegionLayout.REDO_DIRECTORY_ENTRIES;
+        UnsafeBuffer words = new UnsafeBuffer(new byte[n * Long.BYTES]);
+        verbs.read(GlobalAddress.of(mn, RegionLayout.REDO_DIRECTORY_OFFSET), words, 0, n * Long.BYTES);
+        boolean[] present = new boolean[n];
+        for (int m = 0; m < n; m++) {
+            present[m] = words.getLong(m * Long.BYTES) != 0;
+        }
+        return present;
+    }
+}
