@@ -92,8 +92,16 @@ class TcpRightsTest {
                 // the reserved bytes: nothing
                 e = denied(() -> bad.read(at(1024), b, 0, 8));
                 assertTrue(e.getMessage().contains("READ") && e.getMessage().contains("holds none"), e.getMessage());
-                // a read that starts in the header and runs into the reserved bytes
-                denied(() -> bad.read(at(RegionLayout.SUPERBLOCK_OFFSET + 60), b, 0, 16));
+                // a read that starts in the coordination words and runs into the reserved bytes
+                denied(() -> bad.read(at(RegionLayout.COORDINATION_WORDS_END - 4), b, 0, 16));
+                // the memory-node state: read only; the coordination words: read and atomics
+                bad.read(at(RegionLayout.LIVES_OFFSET), b, 0, 8);
+                e = denied(() -> bad.write(at(RegionLayout.RUN_STATE_OFFSET), b, 0, 8));
+                assertTrue(e.getMessage().contains("memory-node state"), e.getMessage());
+                denied(() -> bad.cas(at(RegionLayout.CLUSTER_ID_OFFSET), 0, 1));
+                long era = bad.faa(at(RegionLayout.REUSE_ERA_OFFSET), 0);
+                assertEquals(era, bad.faa(at(RegionLayout.REUSE_ERA_OFFSET), 0));
+                denied(() -> bad.write(at(RegionLayout.REUSE_ERA_OFFSET), b, 0, 8));
 
                 // the superblock: written while the index is created, then read and atomics only
                 b.putLong(0, 77);

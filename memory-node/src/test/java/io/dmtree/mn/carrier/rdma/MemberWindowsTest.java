@@ -62,7 +62,7 @@ class MemberWindowsTest {
             assertEquals(8, own.length());
             assertEquals(AccessRight.ALL, own.rights());
             assertTrue(plan.stream().noneMatch(p -> p.regionOffset() < RegionLayout.REDO_DIRECTORY_OFFSET
-                    && p.regionOffset() + p.length() > RegionLayout.SUPERBLOCK_OFFSET + RegionLayout.SUPERBLOCK_BYTES),
+                    && p.regionOffset() + p.length() > RegionLayout.COORDINATION_WORDS_END),
                     "no window over the reserved header bytes");
             assertTrue(plan.stream().noneMatch(p -> p.regionOffset() < CHUNKS
                     && p.regionOffset() + p.length() > RegionLayout.LOCK_TABLE_START + LOCKS), "no window over the gap");
