@@ -241,7 +241,10 @@ public final class MemoryNodeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Where the secret came from: its file, and whether this process generated it (and so removes it at exit). */
+    /**
+     * Where the secret came from: its file, and whether this process generated it (and so removes it
+     * at exit, unless the regions are durable: then it is kept in the data directory with them).
+     */
     private record SecretSource(ClusterSecret secret, Path file, boolean generated) {
     }
 
@@ -272,7 +275,7 @@ public final class MemoryNodeCommand implements Callable<Integer> {
 
     private void removeGeneratedSecret() {
         SecretSource s = secretSource;
-        if (s != null && s.generated()) {
+        if (s != null && s.generated() && data == null) { // a durable cluster's secret stays with its regions
             try {
                 java.nio.file.Files.deleteIfExists(s.file());
             } catch (java.io.IOException e) {

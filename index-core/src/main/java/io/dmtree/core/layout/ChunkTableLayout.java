@@ -86,9 +86,17 @@ public final class ChunkTableLayout {
 
     /** The most chunks (with their table) that fit in {@code regionBytes} from the chunk area on. */
     public static long chunksThatFit(long regionBytes, long chunkAreaOffset, long chunkBytes) {
-        long perChunk = chunkBytes + Long.BYTES + blockWordBytesPerChunk(chunkBytes);
-        long room = regionBytes - chunkAreaOffset - 64; // owner words padded to 64
-        return room <= 0 ? 0 : room / perChunk;
+        long room = regionBytes - chunkAreaOffset;
+        if (room <= 0) {
+            return 0;
+        }
+        // an upper bound without the owner words, then down to the largest count whose region fits
+        // (exactly the inverse of regionBytesFor, so a region made for n chunks holds n)
+        long n = room / (chunkBytes + blockWordBytesPerChunk(chunkBytes));
+        while (n > 0 && regionBytesFor(chunkAreaOffset, chunkBytes, n) > regionBytes) {
+            n--;
+        }
+        return n;
     }
 
     /** Region bytes that hold {@code chunks} chunks, their table and what precedes the chunk area. */

@@ -113,9 +113,13 @@ public record MemoryNodeOptions(int id, InetSocketAddress listen, String adverti
                 controlFrameBytes, coordination, s, dataDir);
     }
 
-    /** Where memory node 0 writes the cluster secret it generates ({@code dmtree mn} without {@code --secret}). */
+    /**
+     * Where memory node 0 writes the cluster secret it generates ({@code dmtree mn} without {@code --secret}):
+     * in the data directory for durable regions (kept, as they are), else in {@code dir}.
+     */
     public Path secretFile() {
-        return dir.resolve("dmtree-cluster.secret");
+        // a durable cluster outlives this process, and so must its secret: it is kept beside the region
+        return (dataDir != null ? dataDir : dir).resolve("dmtree-cluster.secret");
     }
 
     /** A memory node whose region persists in {@code dir} (a durable region), or in process memory for null. */
