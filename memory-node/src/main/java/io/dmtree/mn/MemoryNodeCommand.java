@@ -142,7 +142,7 @@ public final class MemoryNodeCommand implements Callable<Integer> {
             description = "The cluster secret: every compute node and memory node that connects must prove it (HMAC "
                     + "challenge-response, both ways). FILE: read it (readable by its owner only). none: admit everyone. "
                     + "Default: memory node 0 reads --dir/dmtree-cluster.secret, or generates it there (mode 600, removed "
-                    + "when it stops) and prints secret=PATH in its ready line; other memory nodes must be given it.")
+                    + "when it stops; with --data it lives and stays in the data directory) and prints secret=PATH in its ready line; other memory nodes must be given it.")
     String secret;
 
     @Option(names = "--tls", paramLabel = "KEYSTORE",

@@ -76,7 +76,7 @@ public final class IllegalAccessCommand implements Callable<Integer> {
             Verbs v = cn.verbs();
             long own = cn.chunkSource().allocateChunk(0);
             long header = GlobalAddress.of(0, RegionLayout.MAGIC_OFFSET);
-            long reserved = GlobalAddress.of(0, RegionLayout.SUPERBLOCK_OFFSET + RegionLayout.SUPERBLOCK_BYTES);
+            long reserved = GlobalAddress.of(0, RegionLayout.COORDINATION_WORDS_END); // the first reserved header byte
             UnsafeBuffer buf = new UnsafeBuffer(new byte[8]);
             for (int t = 0; t < warmup + trials; t++) {
                 boolean timed = t >= warmup;
