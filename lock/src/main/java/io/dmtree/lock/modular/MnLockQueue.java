@@ -58,7 +58,12 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  * WRITE lands); once all are departed the missing position is theirs: if every one of them asked
  * in shared mode the position is a shared grantee and selection goes on past it, else selection
  * stops there. Either way the departed request now holds in the word's view and the recovery of
- * its owner releases it ({@link ModularRecovery}); the release itself completes normally.
+ * its owner releases it ({@link ModularRecovery}); the release itself completes normally. That
+ * recovery runs beside the waiting releaser: it may release the departed request first and grant
+ * the requests behind it, which then hold, release and clear their entries, so their owners, live
+ * members, look missing to the verdict. So at each liveness bound the releaser also reads the
+ * word: once the head has passed the missing position the queue has moved on without this
+ * release, every grant it could still send is a duplicate, and selection stops there.
  *
  * <p>Invariants: the fields of the word name exactly the compute nodes with a queued request and
  * its mode, so S and E count the queued requests and their exclusive ones; H counts releases,
@@ -70,7 +75,10 @@ import static io.dmtree.lock.modular.ModularLockLayout.*;
  * is assumed delivered before 2^32 further releases of the same lock.
  */
 public final class MnLockQueue {
-    /** {@code awaitWritten} results that are not entries (a written entry has its present bit set). */
+    /**
+     * {@code awaitWritten} results that are not entries (a written entry has its present bit set):
+     * the request has held and left, or its owner departed before writing (three verdicts).
+     */
     static final long GONE = 0;
     static final long DEPARTED_SHARED = 1;
     static final long DEPARTED_EXCLUSIVE = 2;
@@ -228,11 +236,11 @@ public final class MnLockQueue {
             long e;
             if (p == next && firstMayBeGone) {
                 e = awaitWrittenOrGone(lock, p, wordBefore, releaser, s);
-                if (e == GONE) {
-                    return sel; // an exclusive waiter that granted itself has held and left
-                }
             } else {
                 e = awaitWritten(lock, p, wordBefore, releaser, s);
+            }
+            if (e == GONE) {
+                break; // the request at p has held and left (it granted itself, or recovery released it)
             }
             if (e == DEPARTED_UNKNOWN) {
                 break; // a departed waiter of unknown mode: its recovery goes on from here
@@ -278,12 +286,30 @@ public final class MnLockQueue {
                 return e;
             }
             if (watch.poll("waiting for a waiter's entry to land") != WaitWatch.WAIT) {
+                if (passed(lock, position, s)) {
+                    return GONE;
+                }
                 long verdict = departedVerdict(lock, wordBefore, releaser, s);
                 if (verdict != 0) {
                     return verdict;
                 }
             }
         }
+    }
+
+    /**
+     * Whether the head of the queue has moved past {@code position}: its request has held and
+     * been released, so this selection is out of date and has nothing left to grant. While a
+     * releaser waits for a missing entry the queue can move on without it: a departed request at
+     * the missing position is released by its owner's recovery, which selects and grants the
+     * requests behind it itself, and a waiter that heard nothing grants itself by the state. They
+     * may then hold, release and clear their entries, so the verdict below, which looks for their
+     * entries, would wait for live members forever. Looked at once per liveness bound, with the
+     * verdict (not on the fast path).
+     */
+    private boolean passed(long lock, int position, Scratch s) {
+        verbs.read(lock, s.word, 0, Long.BYTES);
+        return head(s.word.getLong(0)) - position > 0;
     }
 
     /**
