@@ -126,21 +126,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                     + "holds none and joins only a cluster started with --secret none")
     String secret;
 
-    @Option(names = "--tls", paramLabel = "KEYSTORE",
-            description = "Run every connection to memory nodes and peers, tcp-verbs and messaging connection in TLS 1.3 with this PKCS12 keystore (one "
-                    + "private key and its certificate; peers must present a certificate it trusts: by default its own, "
-                    + "so members sharing one self-signed cluster key pair trust each other). Needs --tls-password and "
-                    + "the cluster secret. shm and local need none; rdma has no TLS.")
-    String tls;
-
-    @Option(names = "--tls-password", paramLabel = "FILE",
-            description = "The file holding the --tls keystore's password (first line; readable by its owner only).")
-    String tlsPassword;
-
-    @Option(names = "--tls-trust", paramLabel = "TRUSTSTORE",
-            description = "A PKCS12 truststore (same password) whose certificates are the only TLS anchors, e.g. the "
-                    + "cluster's certificate authority; default: the --tls keystore's own certificate.")
-    String tlsTrust;
+    @Mixin
+    TlsFlags tls = new TlsFlags();
 
     @Option(names = "--cns", defaultValue = "1", description = "compute-node processes taking part in the run, this one included")
     int computeNodes;
@@ -289,21 +276,9 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             OptionChecks.inRange(spec, "--id", id, 0, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES - 1);
             o = o.withComputeNodeId(id);
         }
-        boolean hasSecret = secret != null && !secret.trim().equalsIgnoreCase("none");
-        if (hasSecret) {
-            try {
-                o = o.withSecret(ClusterSecret.load(java.nio.file.Path.of(secret.trim())));
-            } catch (IllegalArgumentException e) {
-                throw OptionChecks.usage(spec, "--secret: " + e.getMessage());
-            }
-        }
-        try {
-            io.dmtree.core.wire.ClusterTls t = io.dmtree.core.wire.ClusterTls.fromFlags(tls, tlsPassword, tlsTrust, hasSecret);
-            if (t != null) {
-                o = o.withSecret(o.secret().withTls(t));
-            }
-        } catch (IllegalArgumentException e) {
-            throw OptionChecks.usage(spec, e.getMessage());
+        ClusterSecret proof = tls.apply(spec, MembersCommand.secret(spec, secret));
+        if (proof != null) {
+            o = o.withSecret(proof);
         }
         return o;
     }
