@@ -7,6 +7,7 @@ import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.tree.BLinkTree;
 import io.dmtree.core.tree.BatchedOperations;
 import io.dmtree.core.tree.EntryUpdates;
+import io.dmtree.core.tree.VariableValues;
 import io.dmtree.core.tree.TreeNavigation;
 import io.dmtree.core.tree.IndexCache;
 import io.dmtree.core.tree.KeyOrder;
@@ -30,6 +31,7 @@ final class CnIndex implements DmIndex {
     private final EntryUpdates updates;
     private final TreeNavigation navigation;
     private final BatchedOperations batches;
+    private final VariableValues values;
     private volatile boolean closed;
     /** The replicating verbs of replicated regions, or null: operations then retry across failovers. */
     private final ReplicatingVerbs replicas;
@@ -45,6 +47,20 @@ final class CnIndex implements DmIndex {
         this.updates = new EntryUpdates(tree);
         this.navigation = new TreeNavigation(tree);
         this.batches = new BatchedOperations(tree);
+        this.values = node.treeConfig().variableValues() ? new VariableValues(tree) : null;
+    }
+
+    /**
+     * Operations with variable-length values, for an index created with them
+     * ({@code DmTree.embedded().variableValues(true)}); the fixed-width value operations of this
+     * view do not apply to such an index.
+     */
+    public VariableValues values() {
+        if (values == null) {
+            throw new IllegalArgumentException("this index stores fixed-width values of " + valueBytes
+                    + " bytes; create it with variable-length values to use them");
+        }
+        return values;
     }
 
     /** This view's navigation (tests reach its diagnostics through it). */

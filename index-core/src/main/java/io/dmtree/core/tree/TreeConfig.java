@@ -8,8 +8,13 @@ package io.dmtree.core.tree;
  * @param nodeBytes  tree node size, a multiple of 64 between 256 and 64 KiB; 0 picks the smallest
  *                   power of two from 1 KiB up that holds {@link #MIN_AUTO_FANOUT} leaf entries
  * @param cacheBytes budget of each compute node's index cache
+ * @param valueFormat how a leaf's value slot of {@code valueBytes} bytes is used:
+ *                    {@link ValueFormat#FIXED} (the value itself, every value exactly that wide) or
+ *                    {@link ValueFormat#VARIABLE} (values of 0 to {@link ValueLayout#MAX_VALUE_BYTES}
+ *                    bytes, inline up to {@code valueBytes - 4}, else in a value block;
+ *                    {@link ValueLayout}); recorded in the index superblock
  */
-public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes) {
+public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes, ValueFormat valueFormat) {
     public static final int MAX_KEY_BYTES = 64;
     public static final int MAX_VALUE_BYTES = 256;
     public static final int MIN_NODE_BYTES = 256;
@@ -20,7 +25,19 @@ public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cache
     public static final int MIN_AUTO_FANOUT = 16;
     public static final long DEFAULT_CACHE_BYTES = 64L << 20;
 
+    /** An index of fixed-width values. */
+    public TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes) {
+        this(keyBytes, valueBytes, nodeBytes, cacheBytes, ValueFormat.FIXED);
+    }
+
     public TreeConfig {
+        if (valueFormat == null) {
+            throw new IllegalArgumentException("a value format is needed (FIXED or VARIABLE)");
+        }
+        if (valueFormat == ValueFormat.VARIABLE && valueBytes < ValueLayout.MIN_SLOT_BYTES) {
+            throw new IllegalArgumentException("variable-length values need a value slot of at least "
+                    + ValueLayout.MIN_SLOT_BYTES + " bytes (a value block descriptor): " + valueBytes);
+        }
         if (keyBytes < 1 || keyBytes > MAX_KEY_BYTES) {
             throw new IllegalArgumentException("key width must be in [1, " + MAX_KEY_BYTES + "] bytes: " + keyBytes);
         }
@@ -62,18 +79,28 @@ public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cache
     }
 
     public TreeConfig withKeyBytes(int n) {
-        return new TreeConfig(n, valueBytes, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes);
+        return new TreeConfig(n, valueBytes, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes, valueFormat);
     }
 
     public TreeConfig withValueBytes(int n) {
-        return new TreeConfig(keyBytes, n, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes);
+        return new TreeConfig(keyBytes, n, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes, valueFormat);
     }
 
     public TreeConfig withNodeBytes(int n) {
-        return new TreeConfig(keyBytes, valueBytes, n, cacheBytes);
+        return new TreeConfig(keyBytes, valueBytes, n, cacheBytes, valueFormat);
     }
 
     public TreeConfig withCacheBytes(long n) {
-        return new TreeConfig(keyBytes, valueBytes, nodeBytes, n);
+        return new TreeConfig(keyBytes, valueBytes, nodeBytes, n, valueFormat);
+    }
+
+    /** This shape with values stored as {@code format} says (the slot width stays {@link #valueBytes}). */
+    public TreeConfig withValueFormat(ValueFormat format) {
+        return new TreeConfig(keyBytes, valueBytes, nodeBytes, cacheBytes, format);
+    }
+
+    /** Whether values are variable-length ({@link ValueLayout}). */
+    public boolean variableValues() {
+        return valueFormat == ValueFormat.VARIABLE;
     }
 }
