@@ -55,6 +55,7 @@ final class CnIndex implements DmIndex {
      * ({@code DmTree.embedded().variableValues(true)}); the fixed-width value operations of this
      * view do not apply to such an index.
      */
+    @Override
     public VariableValues values() {
         if (values == null) {
             throw new IllegalArgumentException("this index stores fixed-width values of " + valueBytes
