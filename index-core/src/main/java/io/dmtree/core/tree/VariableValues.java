@@ -190,6 +190,41 @@ public final class VariableValues {
         return out;
     }
 
+    /** One entry a scan returned. */
+    public record Entry(byte[] key, byte[] value) {
+    }
+
+    /**
+     * Up to {@code limit} entries with {@code from <= key < toExclusive} (no upper bound when null) in
+     * key order, weakly consistent like the tree's scan ({@link BLinkTree#scan}): the leaf images
+     * come from the scan, and a long value whose block changed after its leaf was read is read
+     * again by its own lookup (the entry is then left out if the key is gone by then).
+     */
+    public java.util.List<Entry> scan(byte[] from, byte[] toExclusive, int limit) {
+        java.util.List<byte[]> keys = new java.util.ArrayList<>();
+        java.util.List<byte[]> slots = new java.util.ArrayList<>();
+        tree.scan(from, toExclusive, limit, (buffer, keyOffset, valueOffset) -> {
+            byte[] k = new byte[keyBytes];
+            buffer.getBytes(keyOffset, k);
+            byte[] slot = new byte[slotBytes];
+            buffer.getBytes(valueOffset, slot);
+            keys.add(k);
+            slots.add(slot);
+            return true;
+        });
+        java.util.List<Entry> out = new java.util.ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            byte[] v = resolve(keys.get(i), new UnsafeBuffer(slots.get(i)), 0);
+            if (v == null) {
+                v = get(keys.get(i));
+            }
+            if (v != null) {
+                out.add(new Entry(keys.get(i), v));
+            }
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ updates
 
     /** Inserts or replaces; true when the key was new. */
