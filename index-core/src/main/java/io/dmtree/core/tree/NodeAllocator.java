@@ -53,6 +53,7 @@ public final class NodeAllocator {
     private final long valueWord;
     private final long valueTailWord;
     private final long spareWord;
+    private final io.dmtree.core.memory.VerbBatch valueBatch = new io.dmtree.core.memory.VerbBatch();
     /** Freed value runs kept for values of the same run length, by run length in blocks. */
     private final java.util.Map<Integer, java.util.ArrayDeque<Long>> spareRuns = new java.util.HashMap<>();
     private long spareBlocks;
@@ -211,6 +212,21 @@ public final class NodeAllocator {
      * block and no stale node pointer can lead into one.
      */
     public synchronized long allocateValue(int bytes) {
+        return allocateValue(bytes, null, 0);
+    }
+
+    /**
+     * {@link #allocateValue(int)} that also writes {@code block} (its first {@code bytes} bytes) to
+     * the run, in the same batch as the run's block words: one round trip for both.
+     */
+    public synchronized long allocateValue(int bytes, org.agrona.DirectBuffer block) {
+        if (block == null || block.capacity() < bytes) {
+            throw new IllegalArgumentException("a value block of " + bytes + " bytes is needed");
+        }
+        return allocateValue(bytes, block, 0);
+    }
+
+    private long allocateValue(int bytes, org.agrona.DirectBuffer block, int unused) {
         long run = (bytes + nodeBytes - 1) / nodeBytes;
         if (bytes <= 0 || run > blocksPerChunk) {
             throw new IllegalArgumentException("a value block of " + bytes + " bytes does not fit in a chunk of "
@@ -223,7 +239,8 @@ public final class NodeAllocator {
             int mn = GlobalAddress.memoryNode(address);
             ChunkTableLayout t = table.layout(mn);
             long c = t.chunkOf(GlobalAddress.offset(address));
-            writeRunWords(mn, t.blockWord(c, (GlobalAddress.offset(address) - t.chunkOffset(c)) / nodeBytes), run);
+            writeRunWords(mn, t.blockWord(c, (GlobalAddress.offset(address) - t.chunkOffset(c)) / nodeBytes), run,
+                    address, block, bytes);
             return address;
         }
         int mn = next;
@@ -234,19 +251,25 @@ public final class NodeAllocator {
         long c = chunk[mn];
         long first = nextBlock[mn];
         ChunkTableLayout t = table.layout(mn);
-        writeRunWords(mn, t.blockWord(c, first), run);
+        long address = GlobalAddress.plus(table.chunkAddress(mn, c), first * nodeBytes);
+        writeRunWords(mn, t.blockWord(c, first), run, address, block, bytes);
         nextBlock[mn] = first + run;
-        return GlobalAddress.plus(table.chunkAddress(mn, c), first * nodeBytes);
+        return address;
     }
 
     /** Records a run's words as this member's value (one WRITE): only this member hands them out. */
-    private void writeRunWords(int mn, long firstWordAt, long run) {
+    private void writeRunWords(int mn, long firstWordAt, long run, long address, org.agrona.DirectBuffer block, int bytes) {
         UnsafeBuffer bb = new UnsafeBuffer(new byte[(int) run * Long.BYTES]);
         bb.putLong(0, valueWord);
         for (int i = 1; i < run; i++) {
             bb.putLong(i * Long.BYTES, valueTailWord);
         }
-        table.verbs().write(GlobalAddress.of(mn, firstWordAt), bb, 0, (int) run * Long.BYTES);
+        valueBatch.clear();
+        valueBatch.write(GlobalAddress.of(mn, firstWordAt), bb, 0, (int) run * Long.BYTES);
+        if (block != null) {
+            valueBatch.write(address, block, 0, bytes); // same memory node, applied after the words
+        }
+        table.verbs().post(valueBatch);
     }
 
     /**
@@ -265,37 +288,45 @@ public final class NodeAllocator {
         }
         long first = (offset - t.chunkOffset(c)) / nodeBytes;
         int run = (int) Math.min((bytes + nodeBytes - 1) / nodeBytes, blocksPerChunk - first);
-        UnsafeBuffer words = new UnsafeBuffer(new byte[run * Long.BYTES]);
-        table.verbs().read(GlobalAddress.of(mn, t.blockWord(c, first)), words, 0, run * Long.BYTES);
         int done = 0;
         boolean keep = spareBlocks + run <= MAX_SPARE_BLOCKS;
         for (int i = 0; i < run; i++) {
-            long seen = words.getLong(i * Long.BYTES);
-            int want = i == 0 ? ChunkTableLayout.BLOCK_VALUE : ChunkTableLayout.BLOCK_VALUE_TAIL;
-            if (ChunkTableLayout.state(seen) != want) {
-                keep = false;
-                break; // the run ends (or was freed by recovery already)
-            }
-            if (keep && ChunkTableLayout.member(seen) == member && ChunkTableLayout.epoch(seen) == (epoch & ChunkTableLayout.EPOCH_MASK)) {
-                if (table.cas(mn, t.blockWord(c, first + i), seen, spareWord) == seen) {
-                    done++;
-                    freed++;
-                } else {
-                    keep = false;
+            long wordAt = t.blockWord(c, first + i);
+            long mine = i == 0 ? valueWord : valueTailWord;
+            // a run this member allocated is the common case: one CAS, no READ; the CAS returns the word otherwise
+            long seen = table.cas(mn, wordAt, mine, keep ? spareWord : freeWord);
+            if (seen == mine) {
+                done++;
+                freed++;
+                if (!keep) {
+                    pool(mn, c, first + i);
                 }
                 continue;
             }
-            keep = false;
-            if (table.cas(mn, t.blockWord(c, first + i), seen, freeWord) == seen) {
+            int want = i == 0 ? ChunkTableLayout.BLOCK_VALUE : ChunkTableLayout.BLOCK_VALUE_TAIL;
+            if (ChunkTableLayout.state(seen) != want) {
+                if (keep) {
+                    for (int j = 0; j < i; j++) { // a short run: what went spare goes to the pool after all
+                        if (table.cas(mn, t.blockWord(c, first + j), spareWord, freeWord) == spareWord) {
+                            pool(mn, c, first + j);
+                        }
+                    }
+                }
+                keep = false;
+                break; // the run ends (or was freed by recovery already)
+            }
+            if (keep) { // another member's run (or an earlier epoch's): what went spare goes to the pool
+                for (int j = 0; j < i; j++) {
+                    if (table.cas(mn, t.blockWord(c, first + j), spareWord, freeWord) == spareWord) {
+                        pool(mn, c, first + j);
+                    }
+                }
+                keep = false;
+            }
+            if (table.cas(mn, wordAt, seen, freeWord) == seen) {
                 done++;
                 freed++;
-                int k = candidates[mn];
-                if (k < POOL_CANDIDATES) {
-                    candidateChunk[mn][k] = c;
-                    candidateBlock[mn][k] = first + i;
-                    candidateWord[mn][k] = freeWord;
-                    candidates[mn] = k + 1;
-                }
+                pool(mn, c, first + i);
             }
         }
         if (keep && done == run) {
@@ -303,6 +334,17 @@ public final class NodeAllocator {
             spareBlocks += run;
         }
         return done;
+    }
+
+    /** Offers a freed block to the next node allocations on its memory node. */
+    private void pool(int mn, long c, long b) {
+        int k = candidates[mn];
+        if (k < POOL_CANDIDATES) {
+            candidateChunk[mn][k] = c;
+            candidateBlock[mn][k] = b;
+            candidateWord[mn][k] = freeWord;
+            candidates[mn] = k + 1;
+        }
     }
 
     /** Blocks of freed value runs this allocator keeps for its own later values. */

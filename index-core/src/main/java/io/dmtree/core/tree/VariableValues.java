@@ -44,8 +44,9 @@ import java.util.function.UnaryOperator;
  * </ul>
  *
  * <p>Cost, uncontended and with the leaf address cached: a lookup 1 READ (inline) or 2 (out of
- * line); a put or delete the tree's 3 round trips, plus for a long new value 2 (the run's block
- * words, then the block), plus 2 (a READ and a CAS of the run's words) to free a long old value.
+ * line); a put or delete the tree's 3 round trips, plus 1 for a long new value (the run's block
+ * words and the block, posted together), plus 1 per block (a CAS of its word) to free a long old
+ * value.
  * Keys stay the index's fixed width; values above the maximum, or null, raise
  * {@link IllegalArgumentException} before anything is written. Thread-safe; returned arrays are
  * fresh copies.
@@ -385,10 +386,9 @@ public final class VariableValues {
             block.putInt(ValueLayout.BLOCK_LENGTH_OFFSET, v.length);
             block.putBytes(ValueLayout.BLOCK_KEY_OFFSET, key);
             block.putBytes(layout.blockValueOffset(), v);
-            long address = allocator.allocateValue(bytes);
+            long address = allocator.allocateValue(bytes, block); // its words and the block: one round trip
             newAddress = address;
             newBytes = bytes;
-            verbs.write(address, block, 0, bytes);
             blocksWritten.incrementAndGet();
             slot.putInt(ValueLayout.LENGTH_OFFSET, ValueLayout.OUT_OF_LINE | v.length);
             slot.putInt(ValueLayout.CRC_OFFSET, ValueLayout.crc32c(block, 0, bytes));
