@@ -331,6 +331,17 @@ public final class EmbeddedCluster implements AutoCloseable {
             return checked();
         }
 
+        /**
+         * Variable-length keys of 0 to {@code maxKeyBytes} bytes (at most
+         * {@link io.dmtree.core.tree.KeyLayout#MAX_KEY_BYTES}), in unsigned lexicographic order, through
+         * {@link CnIndex#values()}; implies variable-length values. Each key takes the slot of the
+         * longest ({@link io.dmtree.core.tree.KeyLayout}), so the maximum sizes the nodes.
+         */
+        public Builder variableKeys(int maxKeyBytes) {
+            tree = tree.withVariableKeys(maxKeyBytes);
+            return checked();
+        }
+
         public Builder nodeBytes(int n) {
             tree = tree.withNodeBytes(n);
             return checked();

@@ -13,9 +13,15 @@ package io.dmtree.core.tree;
  *                    {@link ValueFormat#VARIABLE} (values of 0 to {@link ValueLayout#MAX_VALUE_BYTES}
  *                    bytes, inline up to {@code valueBytes - 4}, else in a value block;
  *                    {@link ValueLayout}); recorded in the index superblock
+ * @param keyFormat   how the key slot of {@code keyBytes} bytes is used: {@link KeyFormat#FIXED}
+ *                    (keys of exactly that width) or {@link KeyFormat#VARIABLE} (keys of 0 to
+ *                    {@code keyBytes - 2} bytes, {@link KeyLayout}; needs variable-length values);
+ *                    recorded in the index superblock
  */
-public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes, ValueFormat valueFormat) {
-    public static final int MAX_KEY_BYTES = 64;
+public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes, ValueFormat valueFormat,
+                         KeyFormat keyFormat) {
+    /** The widest stored key: a variable-length key of {@link KeyLayout#MAX_KEY_BYTES} bytes with its length. */
+    public static final int MAX_KEY_BYTES = KeyLayout.MAX_KEY_BYTES + KeyLayout.LENGTH_BYTES;
     public static final int MAX_VALUE_BYTES = 256;
     public static final int MIN_NODE_BYTES = 256;
     public static final int MAX_NODE_BYTES = 64 * 1024;
@@ -27,10 +33,25 @@ public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cache
 
     /** An index of fixed-width values. */
     public TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes) {
-        this(keyBytes, valueBytes, nodeBytes, cacheBytes, ValueFormat.FIXED);
+        this(keyBytes, valueBytes, nodeBytes, cacheBytes, ValueFormat.FIXED, KeyFormat.FIXED);
+    }
+
+    /** An index of fixed-width keys. */
+    public TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes, ValueFormat valueFormat) {
+        this(keyBytes, valueBytes, nodeBytes, cacheBytes, valueFormat, KeyFormat.FIXED);
     }
 
     public TreeConfig {
+        if (keyFormat == null) {
+            throw new IllegalArgumentException("a key format is needed (FIXED or VARIABLE)");
+        }
+        if (keyFormat == KeyFormat.VARIABLE && valueFormat != ValueFormat.VARIABLE) {
+            throw new IllegalArgumentException("variable-length keys need variable-length values");
+        }
+        if (keyFormat == KeyFormat.VARIABLE && keyBytes < KeyLayout.LENGTH_BYTES) {
+            throw new IllegalArgumentException("a variable-length key slot needs at least " + KeyLayout.LENGTH_BYTES
+                    + " bytes (the length): " + keyBytes);
+        }
         if (valueFormat == null) {
             throw new IllegalArgumentException("a value format is needed (FIXED or VARIABLE)");
         }
@@ -79,24 +100,45 @@ public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cache
     }
 
     public TreeConfig withKeyBytes(int n) {
-        return new TreeConfig(n, valueBytes, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes, valueFormat);
+        return new TreeConfig(n, valueBytes, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes, valueFormat, keyFormat);
     }
 
     public TreeConfig withValueBytes(int n) {
-        return new TreeConfig(keyBytes, n, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes, valueFormat);
+        return new TreeConfig(keyBytes, n, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes, valueFormat, keyFormat);
     }
 
     public TreeConfig withNodeBytes(int n) {
-        return new TreeConfig(keyBytes, valueBytes, n, cacheBytes, valueFormat);
+        return new TreeConfig(keyBytes, valueBytes, n, cacheBytes, valueFormat, keyFormat);
     }
 
     public TreeConfig withCacheBytes(long n) {
-        return new TreeConfig(keyBytes, valueBytes, nodeBytes, n, valueFormat);
+        return new TreeConfig(keyBytes, valueBytes, nodeBytes, n, valueFormat, keyFormat);
     }
 
     /** This shape with values stored as {@code format} says (the slot width stays {@link #valueBytes}). */
     public TreeConfig withValueFormat(ValueFormat format) {
-        return new TreeConfig(keyBytes, valueBytes, nodeBytes, cacheBytes, format);
+        return new TreeConfig(keyBytes, valueBytes, nodeBytes, cacheBytes, format, keyFormat);
+    }
+
+    /**
+     * This shape with keys of 0 to {@code maxKeyBytes} bytes ({@link KeyLayout}): the key slot
+     * becomes {@code maxKeyBytes + 2} bytes, values become variable-length, and the node size is
+     * chosen again when it was automatic.
+     */
+    public TreeConfig withVariableKeys(int maxKeyBytes) {
+        if (maxKeyBytes < 0 || maxKeyBytes > KeyLayout.MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("the longest key must be in [0, " + KeyLayout.MAX_KEY_BYTES + "] bytes: "
+                    + maxKeyBytes);
+        }
+        int k = maxKeyBytes + KeyLayout.LENGTH_BYTES;
+        int v = valueFormat == ValueFormat.VARIABLE ? valueBytes : Math.max(valueBytes, ValueLayout.MIN_SLOT_BYTES);
+        return new TreeConfig(k, v, nodeBytes == autoNodeBytes(keyBytes, valueBytes) ? 0 : nodeBytes, cacheBytes,
+                ValueFormat.VARIABLE, KeyFormat.VARIABLE);
+    }
+
+    /** Whether keys are variable-length ({@link KeyLayout}). */
+    public boolean variableKeys() {
+        return keyFormat == KeyFormat.VARIABLE;
     }
 
     /** Whether values are variable-length ({@link ValueLayout}). */

@@ -47,7 +47,9 @@ import java.util.function.UnaryOperator;
  * line); a put or delete the tree's 3 round trips, plus 1 for a long new value (the run's block
  * words and the block, posted together), plus 1 per block (a CAS of its word) to free a long old
  * value.
- * Keys stay the index's fixed width; values above the maximum, or null, raise
+ * Keys are the index's fixed width, or of any length up to its maximum in an index of
+ * variable-length keys ({@link KeyLayout}: this class encodes and decodes them, so callers see
+ * their own keys); keys or values above the maximum, or null, raise
  * {@link IllegalArgumentException} before anything is written. Thread-safe; returned arrays are
  * fresh copies.
  */
@@ -59,6 +61,8 @@ public final class VariableValues {
     private final Verbs verbs;
     private final NodeAllocator allocator;
     private final ValueLayout layout;
+    /** The layout of variable-length keys, or null when keys are the index's fixed width. */
+    private final KeyLayout keys;
     private final int keyBytes;
     private final int slotBytes;
     private final ThreadLocal<Scratch> scratch;
@@ -93,6 +97,7 @@ public final class VariableValues {
         this.verbs = tree.verbs();
         this.allocator = tree.allocator();
         this.layout = new ValueLayout(config);
+        this.keys = config.variableKeys() ? new KeyLayout(config.keyBytes()) : null;
         this.keyBytes = config.keyBytes();
         this.slotBytes = config.valueBytes();
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(slotBytes));
@@ -100,6 +105,27 @@ public final class VariableValues {
 
     public ValueLayout layout() {
         return layout;
+    }
+
+    /** The layout of variable-length keys, or null when this index's keys are fixed-width. */
+    public KeyLayout keyLayout() {
+        return keys;
+    }
+
+    /** The tree's key slot for {@code key}: the key itself (fixed width), or its {@link KeyLayout} encoding. */
+    private byte[] stored(byte[] key) {
+        if (keys != null) {
+            return keys.encode(key);
+        }
+        if (key == null || key.length != keyBytes) {
+            throw new IllegalArgumentException("key must be " + keyBytes + " bytes, got "
+                    + (key == null ? "null" : key.length + " bytes"));
+        }
+        return key;
+    }
+
+    private byte[] userKey(byte[] stored) {
+        return keys == null ? stored : keys.decode(stored);
     }
 
     public BLinkTree tree() {
@@ -123,6 +149,10 @@ public final class VariableValues {
 
     /** The key's value, or null when absent. */
     public byte[] get(byte[] key) {
+        return getStored(stored(key));
+    }
+
+    private byte[] getStored(byte[] key) {
         Scratch s = scratch.get();
         long lastAddress = GlobalAddress.NULL;
         int sameDescriptor = 0;
@@ -152,7 +182,7 @@ public final class VariableValues {
      * The value of the entry at {@code valueOffset} of {@code slot} (a slot of a consistent leaf
      * image), or null when its value block no longer matches (read the leaf again).
      */
-    public byte[] resolve(byte[] key, DirectBuffer slot, int valueOffset) {
+    private byte[] resolve(byte[] key, DirectBuffer slot, int valueOffset) {
         if (!ValueLayout.outOfLine(slot, valueOffset)) {
             return inline(slot, valueOffset);
         }
@@ -202,25 +232,25 @@ public final class VariableValues {
      * again by its own lookup (the entry is then left out if the key is gone by then).
      */
     public java.util.List<Entry> scan(byte[] from, byte[] toExclusive, int limit) {
-        java.util.List<byte[]> keys = new java.util.ArrayList<>();
+        java.util.List<byte[]> found = new java.util.ArrayList<>();
         java.util.List<byte[]> slots = new java.util.ArrayList<>();
-        tree.scan(from, toExclusive, limit, (buffer, keyOffset, valueOffset) -> {
+        tree.scan(stored(from), toExclusive == null ? null : stored(toExclusive), limit, (buffer, keyOffset, valueOffset) -> {
             byte[] k = new byte[keyBytes];
             buffer.getBytes(keyOffset, k);
             byte[] slot = new byte[slotBytes];
             buffer.getBytes(valueOffset, slot);
-            keys.add(k);
+            found.add(k);
             slots.add(slot);
             return true;
         });
-        java.util.List<Entry> out = new java.util.ArrayList<>(keys.size());
-        for (int i = 0; i < keys.size(); i++) {
-            byte[] v = resolve(keys.get(i), new UnsafeBuffer(slots.get(i)), 0);
+        java.util.List<Entry> out = new java.util.ArrayList<>(found.size());
+        for (int i = 0; i < found.size(); i++) {
+            byte[] v = resolve(found.get(i), new UnsafeBuffer(slots.get(i)), 0);
             if (v == null) {
-                v = get(keys.get(i));
+                v = getStored(found.get(i));
             }
             if (v != null) {
-                out.add(new Entry(keys.get(i), v));
+                out.add(new Entry(userKey(found.get(i)), v));
             }
         }
         return out;
@@ -357,11 +387,7 @@ public final class VariableValues {
         boolean published;
 
         Change(byte[] key, Rule rule, byte[] value, byte[] expected, UnaryOperator<byte[]> function) {
-            if (key == null || key.length != keyBytes) {
-                throw new IllegalArgumentException("key must be " + keyBytes + " bytes, got "
-                        + (key == null ? "null" : key.length + " bytes"));
-            }
-            this.key = key;
+            this.key = stored(key);
             this.rule = rule;
             this.value = value;
             this.expected = expected;
