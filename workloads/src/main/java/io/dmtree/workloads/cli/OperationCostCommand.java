@@ -59,6 +59,11 @@ public final class OperationCostCommand implements Callable<Integer> {
             description = "with --value-length: the leaf's value slot (values up to it less 4 bytes stay inline)")
     int valueSlot;
 
+    @Option(names = "--key-length", defaultValue = "-1", paramLabel = "BYTES",
+            description = "with --value-length: variable-length string keys of this many bytes (\"user\" and digits, padded"
+                    + " with '0'), the index's longest key (-1: 8-byte keys)")
+    int keyLength;
+
     @Option(names = "--seed", defaultValue = "1", description = "seed of the keys drawn")
     long seed;
 
@@ -175,6 +180,11 @@ public final class OperationCostCommand implements Callable<Integer> {
                 io.dmtree.core.tree.TreeConfig.MAX_VALUE_BYTES);
         EmbeddedCluster.Builder builder = EmbeddedCluster.builder().memoryNodes(memoryNodes).lock(lock).valueBytes(valueSlot)
                 .variableValues(true);
+        if (keyLength >= 0) {
+            OptionChecks.inRange(spec, "--key-length", keyLength, 12, io.dmtree.core.tree.KeyLayout.MAX_KEY_BYTES);
+            builder.variableKeys(keyLength);
+        }
+        java.util.function.LongFunction<byte[]> k = keyLength < 0 ? OperationCostCommand::k : i -> stringKey(i, keyLength);
         long blockBytes = (long) (valueLength + 16 + builder.config().tree().nodeBytes()) / builder.config().tree().nodeBytes()
                 * builder.config().tree().nodeBytes();
         builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), 2L * records)
@@ -186,27 +196,38 @@ public final class OperationCostCommand implements Callable<Integer> {
             byte[] value = new byte[valueLength];
             rnd.nextBytes(value);
             for (long i = 0; i < records; i++) {
-                values.put(k(2 * i), value);
+                values.put(k.apply(2 * i), value);
             }
             for (long i = 0; i < records; i++) {
-                values.get(k(2 * i)); // warm the cache
+                values.get(k.apply(2 * i)); // warm the cache
             }
-            out.printf(Locale.ROOT, "dmtree opcost: %,d keys (8-byte keys, %d-byte values, variable-length values in"
+            out.printf(Locale.ROOT, "dmtree opcost: %,d keys (%s keys, %d-byte values, variable-length values in"
                     + " %d-byte slots: %s), %d MN, lock %s, height %d, %,d samples per kind; uncontended, warm cache;"
-                    + " exact counters%n", records, valueLength, valueSlot,
+                    + " exact counters%n", records, keyLength < 0 ? "8-byte" : keyLength + "-byte variable-length string",
+                    valueLength, valueSlot,
                     valueLength > valueSlot - 4 ? "value blocks" : "inline", memoryNodes, lock, index.check().height(),
                     samples);
             out.printf(Locale.ROOT, "%-34s %12s %10s %12s %12s%n", "operation", "round trips", "verbs", "bytes", "per key RT");
-            measure(out, index, "get (present)", 1, i -> values.get(k(2L * rnd.nextInt(records))));
-            measure(out, index, "put (overwrite)", 1, i -> values.put(k(2L * rnd.nextInt(records)), value));
-            measure(out, index, "putIfAbsent (present: refused)", 1, i -> values.putIfAbsent(k(2L * rnd.nextInt(records)), value));
-            measure(out, index, "getAndPut", 1, i -> values.getAndPut(k(2L * rnd.nextInt(records)), value));
-            measure(out, index, "compute (same length)", 1, i -> values.compute(k(2L * rnd.nextInt(records)), old -> value));
+            measure(out, index, "get (present)", 1, i -> values.get(k.apply(2L * rnd.nextInt(records))));
+            measure(out, index, "put (overwrite)", 1, i -> values.put(k.apply(2L * rnd.nextInt(records)), value));
+            measure(out, index, "putIfAbsent (present: refused)", 1, i -> values.putIfAbsent(k.apply(2L * rnd.nextInt(records)), value));
+            measure(out, index, "getAndPut", 1, i -> values.getAndPut(k.apply(2L * rnd.nextInt(records)), value));
+            measure(out, index, "compute (same length)", 1, i -> values.compute(k.apply(2L * rnd.nextInt(records)), old -> value));
             out.printf(Locale.ROOT, "value blocks written %,d, freed blocks %,d, stale value reads %,d; leaked bytes %,d%n",
                     values.blocksWritten(), values.blocksFreed(), values.staleReads(), index.check().leakedBytes());
             out.flush();
         }
         return 0;
+    }
+
+    /** "user" and {@code i}, padded with '0' to {@code len} bytes (YCSB's key names, of one length). */
+    private static byte[] stringKey(long i, int len) {
+        String digits = Long.toString(i);
+        StringBuilder b = new StringBuilder(len).append("user");
+        while (b.length() + digits.length() < len) {
+            b.append('0');
+        }
+        return b.append(digits).toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     private void measure(PrintWriter out, DmIndex index, String name, int keysPerOp, IntConsumer op) {
