@@ -78,6 +78,18 @@ final class CnIndex implements DmIndex {
         closed = true;
     }
 
+    /**
+     * The fixed-width value operations of this view write and read the leaf's value slot as the
+     * value: in an index of variable-length values that slot is a descriptor, so they are refused
+     * there (a raw slot written could name another key's value block).
+     */
+    private void fixedValues() {
+        if (values != null) {
+            throw new IllegalArgumentException("this index stores variable-length values: use values() for its point"
+                    + " operations");
+        }
+    }
+
     private void open() {
         if (closed) {
             throw new IllegalStateException("the index of compute node " + node.id() + " is closed");
@@ -172,6 +184,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public void put(byte[] key, byte[] value) {
+        fixedValues();
         open();
         checkValue(value);
         for (int attempt = 0; ; attempt++) {
@@ -195,6 +208,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public byte[] get(byte[] key) {
+        fixedValues();
         open();
         UnsafeBuffer out = valueScratch.get();
         boolean found;
@@ -221,6 +235,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public boolean delete(byte[] key) {
+        fixedValues();
         open();
         boolean deleted;
         for (int attempt = 0; ; attempt++) {
@@ -300,47 +315,56 @@ final class CnIndex implements DmIndex {
 
     @Override
     public byte[] putIfAbsent(byte[] key, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.putIfAbsent(key, value));
     }
 
     @Override
     public byte[] getAndPut(byte[] key, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.getAndPut(key, value));
     }
 
     @Override
     public byte[] getAndDelete(byte[] key) {
+        fixedValues();
         return mutation(() -> updates.getAndDelete(key));
     }
 
     @Override
     public byte[] replace(byte[] key, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.replace(key, value));
     }
 
     @Override
     public boolean replace(byte[] key, byte[] expected, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.replace(key, expected, value));
     }
 
     @Override
     public boolean delete(byte[] key, byte[] expected) {
+        fixedValues();
         return mutation(() -> updates.delete(key, expected));
     }
 
     @Override
     public byte[] compute(byte[] key, UnaryOperator<byte[]> function) {
+        fixedValues();
         return mutation(() -> updates.compute(key, function));
     }
 
     @Override
     public List<byte[]> getAll(List<byte[]> keys) {
+        fixedValues();
         open();
         return java.util.Arrays.asList(batches.getAll(keys.toArray(new byte[0][])));
     }
 
     @Override
     public void putAll(List<Entry> entries) {
+        fixedValues();
         byte[][] keys = new byte[entries.size()][];
         byte[][] values = new byte[entries.size()][];
         for (int i = 0; i < keys.length; i++) {
@@ -430,6 +454,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public void put(long key, long value) {
+        fixedValues();
         open();
         longValues();
         UnsafeBuffer v = valueScratch.get();
@@ -455,6 +480,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public OptionalLong get(long key) {
+        fixedValues();
         open();
         longValues();
         UnsafeBuffer out = valueScratch.get();
@@ -474,6 +500,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public boolean delete(long key) {
+        fixedValues();
         open();
         longKeys();
         boolean deleted;
