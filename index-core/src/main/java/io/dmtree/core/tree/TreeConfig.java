@@ -20,8 +20,10 @@ package io.dmtree.core.tree;
  */
 public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cacheBytes, ValueFormat valueFormat,
                          KeyFormat keyFormat) {
-    /** The widest stored key: a variable-length key of {@link KeyLayout#MAX_KEY_BYTES} bytes with its length. */
-    public static final int MAX_KEY_BYTES = KeyLayout.MAX_KEY_BYTES + KeyLayout.LENGTH_BYTES;
+    /** The widest fixed-width key. */
+    public static final int MAX_KEY_BYTES = 64;
+    /** The widest key slot of variable-length keys: {@link KeyLayout#MAX_KEY_BYTES} bytes and the length. */
+    public static final int MAX_KEY_SLOT_BYTES = KeyLayout.MAX_KEY_BYTES + KeyLayout.LENGTH_BYTES;
     public static final int MAX_VALUE_BYTES = 256;
     public static final int MIN_NODE_BYTES = 256;
     public static final int MAX_NODE_BYTES = 64 * 1024;
@@ -59,8 +61,9 @@ public record TreeConfig(int keyBytes, int valueBytes, int nodeBytes, long cache
             throw new IllegalArgumentException("variable-length values need a value slot of at least "
                     + ValueLayout.MIN_SLOT_BYTES + " bytes (a value block descriptor): " + valueBytes);
         }
-        if (keyBytes < 1 || keyBytes > MAX_KEY_BYTES) {
-            throw new IllegalArgumentException("key width must be in [1, " + MAX_KEY_BYTES + "] bytes: " + keyBytes);
+        int maxKey = keyFormat == KeyFormat.VARIABLE ? MAX_KEY_SLOT_BYTES : MAX_KEY_BYTES;
+        if (keyBytes < 1 || keyBytes > maxKey) {
+            throw new IllegalArgumentException("key width must be in [1, " + maxKey + "] bytes: " + keyBytes);
         }
         if (valueBytes < 1 || valueBytes > MAX_VALUE_BYTES) {
             throw new IllegalArgumentException("value width must be in [1, " + MAX_VALUE_BYTES + "] bytes: " + valueBytes);
