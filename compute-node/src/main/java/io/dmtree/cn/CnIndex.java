@@ -7,6 +7,7 @@ import io.dmtree.core.memory.VerbCounts;
 import io.dmtree.core.tree.BLinkTree;
 import io.dmtree.core.tree.BatchedOperations;
 import io.dmtree.core.tree.EntryUpdates;
+import io.dmtree.core.tree.VariableValues;
 import io.dmtree.core.tree.TreeNavigation;
 import io.dmtree.core.tree.IndexCache;
 import io.dmtree.core.tree.KeyOrder;
@@ -30,6 +31,7 @@ final class CnIndex implements DmIndex {
     private final EntryUpdates updates;
     private final TreeNavigation navigation;
     private final BatchedOperations batches;
+    private final VariableValues values;
     private volatile boolean closed;
     /** The replicating verbs of replicated regions, or null: operations then retry across failovers. */
     private final ReplicatingVerbs replicas;
@@ -45,6 +47,21 @@ final class CnIndex implements DmIndex {
         this.updates = new EntryUpdates(tree);
         this.navigation = new TreeNavigation(tree);
         this.batches = new BatchedOperations(tree);
+        this.values = node.treeConfig().variableValues() ? new VariableValues(tree) : null;
+    }
+
+    /**
+     * Operations with variable-length values, for an index created with them
+     * ({@code DmTree.embedded().variableValues(true)}); the fixed-width value operations of this
+     * view do not apply to such an index.
+     */
+    @Override
+    public VariableValues values() {
+        if (values == null) {
+            throw new IllegalArgumentException("this index stores fixed-width values of " + valueBytes
+                    + " bytes; create it with variable-length values to use them");
+        }
+        return values;
     }
 
     /** This view's navigation (tests reach its diagnostics through it). */
@@ -59,6 +76,18 @@ final class CnIndex implements DmIndex {
 
     void markClosed() {
         closed = true;
+    }
+
+    /**
+     * The fixed-width value operations of this view write and read the leaf's value slot as the
+     * value: in an index of variable-length values that slot is a descriptor, so they are refused
+     * there (a raw slot written could name another key's value block).
+     */
+    private void fixedValues() {
+        if (values != null) {
+            throw new IllegalArgumentException("this index stores variable-length values: use values() for its point"
+                    + " operations");
+        }
     }
 
     private void open() {
@@ -155,6 +184,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public void put(byte[] key, byte[] value) {
+        fixedValues();
         open();
         checkValue(value);
         for (int attempt = 0; ; attempt++) {
@@ -178,6 +208,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public byte[] get(byte[] key) {
+        fixedValues();
         open();
         UnsafeBuffer out = valueScratch.get();
         boolean found;
@@ -204,6 +235,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public boolean delete(byte[] key) {
+        fixedValues();
         open();
         boolean deleted;
         for (int attempt = 0; ; attempt++) {
@@ -283,47 +315,56 @@ final class CnIndex implements DmIndex {
 
     @Override
     public byte[] putIfAbsent(byte[] key, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.putIfAbsent(key, value));
     }
 
     @Override
     public byte[] getAndPut(byte[] key, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.getAndPut(key, value));
     }
 
     @Override
     public byte[] getAndDelete(byte[] key) {
+        fixedValues();
         return mutation(() -> updates.getAndDelete(key));
     }
 
     @Override
     public byte[] replace(byte[] key, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.replace(key, value));
     }
 
     @Override
     public boolean replace(byte[] key, byte[] expected, byte[] value) {
+        fixedValues();
         return mutation(() -> updates.replace(key, expected, value));
     }
 
     @Override
     public boolean delete(byte[] key, byte[] expected) {
+        fixedValues();
         return mutation(() -> updates.delete(key, expected));
     }
 
     @Override
     public byte[] compute(byte[] key, UnaryOperator<byte[]> function) {
+        fixedValues();
         return mutation(() -> updates.compute(key, function));
     }
 
     @Override
     public List<byte[]> getAll(List<byte[]> keys) {
+        fixedValues();
         open();
         return java.util.Arrays.asList(batches.getAll(keys.toArray(new byte[0][])));
     }
 
     @Override
     public void putAll(List<Entry> entries) {
+        fixedValues();
         byte[][] keys = new byte[entries.size()][];
         byte[][] values = new byte[entries.size()][];
         for (int i = 0; i < keys.length; i++) {
@@ -413,6 +454,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public void put(long key, long value) {
+        fixedValues();
         open();
         longValues();
         UnsafeBuffer v = valueScratch.get();
@@ -438,6 +480,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public OptionalLong get(long key) {
+        fixedValues();
         open();
         longValues();
         UnsafeBuffer out = valueScratch.get();
@@ -457,6 +500,7 @@ final class CnIndex implements DmIndex {
 
     @Override
     public boolean delete(long key) {
+        fixedValues();
         open();
         longKeys();
         boolean deleted;

@@ -176,4 +176,14 @@ public interface DmIndex extends AutoCloseable {
         /** Buffers are valid only during the call. Return false to stop. */
         boolean visit(byte[] key, byte[] value);
     }
+
+    /**
+     * Operations with variable-length values (0 to {@link io.dmtree.core.tree.ValueLayout#MAX_VALUE_BYTES}
+     * bytes), for an index created with them ({@code DmTree.embedded().variableValues(true)}).
+     *
+     * @throws IllegalArgumentException when this index stores fixed-width values
+     */
+    default io.dmtree.core.tree.VariableValues values() {
+        throw new IllegalArgumentException("this index view offers no variable-length values");
+    }
 }

@@ -321,6 +321,27 @@ public final class EmbeddedCluster implements AutoCloseable {
             return checked();
         }
 
+        /**
+         * Variable-length values (0 to {@link io.dmtree.core.tree.ValueLayout#MAX_VALUE_BYTES} bytes,
+         * through {@link CnIndex#values()}): the value width is then the leaf's value slot, and values
+         * longer than the slot less 4 bytes go to value blocks. Off by default (fixed-width values).
+         */
+        public Builder variableValues(boolean on) {
+            tree = tree.withValueFormat(on ? io.dmtree.core.tree.ValueFormat.VARIABLE : io.dmtree.core.tree.ValueFormat.FIXED);
+            return checked();
+        }
+
+        /**
+         * Variable-length keys of 0 to {@code maxKeyBytes} bytes (at most
+         * {@link io.dmtree.core.tree.KeyLayout#MAX_KEY_BYTES}), in unsigned lexicographic order, through
+         * {@link CnIndex#values()}; implies variable-length values. Each key takes the slot of the
+         * longest ({@link io.dmtree.core.tree.KeyLayout}), so the maximum sizes the nodes.
+         */
+        public Builder variableKeys(int maxKeyBytes) {
+            tree = tree.withVariableKeys(maxKeyBytes);
+            return checked();
+        }
+
         public Builder nodeBytes(int n) {
             tree = tree.withNodeBytes(n);
             return checked();

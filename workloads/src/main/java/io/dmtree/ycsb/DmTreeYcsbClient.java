@@ -44,9 +44,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Mapping: the YCSB table is ignored (one index). A key is its UTF-8 bytes zero-padded to the
  * key width, so keys keep their string order for scans; a longer key is refused. A record is its
- * fields encoded by {@link RecordCodec} into one inline value; <b>a record larger than the value
- * width is refused with an error</b> (the index keeps values inline in its leaves): run YCSB with
- * {@code -p fieldcount=1 -p fieldlength=200} or similar. {@code update} merges the fields into the
+ * fields encoded by {@link RecordCodec} into one value. An index this binding creates stores
+ * variable-length values ({@code dmtree.values=variable}, the default; {@code dmtree.valuebytes}
+ * is then the leaf's value slot, 32 bytes unless given), so records of any field count and size up
+ * to {@link io.dmtree.core.tree.ValueLayout#MAX_VALUE_BYTES} bytes encoded are taken, YCSB's
+ * default 10 fields of 100 bytes included. With {@code dmtree.values=fixed}, or joined to an index
+ * of fixed-width values, <b>a record larger than the value width is refused with an error</b>. {@code update} merges the fields into the
  * record atomically, under the lock of the record's leaf ({@link DmIndex#compute}), so concurrent
  * updates of different fields of one key all land; a merged record too large for the value width
  * is refused and the record left as it was.
@@ -57,12 +60,19 @@ public final class DmTreeYcsbClient extends DB {
     private static int users;
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
-    /** Widths of an index this binding creates: room for YCSB's keys and a small record. */
-    static final TreeConfig FRESH_INDEX = TreeConfig.defaults().withKeyBytes(32).withValueBytes(TreeConfig.MAX_VALUE_BYTES);
+    /** Widths of an index of fixed-width values this binding creates ({@code dmtree.values=fixed}): room for YCSB's keys and a small record. */
+    static final TreeConfig FRESH_FIXED_INDEX = TreeConfig.defaults().withKeyBytes(32).withValueBytes(TreeConfig.MAX_VALUE_BYTES);
+    /** An index this binding creates by default: YCSB's keys, records of any size (variable-length values). */
+    static final TreeConfig FRESH_INDEX = TreeConfig.defaults().withKeyBytes(32).withValueBytes(32)
+            .withValueFormat(io.dmtree.core.tree.ValueFormat.VARIABLE);
 
     private DmIndex index;
     private int keyBytes;
     private int valueBytes;
+    /** The index stores variable-length values: records of any size go through {@link DmIndex#values()}. */
+    private boolean variable;
+    /** The largest encoded record the index takes. */
+    private int recordLimit;
 
     @Override
     public void init() throws DBException {
@@ -75,6 +85,12 @@ public final class DmTreeYcsbClient extends DB {
             Integer wantKeys = intProperty(p, "dmtree.keybytes");
             Integer wantValues = intProperty(p, "dmtree.valuebytes");
             int timeout = Integer.parseInt(p.getProperty("dmtree.timeout", "30000"));
+            String valuesMode = p.getProperty("dmtree.values", "variable").trim();
+            if (!valuesMode.equals("variable") && !valuesMode.equals("fixed")) {
+                throw new IllegalArgumentException("dmtree.values must be variable or fixed, not '" + valuesMode + "'");
+            }
+            TreeConfig fresh = valuesMode.equals("fixed") ? FRESH_FIXED_INDEX
+                    : wantValues == null ? FRESH_INDEX : FRESH_INDEX.withValueBytes(wantValues);
             synchronized (SHARED_LOCK) {
                 if (shared == null) {
                     List<InetSocketAddress> addresses = new ArrayList<>();
@@ -98,7 +114,7 @@ public final class DmTreeYcsbClient extends DB {
                             .withSecret(secret);
                     IndexShape[] shape = {wanted};
                     shared = ReconnectingIndex.open(
-                            () -> RemoteComputeNode.join(options, shape[0], FRESH_INDEX, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES,
+                            () -> RemoteComputeNode.join(options, shape[0], fresh, RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES,
                                     1024),
                             policy, line -> System.err.println("dmtree: " + line), node -> {
                                 // a rejoin opens (or, on restarted memory nodes, creates) the index this one had
@@ -111,9 +127,20 @@ public final class DmTreeYcsbClient extends DB {
                 index = shared;
                 keyBytes = shared.keyBytes();
                 valueBytes = shared.valueBytes();
+                variable = variableValues(shared);
+                recordLimit = variable ? io.dmtree.core.tree.ValueLayout.MAX_VALUE_BYTES : valueBytes;
             }
         } catch (RuntimeException e) {
             throw new DBException("dmtree: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean variableValues(DmIndex index) {
+        try {
+            index.values();
+            return true;
+        } catch (IllegalArgumentException fixed) {
+            return false;
         }
     }
 
@@ -168,7 +195,7 @@ public final class DmTreeYcsbClient extends DB {
         if (k == null) {
             return refuse("key '" + key + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
         }
-        byte[] v = index.get(k);
+        byte[] v = variable ? index.values().get(k) : index.get(k);
         if (v == null) {
             return Status.NOT_FOUND;
         }
@@ -183,13 +210,24 @@ public final class DmTreeYcsbClient extends DB {
         if (k == null) {
             return refuse("key '" + startkey + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
         }
+        if (variable) {
+            for (io.dmtree.core.tree.VariableValues.Entry e : index.values().scan(k, null, recordcount)) {
+                result.add(row(e.key(), e.value(), fields));
+            }
+            return Status.OK;
+        }
         for (DmIndex.Entry e : index.scan(k, recordcount)) {
-            HashMap<String, ByteIterator> row = new HashMap<>();
-            RecordCodec.decode(e.value(), fields).forEach((f, b) -> row.put(f, new ByteArrayByteIterator(b)));
-            row.putIfAbsent("_key", new ByteArrayByteIterator(keyString(e.key()).getBytes(StandardCharsets.UTF_8)));
-            result.add(row);
+            result.add(row(e.key(), e.value(), fields));
         }
         return Status.OK;
+    }
+
+    /** The requested fields of one record (every field when {@code fields} is null). */
+    private static HashMap<String, ByteIterator> row(byte[] key, byte[] value, Set<String> fields) {
+        HashMap<String, ByteIterator> row = new HashMap<>();
+        RecordCodec.decode(value, fields).forEach((f, b) -> row.put(f, new ByteArrayByteIterator(b)));
+        row.putIfAbsent("_key", new ByteArrayByteIterator(keyString(key).getBytes(StandardCharsets.UTF_8)));
+        return row;
     }
 
     @Override
@@ -203,19 +241,24 @@ public final class DmTreeYcsbClient extends DB {
         boolean[] found = {false};
         try {
             // the merge runs under the leaf's lock: no other update of the record comes between read and write
-            index.compute(k, old -> {
+            java.util.function.UnaryOperator<byte[]> merge = old -> {
                 if (old == null) {
                     return null;
                 }
                 found[0] = true;
                 Map<String, byte[]> fields = RecordCodec.decode(old, null);
                 fields.putAll(changes);
-                byte[] merged = RecordCodec.encode(fields, valueBytes);
+                byte[] merged = (variable ? RecordCodec.encodeCompact(fields, recordLimit) : RecordCodec.encode(fields, recordLimit));
                 if (merged == null) {
                     throw new RecordTooLarge(RecordCodec.encodedBytes(fields));
                 }
                 return merged;
-            });
+            };
+            if (variable) {
+                index.values().compute(k, merge);
+            } else {
+                index.compute(k, merge);
+            }
         } catch (RecordTooLarge e) {
             return tooLarge(e.bytes);
         }
@@ -233,6 +276,10 @@ public final class DmTreeYcsbClient extends DB {
     }
 
     private Status tooLarge(int recordBytes) {
+        if (variable) {
+            return refuse("a record of " + recordBytes + " bytes is longer than the index's longest value of "
+                    + recordLimit + " bytes");
+        }
         return refuse("a record of " + recordBytes + " bytes does not fit the index's inline value width of "
                 + valueBytes + " bytes; run YCSB with smaller records, e.g. -p fieldcount=1 -p fieldlength="
                 + Math.max(1, valueBytes - 16));
@@ -250,11 +297,15 @@ public final class DmTreeYcsbClient extends DB {
     }
 
     private Status write(byte[] k, Map<String, byte[]> fields) {
-        byte[] v = RecordCodec.encode(fields, valueBytes);
+        byte[] v = (variable ? RecordCodec.encodeCompact(fields, recordLimit) : RecordCodec.encode(fields, recordLimit));
         if (v == null) {
             return tooLarge(RecordCodec.encodedBytes(fields));
         }
-        index.put(k, v);
+        if (variable) {
+            index.values().put(k, v);
+        } else {
+            index.put(k, v);
+        }
         return Status.OK;
     }
 
@@ -264,6 +315,6 @@ public final class DmTreeYcsbClient extends DB {
         if (k == null) {
             return refuse("key '" + key + "' is longer than the key width of " + keyBytes + " bytes (dmtree.keybytes)");
         }
-        return index.delete(k) ? Status.OK : Status.NOT_FOUND;
+        return (variable ? index.values().delete(k) : index.delete(k)) ? Status.OK : Status.NOT_FOUND;
     }
 }

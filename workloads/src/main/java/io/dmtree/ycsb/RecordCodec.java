@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A YCSB record (field name to bytes) as one inline index value of fixed width. Records that do
- * not fit are refused (the index stores values inline; see {@link DmTreeYcsbClient}).
+ * A YCSB record (field name to bytes) as one index value: of the fixed width (zero-padded) for an
+ * index of fixed-width values, where records that do not fit are refused, or of its own length
+ * for an index of variable-length values ({@link #encodeCompact}; see {@link DmTreeYcsbClient}).
  *
  * <pre>
  *   0               2       3
@@ -32,13 +33,29 @@ public final class RecordCodec {
         return n;
     }
 
+    /** The longest record the used-bytes count can state. */
+    public static final int MAX_RECORD_BYTES = 0xFFFF;
+
     /** Encodes into {@code width} bytes, or returns null when the record does not fit. */
     public static byte[] encode(Map<String, byte[]> fields, int width) {
+        return encode(fields, width, width);
+    }
+
+    /**
+     * Encodes into exactly its own length (no padding), for an index of variable-length values; null
+     * when it is longer than {@code limit} or than {@link #MAX_RECORD_BYTES}.
+     */
+    public static byte[] encodeCompact(Map<String, byte[]> fields, int limit) {
         int n = encodedBytes(fields);
-        if (n > width || fields.size() > 255) {
+        return n > Math.min(limit, MAX_RECORD_BYTES) ? null : encode(fields, n, n);
+    }
+
+    private static byte[] encode(Map<String, byte[]> fields, int width, int allocate) {
+        int n = encodedBytes(fields);
+        if (n > width || n > MAX_RECORD_BYTES || fields.size() > 255) {
             return null;
         }
-        ByteBuffer b = ByteBuffer.allocate(width).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(allocate).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.putShort((short) n).put((byte) fields.size());
         for (Map.Entry<String, byte[]> e : fields.entrySet()) {
             byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);

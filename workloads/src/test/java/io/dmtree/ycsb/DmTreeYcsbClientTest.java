@@ -34,6 +34,7 @@ class DmTreeYcsbClientTest {
                 new MemoryNodeConfig(32L << 20, 1L << 20, 64L << 10), "tcp", dir).withMaxFrameBytes(1 << 20))) {
             Properties p = new Properties();
             p.setProperty("dmtree.mn", HostPort.format(mn.address()));
+            p.setProperty("dmtree.values", "fixed");
             DmTreeYcsbClient db = new DmTreeYcsbClient();
             db.setProperties(p);
             db.init();
@@ -116,7 +117,65 @@ class DmTreeYcsbClientTest {
             }
         }
         DmTreeYcsbClient none = new DmTreeYcsbClient();
+        Properties bad = new Properties();
+        bad.setProperty("dmtree.mn", "127.0.0.1:1");
+        bad.setProperty("dmtree.values", "sometimes");
+        none.setProperties(bad);
+        DBException e = assertThrows(DBException.class, none::init);
+        assertTrue(e.getMessage().contains("dmtree.values"), e.getMessage());
+        none = new DmTreeYcsbClient();
         none.setProperties(new Properties());
         assertThrows(DBException.class, none::init);
+    }
+
+    /** YCSB's default records (10 fields of 100 bytes) in an index of variable-length values, the binding's default. */
+    @Test
+    void defaultRecordsOfAnySizeAndFieldCount() throws Exception {
+        try (MemoryNodeServer mn = MemoryNodeServer.start(MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0),
+                new MemoryNodeConfig(64L << 20, 1L << 20, 64L << 10), "tcp", dir).withMaxFrameBytes(1 << 20))) {
+            Properties p = new Properties();
+            p.setProperty("dmtree.mn", HostPort.format(mn.address()));
+            DmTreeYcsbClient db = new DmTreeYcsbClient();
+            db.setProperties(p);
+            db.init();
+            try {
+                for (int i = 0; i < 200; i++) {
+                    Map<String, String> record = new HashMap<>();
+                    for (int f = 0; f < 10; f++) {
+                        record.put("field" + f, Character.toString('a' + f).repeat(100) + i);
+                    }
+                    assertEquals(Status.OK, db.insert("usertable", "user" + i, StringByteIterator.getByteIteratorMap(record)));
+                }
+                Map<String, String> small = Map.of("only", "1");
+                assertEquals(Status.OK, db.insert("usertable", "usersmall", StringByteIterator.getByteIteratorMap(small)));
+                Map<String, ByteIterator> r = new HashMap<>();
+                assertEquals(Status.OK, db.read("usertable", "user42", null, r));
+                assertEquals(10, r.size());
+                assertEquals("d".repeat(100) + 42, r.get("field3").toString());
+                r.clear();
+                assertEquals(Status.OK, db.read("usertable", "usersmall", null, r));
+                assertEquals("1", r.get("only").toString());
+                assertEquals(Status.OK, db.update("usertable", "user42", StringByteIterator.getByteIteratorMap(
+                        Map.of("field3", "z".repeat(2000), "field10", "new"))));
+                r.clear();
+                assertEquals(Status.OK, db.read("usertable", "user42", Set.of("field3", "field10", "field0"), r));
+                assertEquals(Set.of("field0", "field3", "field10"), r.keySet(), "the fields asked for");
+                assertEquals("z".repeat(2000), r.get("field3").toString());
+                assertEquals("a".repeat(100) + 42, r.get("field0").toString());
+                Vector<HashMap<String, ByteIterator>> rows = new Vector<>();
+                assertEquals(Status.OK, db.scan("usertable", "user10", 3, Set.of("field1"), rows));
+                assertEquals(3, rows.size());
+                assertEquals("b".repeat(100) + 10, rows.get(0).get("field1").toString());
+                assertEquals("b".repeat(100) + 100, rows.get(1).get("field1").toString());
+                assertEquals(Status.OK, db.delete("usertable", "user7"));
+                assertEquals(Status.NOT_FOUND, db.read("usertable", "user7", null, new HashMap<>()));
+                Status tooBig = db.insert("usertable", "userhuge", StringByteIterator.getByteIteratorMap(
+                        Map.of("field0", "x".repeat(70_000))));
+                assertEquals("REFUSED", tooBig.getName());
+                assertTrue(tooBig.getDescription().contains("longest value"), tooBig.getDescription());
+            } finally {
+                db.cleanup();
+            }
+        }
     }
 }

@@ -42,7 +42,9 @@ public record IndexShape(Integer keyBytes, Integer valueBytes, Integer nodeBytes
         int n = nodeBytes != null ? nodeBytes
                 : stored.map(StoredIndex::nodeBytes).orElse(k == d.keyBytes() && v == d.valueBytes() ? d.nodeBytes() : 0);
         String l = lock != null ? lock : stored.map(StoredIndex::lockDesign).orElse(LockDesigns.defaultName());
-        return new Resolved(new TreeConfig(k, v, n, d.cacheBytes()), l);
+        return new Resolved(new TreeConfig(k, v, n, d.cacheBytes(),
+                stored.map(StoredIndex::valueFormat).orElse(d.valueFormat()),
+                stored.map(StoredIndex::keyFormat).orElse(d.keyFormat())), l);
     }
 
     /** A shape with every setting decided. */

@@ -39,6 +39,10 @@ package io.dmtree.core.layout;
  * owner's own reserve, handed out by it alone (it bumps through its chunk); {@link #BLOCK_NODE} a
  * tree node handed out to (member, epoch), written by that member only before it names the block
  * anywhere; {@link #BLOCK_META} part of a member's metadata block (its redo block), same rule;
+ * {@link #BLOCK_VALUE} and {@link #BLOCK_VALUE_TAIL} the first and the further blocks of a run of
+ * reserve blocks holding one out-of-line value, handed out and written like a node (a run is
+ * reachable while a live leaf names its first block, and is freed whole); {@link #BLOCK_VALUE_SPARE}
+ * a block of such a run its member freed and keeps for its own later values;
  * {@link #BLOCK_FREE} in the free pool: any member may claim it by CAS (the epoch field then
  * counts the block's reuses).
  *
@@ -62,6 +66,15 @@ public final class ChunkTableLayout {
     public static final int BLOCK_NODE = 1;
     public static final int BLOCK_META = 2;
     public static final int BLOCK_FREE = 3;
+    /** The first block of a value block run ({@code io.dmtree.core.tree.ValueLayout}), same rule as a node. */
+    public static final int BLOCK_VALUE = 4;
+    /** A further block of the value block run that starts at the nearest "value" word before it. */
+    public static final int BLOCK_VALUE_TAIL = 5;
+    /**
+     * A block of a value run its member freed and keeps for its own later values only (nobody else
+     * claims it, so it never becomes a node); free space to the accounting, freed by recovery.
+     */
+    public static final int BLOCK_VALUE_SPARE = 6;
 
     public static final int STATE_SHIFT = 56;
     public static final int MEMBER_SHIFT = 40;
@@ -196,7 +209,9 @@ public final class ChunkTableLayout {
         int s = state(word);
         String name = block
                 ? switch (s) { case BLOCK_RESERVE -> "reserve"; case BLOCK_NODE -> "node"; case BLOCK_META -> "meta";
-                    case BLOCK_FREE -> "free"; default -> "state " + s; }
+                    case BLOCK_FREE -> "free";
+                    case BLOCK_VALUE -> "value"; case BLOCK_VALUE_TAIL -> "value tail";
+                    case BLOCK_VALUE_SPARE -> "spare value"; default -> "state " + s; }
                 : switch (s) { case CHUNK_FREE -> "free"; case CHUNK_OWNED -> "owned"; case CHUNK_PINNED -> "pinned";
                     case CHUNK_ADOPTED -> "adopted"; default -> "state " + s; };
         return name + " (member " + member(word) + ", epoch " + epoch(word) + ")";

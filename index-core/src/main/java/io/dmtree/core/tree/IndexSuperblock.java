@@ -19,6 +19,13 @@ public final class IndexSuperblock {
     public static final long STATE = GlobalAddress.of(0, RegionLayout.INDEX_STATE_OFFSET);
     private static final long BASE = GlobalAddress.of(0, RegionLayout.SUPERBLOCK_OFFSET);
     private static final long CREATE_TIMEOUT_NANOS = 30_000_000_000L;
+    /**
+     * The value-width word holds the slot width in its low 24 bits and the {@link ValueFormat}'s
+     * ordinal above: an index of fixed-width values (ordinal 0) reads as it always did. The
+     * key-width word holds the {@link KeyFormat}'s ordinal the same way.
+     */
+    static final int VALUE_FORMAT_SHIFT = 24;
+    private static final int VALUE_WIDTH_MASK = (1 << VALUE_FORMAT_SHIFT) - 1;
 
     private IndexSuperblock() {
     }
@@ -48,8 +55,10 @@ public final class IndexSuperblock {
 
         UnsafeBuffer sb = new UnsafeBuffer(new byte[RegionLayout.SUPERBLOCK_BYTES]);
         sb.putLong(0, rootAddress);
-        sb.putInt(RegionLayout.KEY_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, config.keyBytes());
-        sb.putInt(RegionLayout.VALUE_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, config.valueBytes());
+        sb.putInt(RegionLayout.KEY_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET,
+                config.keyBytes() | (config.keyFormat().ordinal() << VALUE_FORMAT_SHIFT));
+        sb.putInt(RegionLayout.VALUE_WIDTH_OFFSET - RegionLayout.SUPERBLOCK_OFFSET,
+                config.valueBytes() | (config.valueFormat().ordinal() << VALUE_FORMAT_SHIFT));
         sb.putInt(RegionLayout.NODE_SIZE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, config.nodeBytes());
         sb.putInt(RegionLayout.LOCK_STRIDE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, lockStride);
         sb.putLong(RegionLayout.INDEX_STATE_OFFSET - RegionLayout.SUPERBLOCK_OFFSET, RegionLayout.INDEX_CREATING);
@@ -78,7 +87,32 @@ public final class IndexSuperblock {
     }
 
     /** The shape and lock design of an index as stored in its superblock. */
-    public record StoredIndex(int keyBytes, int valueBytes, int nodeBytes, String lockDesign) {
+    public record StoredIndex(int keyBytes, int valueBytes, int nodeBytes, String lockDesign, ValueFormat valueFormat,
+                              KeyFormat keyFormat) {
+    }
+
+    private static KeyFormat keyFormat(int keyWord) {
+        int ordinal = keyWord >>> VALUE_FORMAT_SHIFT;
+        if (ordinal >= KeyFormat.values().length) {
+            throw new IllegalStateException("the index on memory node 0 names unknown key format " + ordinal);
+        }
+        return KeyFormat.values()[ordinal];
+    }
+
+    /** The value format of the index on memory node 0, FIXED when none was created yet. */
+    public static ValueFormat valueFormat(Verbs verbs) {
+        if (verbs.faa(STATE, 0) != RegionLayout.INDEX_READY) {
+            return ValueFormat.FIXED;
+        }
+        return format(field(readSuperblock(verbs), RegionLayout.VALUE_WIDTH_OFFSET));
+    }
+
+    private static ValueFormat format(int valueWord) {
+        int ordinal = valueWord >>> VALUE_FORMAT_SHIFT;
+        if (ordinal >= ValueFormat.values().length) {
+            throw new IllegalStateException("the index on memory node 0 names unknown value format " + ordinal);
+        }
+        return ValueFormat.values()[ordinal];
     }
 
     /**
@@ -91,8 +125,10 @@ public final class IndexSuperblock {
         }
         awaitReady(verbs);
         UnsafeBuffer sb = readSuperblock(verbs);
-        return Optional.of(new StoredIndex(field(sb, RegionLayout.KEY_WIDTH_OFFSET),
-                field(sb, RegionLayout.VALUE_WIDTH_OFFSET), field(sb, RegionLayout.NODE_SIZE_OFFSET), storedLock(sb)));
+        int valueWord = field(sb, RegionLayout.VALUE_WIDTH_OFFSET);
+        int keyWord = field(sb, RegionLayout.KEY_WIDTH_OFFSET);
+        return Optional.of(new StoredIndex(keyWord & VALUE_WIDTH_MASK, valueWord & VALUE_WIDTH_MASK,
+                field(sb, RegionLayout.NODE_SIZE_OFFSET), storedLock(sb), format(valueWord), keyFormat(keyWord)));
     }
 
     private static UnsafeBuffer readSuperblock(Verbs verbs) {
@@ -113,17 +149,29 @@ public final class IndexSuperblock {
 
     private static long check(Verbs verbs, TreeConfig config, String lockDesign, int lockStride) {
         UnsafeBuffer sb = readSuperblock(verbs);
-        int keyBytes = field(sb, RegionLayout.KEY_WIDTH_OFFSET);
-        int valueBytes = field(sb, RegionLayout.VALUE_WIDTH_OFFSET);
+        int keyWord = field(sb, RegionLayout.KEY_WIDTH_OFFSET);
+        int keyBytes = keyWord & VALUE_WIDTH_MASK;
+        KeyFormat keys = keyFormat(keyWord);
+        int valueWord = field(sb, RegionLayout.VALUE_WIDTH_OFFSET);
+        int valueBytes = valueWord & VALUE_WIDTH_MASK;
+        ValueFormat format = format(valueWord);
         int nodeBytes = field(sb, RegionLayout.NODE_SIZE_OFFSET);
         int stride = field(sb, RegionLayout.LOCK_STRIDE_OFFSET);
         String storedLock = storedLock(sb);
         if (keyBytes != config.keyBytes() || valueBytes != config.valueBytes() || nodeBytes != config.nodeBytes()
-                || stride != lockStride || !storedLock.equals(lockDesign)) {
-            throw new IllegalArgumentException("the index on memory node 0 has " + keyBytes + "-byte keys, " + valueBytes
-                    + "-byte values, " + nodeBytes + "-byte nodes and lock '" + storedLock + "'; this compute node asks for "
-                    + config.keyBytes() + ", " + config.valueBytes() + ", " + config.nodeBytes() + " and '" + lockDesign + "'");
+                || stride != lockStride || !storedLock.equals(lockDesign) || format != config.valueFormat()
+                || keys != config.keyFormat()) {
+            throw new IllegalArgumentException("the index on memory node 0 has " + keyBytes + "-byte " + (keys == KeyFormat.FIXED ? "keys"
+                    : "key slots (variable-length keys)") + ", " + valueBytes
+                    + "-byte " + name(format) + ", " + nodeBytes + "-byte nodes and lock '" + storedLock
+                    + "'; this compute node asks for " + config.keyBytes()
+                    + (config.variableKeys() ? " (variable-length keys)" : "") + ", " + config.valueBytes()
+                    + (config.variableValues() ? " (variable-length values)" : "") + ", " + config.nodeBytes() + " and '" + lockDesign + "'");
         }
         return sb.getLong(0);
+    }
+
+    private static String name(ValueFormat f) {
+        return f == ValueFormat.FIXED ? "values" : "value slots (variable-length values)";
     }
 }

@@ -92,12 +92,35 @@ public final class MemoryReclaim {
                 }
                 long[] words = table.blockWords(mn, c, blocks);
                 boolean keep = false;
+                boolean liveRun = false; // the member's value run being passed is named by a leaf
                 for (int b = 0; b < blocks; b++) {
                     long w = words[b];
                     int state = ChunkTableLayout.state(w);
                     long wordAt = t.blockWord(c, b);
                     long address = GlobalAddress.plus(table.chunkAddress(mn, c), (long) b * nodeBytes);
-                    if (ChunkTableLayout.heldBy(w, ChunkTableLayout.BLOCK_NODE, member, upTo)) {
+                    if (state != ChunkTableLayout.BLOCK_VALUE_TAIL) {
+                        liveRun = false;
+                    }
+                    if (ChunkTableLayout.heldBy(w, ChunkTableLayout.BLOCK_VALUE, member, upTo)) {
+                        liveRun = valueNamed(tree, address);
+                        if (liveRun) {
+                            kept++;
+                            keep = true;
+                        } else if (table.cas(mn, wordAt, w, freeWord) == w) {
+                            freed++;
+                        }
+                    } else if (ChunkTableLayout.heldBy(w, ChunkTableLayout.BLOCK_VALUE_TAIL, member, upTo)) {
+                        if (liveRun) {
+                            kept++;
+                            keep = true;
+                        } else if (table.cas(mn, wordAt, w, freeWord) == w) {
+                            freed++; // its run is named by no leaf, or its head was freed already
+                        }
+                    } else if (ChunkTableLayout.heldBy(w, ChunkTableLayout.BLOCK_VALUE_SPARE, member, upTo)) {
+                        if (table.cas(mn, wordAt, w, freeWord) == w) {
+                            freed++; // kept for its own later values, which it will not write any more
+                        }
+                    } else if (ChunkTableLayout.heldBy(w, ChunkTableLayout.BLOCK_NODE, member, upTo)) {
                         if (reachable.contains(address)) {
                             kept++;
                             keep = true;
@@ -152,6 +175,42 @@ public final class MemoryReclaim {
             }
         }
         return new Report(member, freed, kept, chunksFreed, chunksAdopted);
+    }
+
+    /**
+     * Whether a live leaf names the value block at {@code address}: asked, under the lock of the
+     * leaf that holds the key the block records, of that leaf (a block whose header is not a value
+     * block's was never named: its member died before writing it). The lapsed member is fenced
+     * and its redo records were replayed, so no leaf can come to name it later.
+     */
+    private static boolean valueNamed(BLinkTree tree, long address) {
+        if (!tree.config().variableValues()) {
+            return false;
+        }
+        int keyBytes = tree.config().keyBytes();
+        org.agrona.concurrent.UnsafeBuffer head = new org.agrona.concurrent.UnsafeBuffer(new byte[ValueLayout.BLOCK_KEY_OFFSET + keyBytes]);
+        tree.verbs().read(address, head, 0, head.capacity());
+        int len = head.getInt(ValueLayout.BLOCK_LENGTH_OFFSET);
+        if (head.getInt(ValueLayout.BLOCK_MAGIC_OFFSET) != ValueLayout.BLOCK_MAGIC || len < 0 || len > ValueLayout.MAX_VALUE_BYTES) {
+            return false;
+        }
+        byte[] key = new byte[keyBytes];
+        head.getBytes(ValueLayout.BLOCK_KEY_OFFSET, key);
+        boolean[] named = new boolean[1];
+        tree.updateEntry(key, new EntryUpdate() {
+            @Override
+            public Decision decide(org.agrona.DirectBuffer current, int valueOffset) {
+                named[0] = current != null && ValueLayout.outOfLine(current, valueOffset)
+                        && ValueLayout.address(current, valueOffset) == address;
+                return Decision.KEEP;
+            }
+
+            @Override
+            public org.agrona.DirectBuffer value() {
+                return null;
+            }
+        });
+        return named[0];
     }
 
     /** Whether the block holds a (valid) removed node whose remover is {@code member}. */

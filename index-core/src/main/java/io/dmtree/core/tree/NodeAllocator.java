@@ -50,6 +50,15 @@ public final class NodeAllocator {
     private final long epoch;
     private final long nodeWord;
     private final long metaWord;
+    private final long valueWord;
+    private final long valueTailWord;
+    private final long spareWord;
+    private final io.dmtree.core.memory.VerbBatch valueBatch = new io.dmtree.core.memory.VerbBatch();
+    /** Freed value runs kept for values of the same run length, by run length in blocks. */
+    private final java.util.Map<Integer, java.util.ArrayDeque<Long>> spareRuns = new java.util.HashMap<>();
+    private long spareBlocks;
+    /** The most blocks of freed value runs kept spare; beyond it freed runs go to the pool. */
+    static final long MAX_SPARE_BLOCKS = 1 << 14;
     private final long ownedWord;
     private final long[] chunk;
     private final long[] nextBlock;
@@ -91,6 +100,9 @@ public final class NodeAllocator {
         this.epoch = epoch;
         this.nodeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_NODE, member, epoch);
         this.metaWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_META, member, epoch);
+        this.valueWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE, member, epoch);
+        this.valueTailWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE_TAIL, member, epoch);
+        this.spareWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE_SPARE, member, epoch);
         this.ownedWord = ChunkTableLayout.word(ChunkTableLayout.CHUNK_OWNED, member, epoch);
         this.freeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_FREE, member, 0);
         this.blocksPerChunk = table.layout(0).blocksPerChunk(nodeBytes);
@@ -190,6 +202,154 @@ public final class NodeAllocator {
         long address = GlobalAddress.plus(table.chunkAddress(mn, c), first * nodeBytes);
         table.zero(address, run * nodeBytes);
         return address;
+    }
+
+    /**
+     * The address of a run of fresh reserve blocks of at least {@code bytes} bytes for one value
+     * block ({@link ValueLayout}), on the next memory node in rotation, recorded (one WRITE of its
+     * words) as this member's: the first block "value", the others "value tail". Its content is
+     * undefined. Value runs never come from the free pool, so a value block never reuses a node's
+     * block and no stale node pointer can lead into one.
+     */
+    public synchronized long allocateValue(int bytes) {
+        return allocateValue(bytes, null, 0);
+    }
+
+    /**
+     * {@link #allocateValue(int)} that also writes {@code block} (its first {@code bytes} bytes) to
+     * the run, in the same batch as the run's block words: one round trip for both.
+     */
+    public synchronized long allocateValue(int bytes, org.agrona.DirectBuffer block) {
+        if (block == null || block.capacity() < bytes) {
+            throw new IllegalArgumentException("a value block of " + bytes + " bytes is needed");
+        }
+        return allocateValue(bytes, block, 0);
+    }
+
+    private long allocateValue(int bytes, org.agrona.DirectBuffer block, int unused) {
+        long run = (bytes + nodeBytes - 1) / nodeBytes;
+        if (bytes <= 0 || run > blocksPerChunk) {
+            throw new IllegalArgumentException("a value block of " + bytes + " bytes does not fit in a chunk of "
+                    + chunkBytes() + " usable bytes");
+        }
+        java.util.ArrayDeque<Long> spare = spareRuns.get((int) run);
+        if (spare != null && !spare.isEmpty()) {
+            long address = spare.pop();
+            spareBlocks -= run;
+            int mn = GlobalAddress.memoryNode(address);
+            ChunkTableLayout t = table.layout(mn);
+            long c = t.chunkOf(GlobalAddress.offset(address));
+            writeRunWords(mn, t.blockWord(c, (GlobalAddress.offset(address) - t.chunkOffset(c)) / nodeBytes), run,
+                    address, block, bytes);
+            return address;
+        }
+        int mn = next;
+        next = (next + 1) % chunk.length;
+        if (chunk[mn] < 0 || blocksPerChunk - nextBlock[mn] < run) {
+            claimChunk(mn); // what is left of the old one stays its reserve
+        }
+        long c = chunk[mn];
+        long first = nextBlock[mn];
+        ChunkTableLayout t = table.layout(mn);
+        long address = GlobalAddress.plus(table.chunkAddress(mn, c), first * nodeBytes);
+        writeRunWords(mn, t.blockWord(c, first), run, address, block, bytes);
+        nextBlock[mn] = first + run;
+        return address;
+    }
+
+    /** Records a run's words as this member's value (one WRITE): only this member hands them out. */
+    private void writeRunWords(int mn, long firstWordAt, long run, long address, org.agrona.DirectBuffer block, int bytes) {
+        UnsafeBuffer bb = new UnsafeBuffer(new byte[(int) run * Long.BYTES]);
+        bb.putLong(0, valueWord);
+        for (int i = 1; i < run; i++) {
+            bb.putLong(i * Long.BYTES, valueTailWord);
+        }
+        valueBatch.clear();
+        valueBatch.write(GlobalAddress.of(mn, firstWordAt), bb, 0, (int) run * Long.BYTES);
+        if (block != null) {
+            valueBatch.write(address, block, 0, bytes); // same memory node, applied after the words
+        }
+        table.verbs().post(valueBatch);
+    }
+
+    /**
+     * Returns the value block run of {@code bytes} bytes at {@code address} to the free pool (a READ
+     * of its words, then a CAS of each to free): called by the one writer that took its descriptor
+     * out of a leaf, after that write-back, or by recovery for a run no leaf names. Its blocks may
+     * then become nodes (with a born era, as every pooled block). The number of blocks it freed.
+     */
+    public synchronized int freeValue(long address, int bytes) {
+        int mn = GlobalAddress.memoryNode(address);
+        ChunkTableLayout t = table.layout(mn);
+        long offset = GlobalAddress.offset(address);
+        long c = t.chunkOf(offset);
+        if (c < 0 || (offset - t.chunkOffset(c)) % nodeBytes != 0) {
+            throw new IllegalArgumentException(GlobalAddress.toString(address) + " is no value block");
+        }
+        long first = (offset - t.chunkOffset(c)) / nodeBytes;
+        int run = (int) Math.min((bytes + nodeBytes - 1) / nodeBytes, blocksPerChunk - first);
+        int done = 0;
+        boolean keep = spareBlocks + run <= MAX_SPARE_BLOCKS;
+        for (int i = 0; i < run; i++) {
+            long wordAt = t.blockWord(c, first + i);
+            long mine = i == 0 ? valueWord : valueTailWord;
+            // a run this member allocated is the common case: one CAS, no READ; the CAS returns the word otherwise
+            long seen = table.cas(mn, wordAt, mine, keep ? spareWord : freeWord);
+            if (seen == mine) {
+                done++;
+                freed++;
+                if (!keep) {
+                    pool(mn, c, first + i);
+                }
+                continue;
+            }
+            int want = i == 0 ? ChunkTableLayout.BLOCK_VALUE : ChunkTableLayout.BLOCK_VALUE_TAIL;
+            if (ChunkTableLayout.state(seen) != want) {
+                if (keep) {
+                    for (int j = 0; j < i; j++) { // a short run: what went spare goes to the pool after all
+                        if (table.cas(mn, t.blockWord(c, first + j), spareWord, freeWord) == spareWord) {
+                            pool(mn, c, first + j);
+                        }
+                    }
+                }
+                keep = false;
+                break; // the run ends (or was freed by recovery already)
+            }
+            if (keep) { // another member's run (or an earlier epoch's): what went spare goes to the pool
+                for (int j = 0; j < i; j++) {
+                    if (table.cas(mn, t.blockWord(c, first + j), spareWord, freeWord) == spareWord) {
+                        pool(mn, c, first + j);
+                    }
+                }
+                keep = false;
+            }
+            if (table.cas(mn, wordAt, seen, freeWord) == seen) {
+                done++;
+                freed++;
+                pool(mn, c, first + i);
+            }
+        }
+        if (keep && done == run) {
+            spareRuns.computeIfAbsent(run, r -> new java.util.ArrayDeque<>()).push(address);
+            spareBlocks += run;
+        }
+        return done;
+    }
+
+    /** Offers a freed block to the next node allocations on its memory node. */
+    private void pool(int mn, long c, long b) {
+        int k = candidates[mn];
+        if (k < POOL_CANDIDATES) {
+            candidateChunk[mn][k] = c;
+            candidateBlock[mn][k] = b;
+            candidateWord[mn][k] = freeWord;
+            candidates[mn] = k + 1;
+        }
+    }
+
+    /** Blocks of freed value runs this allocator keeps for its own later values. */
+    public synchronized long spareValueBlocks() {
+        return spareBlocks;
     }
 
     /** The address of a node-sized block recorded as this member's node; its content is undefined. */

@@ -16,7 +16,8 @@ import java.util.Set;
  * chunk tables and the set of nodes a tree walk reached, and reports as problems what breaks the
  * allocation invariants: a reachable node outside the chunk area, or whose block word does not
  * record it as a node (a freed or never handed-out block the tree points to: a double free or a
- * wild pointer). A block counts as leaked when it is recorded as a node but is neither reachable
+ * wild pointer). In an index of variable-length values, a value block run counts as reachable
+ * while a reachable leaf's descriptor names its first block. A block counts as leaked when it is recorded as a node but is neither reachable
  * nor removed, as metadata of a member whose redo directory word names no block on that memory
  * node, or as an unused reserve block of an adopted chunk (adoption frees those).
  */
@@ -29,6 +30,8 @@ final class RegionAudit {
         NodeLayout layout = config.layout();
         int nodeBytes = layout.nodeBytes();
         NodeImage image = new NodeImage(layout, ByteBuffer.allocate(nodeBytes));
+        Set<Long> values = IndexSuperblock.valueFormat(verbs) == ValueFormat.VARIABLE
+                ? valueBlocks(verbs, layout, reachable, problems) : Set.of();
         long capacity = 0, allocated = 0, reach = 0, meta = 0, removed = 0, pinned = 0, free = 0, leaked = 0;
         for (int mn = 0; mn < table.memoryNodes(); mn++) {
             ChunkTableLayout t = table.layout(mn);
@@ -50,6 +53,7 @@ final class RegionAudit {
                 }
                 free += slack;
                 long[] words = table.blockWords(mn, c, blocks);
+                boolean liveRun = false; // the blocks since the last value head belong to a value a leaf names
                 for (int b = 0; b < blocks; b++) {
                     long w = words[b];
                     long address = GlobalAddress.plus(table.chunkAddress(mn, c), (long) b * nodeBytes);
@@ -74,7 +78,22 @@ final class RegionAudit {
                                 leaked += nodeBytes;
                             }
                         }
-                        case ChunkTableLayout.BLOCK_FREE -> free += nodeBytes;
+                        case ChunkTableLayout.BLOCK_VALUE -> {
+                            liveRun = values.contains(address);
+                            if (liveRun) {
+                                reach += nodeBytes;
+                            } else {
+                                leaked += nodeBytes;
+                            }
+                        }
+                        case ChunkTableLayout.BLOCK_VALUE_TAIL -> {
+                            if (liveRun) {
+                                reach += nodeBytes;
+                            } else {
+                                leaked += nodeBytes;
+                            }
+                        }
+                        case ChunkTableLayout.BLOCK_FREE, ChunkTableLayout.BLOCK_VALUE_SPARE -> free += nodeBytes;
                         case ChunkTableLayout.BLOCK_RESERVE -> {
                             if (state == ChunkTableLayout.CHUNK_OWNED) {
                                 free += nodeBytes;
@@ -83,6 +102,13 @@ final class RegionAudit {
                             }
                         }
                         default -> leaked += nodeBytes;
+                    }
+                    if (ChunkTableLayout.state(w) != ChunkTableLayout.BLOCK_VALUE_TAIL) {
+                        liveRun &= ChunkTableLayout.state(w) == ChunkTableLayout.BLOCK_VALUE;
+                    }
+                    if (values.contains(address) && ChunkTableLayout.state(w) != ChunkTableLayout.BLOCK_VALUE) {
+                        problems.add("value block " + GlobalAddress.toString(address) + " is named by a leaf but its block is"
+                                + " recorded " + ChunkTableLayout.describe(w, true));
                     }
                     if (reachable.contains(address) && ChunkTableLayout.state(w) != ChunkTableLayout.BLOCK_NODE) {
                         problems.add("node " + GlobalAddress.toString(address) + " is reachable but its block is recorded "
@@ -101,6 +127,26 @@ final class RegionAudit {
         }
         return new RegionUse(capacity, allocated, reach, meta, removed, pinned, free, leaked, records,
                 config.keyBytes() + config.valueBytes());
+    }
+
+    /** The value blocks the reachable leaves name ({@link ValueLayout}). */
+    static Set<Long> valueBlocks(Verbs verbs, NodeLayout layout, Set<Long> reachable, List<String> problems) {
+        Set<Long> values = new java.util.HashSet<>();
+        NodeImage image = new NodeImage(layout, ByteBuffer.allocate(layout.nodeBytes()));
+        for (long node : reachable) {
+            verbs.read(node, image.buffer(), 0, layout.nodeBytes());
+            if (!image.checksumValid() || !image.isLeaf()) {
+                continue;
+            }
+            for (int slot = 0; slot < layout.leafCapacity(); slot++) {
+                if (image.leafUsed(slot) && ValueLayout.outOfLine(image.buffer(), image.leafValueOffset(slot))
+                        && !values.add(ValueLayout.address(image.buffer(), image.leafValueOffset(slot)))) {
+                    problems.add("value block " + GlobalAddress.toString(ValueLayout.address(image.buffer(),
+                            image.leafValueOffset(slot))) + " is named by two entries");
+                }
+            }
+        }
+        return values;
     }
 
     private static boolean[] directoryEntries(Verbs verbs, int mn) {

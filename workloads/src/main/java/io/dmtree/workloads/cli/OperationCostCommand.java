@@ -50,6 +50,20 @@ public final class OperationCostCommand implements Callable<Integer> {
     @Option(names = "--lock", paramLabel = "NAME", description = "lock design (default: ${DEFAULT-VALUE})")
     String lock = LockDesigns.defaultName();
 
+    @Option(names = "--value-length", defaultValue = "-1", paramLabel = "BYTES",
+            description = "variable-length values of this many bytes in an index of variable-length values (-1: today's"
+                    + " fixed 8-byte values)")
+    int valueLength;
+
+    @Option(names = "--value-slot", defaultValue = "32", paramLabel = "BYTES",
+            description = "with --value-length: the leaf's value slot (values up to it less 4 bytes stay inline)")
+    int valueSlot;
+
+    @Option(names = "--key-length", defaultValue = "-1", paramLabel = "BYTES",
+            description = "with --value-length: variable-length string keys of this many bytes (\"user\" and digits, padded"
+                    + " with '0'), the index's longest key (-1: 8-byte keys)")
+    int keyLength;
+
     @Option(names = "--seed", defaultValue = "1", description = "seed of the keys drawn")
     long seed;
 
@@ -71,6 +85,9 @@ public final class OperationCostCommand implements Callable<Integer> {
             throw OptionChecks.usage(spec, "unknown lock design '" + lock + "'; known: " + String.join(", ", LockDesigns.names()));
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (valueLength >= 0) {
+            return variable(out);
+        }
         EmbeddedCluster.Builder builder = EmbeddedCluster.builder().memoryNodes(memoryNodes).lock(lock);
         builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), 2L * records));
         try (EmbeddedCluster cluster = builder.start()) {
@@ -154,6 +171,63 @@ public final class OperationCostCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** The point operations on an index of variable-length values, every value {@code valueLength} bytes. */
+    private Integer variable(PrintWriter out) {
+        OptionChecks.inRange(spec, "--value-length", valueLength, 0, io.dmtree.core.tree.ValueLayout.MAX_VALUE_BYTES);
+        OptionChecks.inRange(spec, "--value-slot", valueSlot, io.dmtree.core.tree.ValueLayout.MIN_SLOT_BYTES,
+                io.dmtree.core.tree.TreeConfig.MAX_VALUE_BYTES);
+        EmbeddedCluster.Builder builder = EmbeddedCluster.builder().memoryNodes(memoryNodes).lock(lock).valueBytes(valueSlot)
+                .variableValues(true);
+        if (keyLength >= 0) {
+            OptionChecks.inRange(spec, "--key-length", keyLength, 12, io.dmtree.core.tree.KeyLayout.MAX_KEY_BYTES);
+            builder.variableKeys(keyLength);
+        }
+        java.util.function.LongFunction<byte[]> k = keyLength < 0 ? OperationCostCommand::k : i -> stringKey(i, keyLength);
+        long blockBytes = (long) (valueLength + 16 + builder.config().tree().nodeBytes()) / builder.config().tree().nodeBytes()
+                * builder.config().tree().nodeBytes();
+        builder.regionBytes(DmtreeSystem.regionBytes(builder.config(), 2L * records)
+                + (valueLength > valueSlot - 4 ? 2L * (records + 3L * samples) * blockBytes / memoryNodes : 0));
+        try (EmbeddedCluster cluster = builder.start()) {
+            DmIndex index = cluster.index(0);
+            io.dmtree.core.tree.VariableValues values = index.values();
+            Random rnd = new Random(seed);
+            byte[] value = new byte[valueLength];
+            rnd.nextBytes(value);
+            for (long i = 0; i < records; i++) {
+                values.put(k.apply(2 * i), value);
+            }
+            for (long i = 0; i < records; i++) {
+                values.get(k.apply(2 * i)); // warm the cache
+            }
+            out.printf(Locale.ROOT, "dmtree opcost: %,d keys (%s keys, %d-byte values, variable-length values in"
+                    + " %d-byte slots: %s), %d MN, lock %s, height %d, %,d samples per kind; uncontended, warm cache;"
+                    + " exact counters%n", records, keyLength < 0 ? "8-byte" : keyLength + "-byte variable-length string",
+                    valueLength, valueSlot,
+                    valueLength > valueSlot - 4 ? "value blocks" : "inline", memoryNodes, lock, index.check().height(),
+                    samples);
+            out.printf(Locale.ROOT, "%-34s %12s %10s %12s %12s%n", "operation", "round trips", "verbs", "bytes", "per key RT");
+            measure(out, index, "get (present)", 1, i -> values.get(k.apply(2L * rnd.nextInt(records))));
+            measure(out, index, "put (overwrite)", 1, i -> values.put(k.apply(2L * rnd.nextInt(records)), value));
+            measure(out, index, "putIfAbsent (present: refused)", 1, i -> values.putIfAbsent(k.apply(2L * rnd.nextInt(records)), value));
+            measure(out, index, "getAndPut", 1, i -> values.getAndPut(k.apply(2L * rnd.nextInt(records)), value));
+            measure(out, index, "compute (same length)", 1, i -> values.compute(k.apply(2L * rnd.nextInt(records)), old -> value));
+            out.printf(Locale.ROOT, "value blocks written %,d, freed blocks %,d, stale value reads %,d; leaked bytes %,d%n",
+                    values.blocksWritten(), values.blocksFreed(), values.staleReads(), index.check().leakedBytes());
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** "user" and {@code i}, padded with '0' to {@code len} bytes (YCSB's key names, of one length). */
+    private static byte[] stringKey(long i, int len) {
+        String digits = Long.toString(i);
+        StringBuilder b = new StringBuilder(len).append("user");
+        while (b.length() + digits.length() < len) {
+            b.append('0');
+        }
+        return b.append(digits).toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     private void measure(PrintWriter out, DmIndex index, String name, int keysPerOp, IntConsumer op) {

@@ -221,6 +221,12 @@ public final class ReconnectingIndex implements DmIndex {
         return index().get(key);
     }
 
+    /** The variable-length values of the index this view is joined to now (ask again after a rejoin). */
+    @Override
+    public io.dmtree.core.tree.VariableValues values() {
+        return index().values();
+    }
+
     @Override
     public boolean delete(byte[] key) {
         return index().delete(key);

@@ -35,8 +35,15 @@ class SharedClusterTest {
     }
 
     private static DmTreeYcsbClient binding(MemoryNodeServer mn) throws Exception {
+        return binding(mn, null);
+    }
+
+    private static DmTreeYcsbClient binding(MemoryNodeServer mn, String values) throws Exception {
         Properties p = new Properties();
         p.setProperty("dmtree.mn", HostPort.format(mn.address()));
+        if (values != null) {
+            p.setProperty("dmtree.values", values);
+        }
         DmTreeYcsbClient db = new DmTreeYcsbClient();
         db.setProperties(p);
         db.init();
@@ -68,7 +75,7 @@ class SharedClusterTest {
     @Test
     void theComputeNodeCommandRunsOnAnIndexMadeByTheBinding() throws Exception {
         try (MemoryNodeServer mn = start()) {
-            DmTreeYcsbClient db = binding(mn);
+            DmTreeYcsbClient db = binding(mn, "fixed");
             try {
                 assertEquals(Status.OK, db.insert("usertable", "user1", StringByteIterator.getByteIteratorMap(Map.of("field0", "v1"))));
                 CliRun cn = runComputeNode(mn);
@@ -78,6 +85,22 @@ class SharedClusterTest {
                 Map<String, ByteIterator> r = new HashMap<>();
                 assertEquals(Status.OK, db.read("usertable", "user1", null, r));
                 assertEquals("v1", r.get("field0").toString());
+            } finally {
+                db.cleanup();
+            }
+        }
+    }
+
+    /** The binding's default index stores variable-length values, which the compute node command's workloads cannot use: it says so. */
+    @Test
+    void theComputeNodeCommandRefusesAnIndexOfVariableLengthValuesClearly() throws Exception {
+        try (MemoryNodeServer mn = start()) {
+            DmTreeYcsbClient db = binding(mn);
+            try {
+                assertEquals(Status.OK, db.insert("usertable", "user1", StringByteIterator.getByteIteratorMap(Map.of("field0", "v1"))));
+                CliRun cn = runComputeNode(mn);
+                assertEquals(1, cn.exitCode(), cn.out() + cn.err());
+                assertTrue(cn.err().contains("variable-length values"), cn.out() + cn.err());
             } finally {
                 db.cleanup();
             }
