@@ -249,7 +249,7 @@ class ChunkTableRightsTest {
         MemoryNodeConfig region = new MemoryNodeConfig(32L << 20, 64L << 10, 64L << 10);
         InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
         try (MemoryNodeServer mn = MemoryNodeServer.start(MemoryNodeOptions.of(0, loopback, region, "tcp", dir.resolve("cluster"))
-                .withSecret(secret).withCoordination(Coordination.embedded(loopback, Duration.ofSeconds(2))))) {
+                .withSecret(secret).withCoordination(Coordination.embedded(loopback, Duration.ofSeconds(10))))) {
             ClusterClient.Options options = ClusterClient.Options.of(List.of(mn.address())).withTimeoutMillis(20_000)
                     .withMessaging(loopback, null).withSecret(secret);
             TreeConfig tree = new TreeConfig(8, 8, NODE_BYTES, 1L << 20);

@@ -27,10 +27,10 @@ import java.nio.ByteOrder;
  *   block word of c      WRITE  every word written reserve(0) -> node(m, E) or meta(m, E), and
  *                               o = owned(m, E)                    the owner's bump allocation
  *                        CAS    free(any) -> node(m, E)                           claim from the pool
- *                        CAS    node(any) -> free(m, *)                           free a removed node (*)
- *                        CAS    meta(X, e) -> free(m, *), (X, e) takeable         free a redo block
+ *                        CAS    node(any) -> free(*)                              free a removed node (*)
+ *                        CAS    meta(X, e) -> free(*), (X, e) takeable            free a redo block
  *                        CAS    free(any) -> reserve(0), o = owned(X, e) takeable   free a chunk whole
- *                        CAS    reserve(0) -> free(m, *), o = owned(X, e) takeable  adopt a chunk
+ *                        CAS    reserve(0) -> free(*), o = owned(X, e) takeable     adopt a chunk
  *                        FAA                                                      never
  *   padding, tail        WRITE, CAS, FAA                                          never
  * </pre>
@@ -39,7 +39,9 @@ import java.nio.ByteOrder;
  * shrink, by any member), or by the reclaimer of a lapsed remover, so the word of anyone's node may
  * go to free. Checking the node's removal mark here would protect nothing: tree nodes are written
  * by every member (one-sided B-link writes), so a member that means harm could set the mark first.
- * What the rules protect is the allocation metadata itself: no member claims, frees, adopts or
+ * A free word's member and epoch fields name who freed the block or whose memory it was
+ * ({@code free(*)}); they grant nothing, so any value is taken. What the rules protect is the
+ * allocation metadata itself: no member claims, frees, adopts or
  * records blocks in a live member's chunk, and no member takes a live member's redo block.
  *
  * <h2>Invariants</h2>
@@ -196,17 +198,18 @@ public final class ChunkTableRights {
         }
         int from = ChunkTableLayout.state(expected);
         int to = ChunkTableLayout.state(desired);
-        boolean toOwnFree = to == ChunkTableLayout.BLOCK_FREE && ChunkTableLayout.member(desired) == member;
+        // a free word's member field names who freed it or whose memory it was: it carries no right
+        boolean toFree = to == ChunkTableLayout.BLOCK_FREE;
         if (from == ChunkTableLayout.BLOCK_FREE && desired == nodeWord) {
             return OK; // a claim from the pool, in anyone's chunk
         }
-        if (from == ChunkTableLayout.BLOCK_NODE && toOwnFree) {
+        if (from == ChunkTableLayout.BLOCK_NODE && toFree) {
             return OK; // a removed node back to the pool (see the class comment)
         }
-        if (from == ChunkTableLayout.BLOCK_META && toOwnFree) {
+        if (from == ChunkTableLayout.BLOCK_META && toFree) {
             return takeable(expected) ? OK : refuse(BLOCK_NOT_TAKEABLE, offset, expected);
         }
-        boolean unreserve = expected == ChunkTableLayout.BLOCK_RESERVE && toOwnFree;
+        boolean unreserve = expected == ChunkTableLayout.BLOCK_RESERVE && toFree;
         boolean reserve = from == ChunkTableLayout.BLOCK_FREE && desired == ChunkTableLayout.BLOCK_RESERVE;
         if (unreserve || reserve) {
             long ownerAt = table.ownerWord((offset - blockStart) / perChunk);

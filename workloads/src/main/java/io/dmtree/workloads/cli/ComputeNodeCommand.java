@@ -369,6 +369,15 @@ public final class ComputeNodeCommand implements Callable<Integer> {
                 }
             }
         }
+        if (fence != null) {
+            // a lock wait that saw this node fenced in the book (a revocation) before its own fence heard it
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof LapsedMemberException l && l.computeNode() == fence.computeNode()) {
+                    return new FencedException(fence.computeNode(), fence.epoch(), "the cluster no longer counts it a"
+                            + " member (revoked or lapsed): " + l.getMessage());
+                }
+            }
+        }
         return null;
     }
 
