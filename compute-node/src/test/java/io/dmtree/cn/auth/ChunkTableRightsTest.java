@@ -148,6 +148,7 @@ class ChunkTableRightsTest {
             b.putLong(0, hostileOwned);
             denied("write an owner word", () -> hostile.write(GlobalAddress.of(0, ownerAt), b, 0, 8));
             denied("add to an owner word", () -> hostile.faa(GlobalAddress.of(0, ownerAt), 1));
+            assertEquals(owned, hostile.faa(GlobalAddress.of(0, ownerAt), 0), "an FAA of 0 is a read");
             // a free chunk: claimed only with the claimer's own tag at its own epoch
             long freeChunk = c + 1 + rnd.nextInt(4);
             long freeAt = t.ownerWord(freeChunk);

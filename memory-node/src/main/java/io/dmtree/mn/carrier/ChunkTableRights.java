@@ -23,7 +23,7 @@ import java.nio.ByteOrder;
  *   owner word of c      CAS    free(0) -> owned(m, E)                              claim a chunk
  *                        CAS    owned(X, e) -> free(0) or adopted(X, e), (X, e) takeable
  *                                                                 free or adopt it (reclamation, clean leave)
- *                        WRITE, FAA                                               never
+ *                        WRITE, FAA                                               never (FAA of 0: a read)
  *   block word of c      WRITE  every word written reserve(0) -> node(m, E) or meta(m, E), and
  *                               o = owned(m, E)                    the owner's bump allocation
  *                        CAS    free(any) -> node(m, E)                           claim from the pool
@@ -31,7 +31,7 @@ import java.nio.ByteOrder;
  *                        CAS    meta(X, e) -> free(*), (X, e) takeable            free a redo block
  *                        CAS    free(any) -> reserve(0), o = owned(X, e) takeable   free a chunk whole
  *                        CAS    reserve(0) -> free(*), o = owned(X, e) takeable     adopt a chunk
- *                        FAA                                                      never
+ *                        FAA                                                      never (but of 0: a read)
  *   padding, tail        WRITE, CAS, FAA                                          never
  * </pre>
  *
@@ -42,7 +42,10 @@ import java.nio.ByteOrder;
  * A free word's member and epoch fields name who freed the block or whose memory it was
  * ({@code free(*)}); they grant nothing, so any value is taken. What the rules protect is the
  * allocation metadata itself: no member claims, frees, adopts or
- * records blocks in a live member's chunk, and no member takes a live member's redo block.
+ * records blocks in a live member's chunk, and no member takes a live member's redo block. A
+ * replicated region's mirror is changed by the same CASes as its primary, so it keeps the same
+ * rules; a repair CAS that brings a diverged mirror word to the primary's value in one step is
+ * refused unless it is one of these transitions.
  *
  * <h2>Invariants</h2>
  * <ul>
@@ -222,9 +225,12 @@ public final class ChunkTableRights {
         return refuse(BLOCK_TRANSITION, offset, region.getLongVolatile(offset));
     }
 
-    /** Whether an FAA at {@code offset} keeps the rules: no table word is a counter. */
-    public int deniedFaa(long offset) {
-        return offset < tableStart ? OK : refuse(offset < blockStart ? OWNER_NOT_CAS : BLOCK_FAA, offset);
+    /**
+     * Whether an FAA of {@code delta} at {@code offset} keeps the rules: no table word is a counter,
+     * but an FAA of 0 is an atomic read (replication compares a mirror's word with it) and is taken.
+     */
+    public int deniedFaa(long offset, long delta) {
+        return offset < tableStart || delta == 0 ? OK : refuse(offset < blockStart ? OWNER_NOT_CAS : BLOCK_FAA, offset);
     }
 
     /** Whether tag {@code (member, epoch)} of {@code word} is this member's own or a fenced incarnation's. */

@@ -114,7 +114,7 @@ public final class VerbExecutor {
                     if (offset >= tableStart) {
                         DirectBuffer in = request.buffer();
                         checkTable(i, AccessRight.ATOMIC, offset, Long.BYTES, kind == VerbFrame.KIND_FAA
-                                ? table.deniedFaa(offset)
+                                ? table.deniedFaa(offset, in.getLong(operands, LE))
                                 : table.deniedCas(offset, in.getLong(operands, LE), in.getLong(operands + 8, LE)));
                     }
                 }
