@@ -112,7 +112,9 @@ class ChunkTableRightsTest {
     @Test
     void everyOwnerRuleRefusesAHostileMemberAndLetsTheLegalTransitionsThrough() throws Exception {
         Random rnd = new Random(seed("everyOwnerRuleRefusesAHostileMemberAndLetsTheLegalTransitionsThrough"));
-        MemoryNodeOptions o = MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0), REGION, "tcp", dir.resolve("mn"));
+        InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
+        MemoryNodeOptions o = MemoryNodeOptions.of(0, loopback, REGION, "tcp", dir.resolve("mn"))
+                .withCoordination(Coordination.embedded(loopback, Duration.ofSeconds(30))); // it learns fences
         try (MemoryNodeServer mn = MemoryNodeServer.start(o);
              TcpVerbs victim = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 4, EPOCH);
              TcpVerbs hostile = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 3, EPOCH);
@@ -223,9 +225,21 @@ class ChunkTableRightsTest {
     }
 
     @Test
-    void withChunkOwnersOffAStealLands() throws Exception {
-        MemoryNodeOptions o = MemoryNodeOptions.of(0, new InetSocketAddress("127.0.0.1", 0), REGION, "tcp", dir.resolve("off"))
-                .withCarrierOptions(CarrierOptions.NONE.with(TcpCarrierServer.CHUNK_OWNERS, "off"));
+    void withChunkOwnersOffOrWithoutMembershipAStealLands() throws Exception {
+        InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
+        stealLands(MemoryNodeOptions.of(0, loopback, REGION, "tcp", dir.resolve("off"))
+                .withCoordination(Coordination.embedded(loopback, Duration.ofSeconds(30)))
+                .withCarrierOptions(CarrierOptions.NONE.with(TcpCarrierServer.CHUNK_OWNERS, "off")));
+        // a memory node without membership learns no fence, so it cannot tell a reclamation from a theft
+        stealLands(MemoryNodeOptions.of(0, loopback, REGION, "tcp", dir.resolve("alone")));
+        IllegalStateException bad = assertThrows(IllegalStateException.class, () -> MemoryNodeServer.start(
+                MemoryNodeOptions.of(1, new InetSocketAddress("127.0.0.1", 0), REGION, "tcp", dir.resolve("bad"))
+                        .withCarrierOptions(CarrierOptions.NONE.with(TcpCarrierServer.RIGHTS, "off")
+                                .with(TcpCarrierServer.CHUNK_OWNERS, "on"))));
+        assertTrue(bad.getMessage().contains("tcp.chunk-owners=on needs tcp.rights=on"), bad.getMessage());
+    }
+
+    private static void stealLands(MemoryNodeOptions o) throws Exception {
         try (MemoryNodeServer mn = MemoryNodeServer.start(o);
              TcpVerbs victim = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 4, EPOCH);
              TcpVerbs hostile = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 3, EPOCH)) {
@@ -236,11 +250,6 @@ class ChunkTableRightsTest {
             assertEquals(owned, table.cas(0, table.layout(0).ownerWord(c), owned,
                     ChunkTableLayout.word(ChunkTableLayout.CHUNK_OWNED, 3, EPOCH)), "with the rules off the steal lands");
         }
-        IllegalStateException bad = assertThrows(IllegalStateException.class, () -> MemoryNodeServer.start(
-                MemoryNodeOptions.of(1, new InetSocketAddress("127.0.0.1", 0), REGION, "tcp", dir.resolve("bad"))
-                        .withCarrierOptions(CarrierOptions.NONE.with(TcpCarrierServer.RIGHTS, "off")
-                                .with(TcpCarrierServer.CHUNK_OWNERS, "on"))));
-        assertTrue(bad.getMessage().contains("tcp.chunk-owners=on needs tcp.rights=on"), bad.getMessage());
     }
 
     @Test

@@ -13,7 +13,7 @@ import java.util.List;
  * data path shares the control address. A fence is the verb service's ({@link VerbService}: the
  * epoch of every verb frame is checked), and so are the members' rights on the region
  * ({@value #RIGHTS}, on by default) with the chunk table's per-owner rules ({@value #CHUNK_OWNERS},
- * on by default with rights).
+ * on by default with rights, in force on a memory node with membership).
  */
 public final class TcpCarrierServer implements CarrierServer {
     public static final String NAME = "tcp";
@@ -30,13 +30,19 @@ public final class TcpCarrierServer implements CarrierServer {
         return onOff(context, RIGHTS, "on");
     }
 
+    /**
+     * Whether the per-owner rules are in force: asked for (or by default with rights) and the memory
+     * node takes part in a membership; without one it learns no fence, so it could not tell a
+     * reclaimer's legal CAS on a lapsed member's words from a theft, and the table keeps the range
+     * rights only.
+     */
     static boolean chunkOwners(ServeContext context) {
         boolean rights = rights(context);
         boolean owners = onOff(context, CHUNK_OWNERS, rights ? "on" : "off");
         if (owners && !rights) {
             throw new IllegalArgumentException(CHUNK_OWNERS + "=on needs " + RIGHTS + "=on");
         }
-        return owners;
+        return owners && context.withMembership();
     }
 
     private static boolean onOff(ServeContext context, String key, String otherwise) {
