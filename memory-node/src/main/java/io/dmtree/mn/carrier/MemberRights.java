@@ -28,9 +28,15 @@ import io.dmtree.mn.OffHeapRegion;
  *
  * A member without an id (a connection of a cluster without membership) may write every redo
  * directory entry. The chunk table ({@code ChunkTableLayout}) lies in the chunk area's range: compute
- * nodes claim chunks and record blocks in it with one-sided verbs, so every member's atomics and
- * writes reach every owner word there; owner words name member and epoch, and reclamation trusts
- * them (a hostile member could claim or release another's chunk: not yet enforced per owner).
+ * nodes claim chunks and record blocks in it with one-sided verbs, so these ranges let every
+ * member's atomics and writes reach it. The tcp carrier then checks every WRITE, CAS and FAA on
+ * the table against per-owner rules ({@link ChunkTableRights}: a member changes only its own
+ * chunk's words, claims only free ones with its own tag, and releases another's only once that
+ * member is fenced). The rdma carrier cannot: a NIC checks rights per registration, not values,
+ * and rdma members allocate with the same one-sided CAS and WRITE on the table, so the table lies
+ * in the chunk area's read-write-atomic window of every member and any rdma member can rewrite any
+ * owner or block word (a read-only registration would stop its allocation; a memory-node service
+ * for those updates is not built).
  *
  * <p>These rights are the member's lease's: a fenced incarnation (its lease lapsed) has its verbs
  * refused before any right is looked at. A check walks at most {@link #MAX_RANGES} ranges of

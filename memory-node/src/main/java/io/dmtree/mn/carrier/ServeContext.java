@@ -22,6 +22,17 @@ public record ServeContext(int memoryNode, long regionBytes, Path dir, int maxFr
     public static final String DATA_SEGMENT_SHIFT = "data.segment-shift";
     /** {@code data.sync-map}: map a durable region's file MAP_SYNC (a DAX file on persistent memory). */
     public static final String DATA_SYNC_MAP = "data.sync-map";
+    /**
+     * {@code membership}: {@code on} when the memory node takes part in a cluster's membership, so
+     * it learns every fence (set by the memory node itself); carriers whose checks judge by fences
+     * (the chunk table's per-owner rules) apply them only then.
+     */
+    public static final String MEMBERSHIP = "membership";
+
+    /** Whether the memory node takes part in a membership ({@link #MEMBERSHIP}). */
+    public boolean withMembership() {
+        return "on".equals(options.get(MEMBERSHIP, "off"));
+    }
 
     public ServeContext {
         processes = processes == null ? new ComputeNodeProcesses() : processes;

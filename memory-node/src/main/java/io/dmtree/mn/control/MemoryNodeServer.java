@@ -112,7 +112,8 @@ public final class MemoryNodeServer implements AutoCloseable {
             }
             ComputeNodeProcesses processes = new ComputeNodeProcesses();
             served = carrier.open(new ServeContext(o.id(), o.region().regionBytes(), o.dir(), o.maxFrameBytes(),
-                    o.carrierOptions(), processes, o.dataDir()));
+                    o.carrierOptions().with(ServeContext.MEMBERSHIP, o.coordination().enabled() ? "on" : "off"), processes,
+                    o.dataDir()));
             // a restored region is checked against this configuration before anything else
             MemoryNode node = new MemoryNode(o.id(), o.region(), served.region(), served.durability(), served.restores());
             io.dmtree.mn.carrier.FencedEpochs controlFenced = new io.dmtree.mn.carrier.FencedEpochs();

@@ -347,6 +347,21 @@ public final class ComputeNodeCommand implements Callable<Integer> {
         return null;
     }
 
+    /**
+     * Whether {@code e} comes from a lock wait that found compute node {@code me} itself departed:
+     * the cluster counts it fenced by every memory node (the liveness contract), as after a
+     * revocation that its own lease has not heard of yet, so the others recover it and must not be
+     * told it failed.
+     */
+    static boolean departedItself(Throwable e, int me) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof LapsedMemberException l && l.computeNode() == me) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The one line a fenced compute node exits with, or null if {@code e} is no fence (see {@link #fencedBy}). */
     static String fencedLine(Throwable e, MemberFence fence) {
         FencedException f = fencedBy(e, fence);
@@ -658,8 +673,8 @@ public final class ComputeNodeCommand implements Callable<Integer> {
             if (stopping.get()) {
                 throw new RunBarriers.StoppedException("compute node " + me + " stopped by a signal and left the cluster");
             }
-            if (fencedBy(e, cluster.fence()) != null) {
-                throw e; // its lease ended: the others find it lapsed, the cluster recovers it
+            if (fencedBy(e, cluster.fence()) != null || departedItself(e, me)) {
+                throw e; // its lease ended or it was revoked: the others find it lapsed, the cluster recovers it
             }
             {
                 barriers.refuse(DmtreeCli.describe(e)).ifPresent(at -> note(err, "cn " + me + ": failed; told the other"

@@ -92,6 +92,11 @@ public final class PatronusCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed of the records and the operation streams")
     long seed;
 
+    @Option(names = "--baseline", defaultValue = "unprotected", description = "the off side: unprotected (no secret,"
+            + " tcp.rights=off) or no-chunk-owners (protection on with tcp.chunk-owners=off: the cost of the chunk"
+            + " table's per-owner rules alone)")
+    String baseline;
+
     /** One round of one workload: both systems' results from the same run. */
     record Round(String workload, int round, SystemResult on, SystemResult off) {
         double ratio() {
@@ -131,7 +136,14 @@ public final class PatronusCommand implements Callable<Integer> {
             }
             wls.add(c);
         }
+        if (!baseline.equals("unprotected") && !baseline.equals("no-chunk-owners")) {
+            throw bad("--baseline is unprotected or no-chunk-owners, not '" + baseline + "'");
+        }
         PrintStream o = System.out;
+        if (ownersOnly()) {
+            o.println("baseline no-chunk-owners: 'off' below is protection on with tcp.chunk-owners=off, so on/off is the"
+                    + " cost of the chunk table's per-owner rules alone");
+        }
         o.printf(Locale.ROOT, "dmtree reproduce patronus%s: protection on vs off over tcp (loopback, this JVM), %d records,"
                         + " %d operations per run, %d thread(s), %d CN, lock %s, %d round(s) of %d turns; %d cores; MEASURED"
                         + " on a shared host%n", shortMode ? " --short" : "", recs, n, thr, cns, lock, rs, sl,
@@ -179,6 +191,10 @@ public final class PatronusCommand implements Callable<Integer> {
         return 0;
     }
 
+    private boolean ownersOnly() {
+        return "no-chunk-owners".equals(baseline);
+    }
+
     private Round round(CoreWorkload w, int r, OperationStream stream, KvShape shape, int sl) {
         KeySpace keys = new KeySpace(shape.keyBytes(), seed);
         keys.requireCapacity(shape.entries());
@@ -188,7 +204,8 @@ public final class PatronusCommand implements Callable<Integer> {
         List<Contestant> both = new ArrayList<>();
         try {
             for (boolean protection : onFirst ? new boolean[]{true, false} : new boolean[]{false, true}) {
-                both.add(new Contestant(ProtectedTcpSystem.start(protection, shape, cns, lock, lease), lock, shape.threads(),
+                both.add(new Contestant(ProtectedTcpSystem.start(protection || ownersOnly(), protection, shape, cns, lock,
+                        lease), lock, shape.threads(),
                         StreamShare.WHOLE));
             }
             for (Contestant c : both) {

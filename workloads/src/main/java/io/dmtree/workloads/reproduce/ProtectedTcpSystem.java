@@ -45,14 +45,17 @@ final class ProtectedTcpSystem implements KvSystem, MemoryNodeMetered {
     static final String NAME = "dmtree-tcp";
 
     private final boolean protection;
+    /** With protection: whether the chunk table's per-owner rules are on ({@code tcp.chunk-owners}). */
+    private final boolean chunkOwners;
     private final Path dir;
     private final MemoryNodeServer memoryNode;
     private final List<RemoteComputeNode> computeNodes;
     private final String lock;
 
-    private ProtectedTcpSystem(boolean protection, Path dir, MemoryNodeServer memoryNode, List<RemoteComputeNode> computeNodes,
-                               String lock) {
+    private ProtectedTcpSystem(boolean protection, boolean chunkOwners, Path dir, MemoryNodeServer memoryNode,
+                               List<RemoteComputeNode> computeNodes, String lock) {
         this.protection = protection;
+        this.chunkOwners = chunkOwners;
         this.dir = dir;
         this.memoryNode = memoryNode;
         this.computeNodes = computeNodes;
@@ -60,6 +63,18 @@ final class ProtectedTcpSystem implements KvSystem, MemoryNodeMetered {
     }
 
     static ProtectedTcpSystem start(boolean protection, KvShape shape, int computeNodes, String lock, Duration lease) {
+        return start(protection, protection, shape, computeNodes, lock, lease);
+    }
+
+    /**
+     * ... and with protection, the chunk table's per-owner rules on or off ({@code chunkOwners}:
+     * off leaves the secret and the range rights on, to measure those rules alone).
+     */
+    static ProtectedTcpSystem start(boolean protection, boolean chunkOwners, KvShape shape, int computeNodes, String lock,
+                                    Duration lease) {
+        if (chunkOwners && !protection) {
+            throw new IllegalArgumentException("the chunk table's per-owner rules need protection on");
+        }
         ClusterConfig config = EmbeddedCluster.builder().computeNodes(computeNodes).keyBytes(shape.keyBytes())
                 .valueBytes(shape.valueBytes()).lock(lock).config();
         MemoryNodeConfig region = new MemoryNodeConfig(DmtreeSystem.regionBytes(config, shape.entries()), config.chunkBytes(),
@@ -75,6 +90,9 @@ final class ProtectedTcpSystem implements KvSystem, MemoryNodeMetered {
                     .withCoordination(Coordination.embedded(loopback, lease));
             o = protection ? o.withSecret(secret)
                     : o.withCarrierOptions(CarrierOptions.NONE.with(TcpCarrierServer.RIGHTS, "off"));
+            if (protection && !chunkOwners) {
+                o = o.withCarrierOptions(CarrierOptions.NONE.with(TcpCarrierServer.CHUNK_OWNERS, "off"));
+            }
             mn = MemoryNodeServer.start(o);
             ClusterClient.Options co = ClusterClient.Options.of(List.of(mn.address())).withTimeoutMillis(20_000)
                     .withMessaging(loopback, null).withSecret(secret);
@@ -84,7 +102,7 @@ final class ProtectedTcpSystem implements KvSystem, MemoryNodeMetered {
                         RemoteComputeNode.DEFAULT_MAX_COMPUTE_NODES,
                         Math.max(ClusterConfig.defaults().threadsPerComputeNode(), shape.threads() + 1)));
             }
-            return new ProtectedTcpSystem(protection, dir, mn, cns, lock);
+            return new ProtectedTcpSystem(protection, chunkOwners, dir, mn, cns, lock);
         } catch (IOException e) {
             close(cns, mn, dir);
             throw new UncheckedIOException("cannot start the tcp cluster: " + e.getMessage(), e);
@@ -100,13 +118,14 @@ final class ProtectedTcpSystem implements KvSystem, MemoryNodeMetered {
 
     @Override
     public String name() {
-        return NAME + (protection ? " protection-on" : " protection-off");
+        return NAME + (protection ? chunkOwners ? " protection-on" : " protection-on-chunk-owners-off" : " protection-off");
     }
 
     @Override
     public String setup() {
         return name() + ": 1 memory node (tcp, loopback, in this JVM, leases on), " + computeNodes.size() + " CN, lock " + lock
                 + (protection ? ", cluster secret proved by every connection, every verb checked against its sender's rights"
+                + (chunkOwners ? " and the chunk table's per-owner rules" : ", tcp.chunk-owners=off")
                 : ", no secret, tcp.rights=off (bounds checks only)");
     }
 

@@ -9,6 +9,7 @@ import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.VerbFrame;
 import io.dmtree.core.memory.AccessRight;
 import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.carrier.ChunkTableRights;
 import io.dmtree.mn.carrier.MemberRights;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -20,7 +21,8 @@ import java.nio.ByteOrder;
  * the region and builds the reply. Two passes: the first checks every request (kind, length,
  * bounds against the region, alignment of atomics, that the frame holds every operand and
  * nothing more, that the reply fits the frame limit, and, when it has them, the sender's
- * {@link MemberRights}) without touching the region; only a frame
+ * {@link MemberRights}, and on the chunk table its per-owner rules, {@link ChunkTableRights})
+ * without changing the region; only a frame
  * that passes all checks is applied, in order, in the second. So a refused frame writes nothing and
  * no request reaches memory outside the region. Not thread-safe: one per connection.
  */
@@ -30,6 +32,10 @@ public final class VerbExecutor {
     private final int maxFrameBytes;
     /** Null: every access inside the region is allowed (a region served without rights). */
     private final MemberRights rights;
+    /** Null: the chunk table is checked by range rights only. */
+    private final ChunkTableRights table;
+    /** Where the chunk table starts (no check below it); beyond the region when there are no table rules. */
+    private final long tableStart;
     private final int memoryNode;
 
     public VerbExecutor(OffHeapRegion region, int maxFrameBytes) {
@@ -42,9 +48,20 @@ public final class VerbExecutor {
      * ({@link ErrorCode#ACCESS_DENIED}); {@code memoryNode} names this memory node in refusals.
      */
     public VerbExecutor(OffHeapRegion region, int maxFrameBytes, MemberRights rights, int memoryNode) {
+        this(region, maxFrameBytes, rights, null, memoryNode);
+    }
+
+    /**
+     * ... that also checks every WRITE, CAS and FAA on the chunk table against the sender's
+     * per-owner rules {@code table} (null: none), refusing the frame whole as for a right.
+     */
+    public VerbExecutor(OffHeapRegion region, int maxFrameBytes, MemberRights rights, ChunkTableRights table,
+                        int memoryNode) {
         this.region = region;
         this.maxFrameBytes = maxFrameBytes;
         this.rights = rights;
+        this.table = table;
+        this.tableStart = table == null ? Long.MAX_VALUE : table.tableStart();
         this.memoryNode = memoryNode;
     }
 
@@ -73,7 +90,12 @@ public final class VerbExecutor {
                     checkRange(i, offset, length);
                     checkRight(i, kind == VerbFrame.KIND_READ ? AccessRight.READ : AccessRight.WRITE, offset, length);
                     if (kind == VerbFrame.KIND_WRITE) {
+                        int data = request.position();
                         request.skip(VerbFrame.padded(length), "data of write request " + i);
+                        if (offset + length > tableStart) {
+                            checkTable(i, AccessRight.WRITE, offset, length,
+                                    table.deniedWrite(offset, length, request.buffer(), data));
+                        }
                     }
                 }
                 case VerbFrame.KIND_CAS, VerbFrame.KIND_FAA -> {
@@ -87,7 +109,14 @@ public final class VerbExecutor {
                                 + ": atomic at unaligned offset " + offset);
                     }
                     checkRight(i, AccessRight.ATOMIC, offset, Long.BYTES);
+                    int operands = request.position();
                     request.skip(kind == VerbFrame.KIND_CAS ? 16 : 8, "operands of atomic request " + i);
+                    if (offset >= tableStart) {
+                        DirectBuffer in = request.buffer();
+                        checkTable(i, AccessRight.ATOMIC, offset, Long.BYTES, kind == VerbFrame.KIND_FAA
+                                ? table.deniedFaa(offset, in.getLong(operands, LE))
+                                : table.deniedCas(offset, in.getLong(operands, LE), in.getLong(operands + 8, LE)));
+                    }
                 }
                 default -> throw new MalformedFrameException(ErrorCode.MALFORMED, "request " + i
                         + ": unknown verb kind " + kind);
@@ -140,6 +169,14 @@ public final class VerbExecutor {
         if (range >= 0) {
             throw new MalformedFrameException(ErrorCode.ACCESS_DENIED, "request " + i + ": "
                     + r.refusal(range, right, offset, length, memoryNode));
+        }
+    }
+
+    private void checkTable(int i, AccessRight right, long offset, long length, int refusal)
+            throws MalformedFrameException {
+        if (refusal >= 0) {
+            throw new MalformedFrameException(ErrorCode.ACCESS_DENIED, "request " + i + ": "
+                    + table.refusal(refusal, right, offset, length, memoryNode));
         }
     }
 

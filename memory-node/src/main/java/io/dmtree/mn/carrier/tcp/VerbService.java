@@ -11,6 +11,7 @@ import io.dmtree.core.wire.HelloFrame;
 import io.dmtree.core.wire.MalformedFrameException;
 import io.dmtree.core.wire.SessionContext;
 import io.dmtree.mn.OffHeapRegion;
+import io.dmtree.mn.carrier.ChunkTableRights;
 import io.dmtree.mn.carrier.FencedEpochs;
 import io.dmtree.mn.carrier.MemberRights;
 
@@ -53,7 +54,10 @@ import java.util.concurrent.TimeoutException;
  * checks every request of a frame against them before the first takes effect. A request outside
  * them refuses the frame with {@link ErrorCode#ACCESS_DENIED} (naming the address, the right and
  * what is held there); the connection goes on, and so does every other. The rights end with the
- * incarnation's lease: once fenced, nothing of it is served.
+ * incarnation's lease: once fenced, nothing of it is served. On the chunk table, WRITE, CAS and FAA
+ * keep per-owner rules besides ({@link ChunkTableRights}: a member claims, records, frees and
+ * adopts only its own chunks and blocks, or a fenced member's when it reclaims them), refused the
+ * same way.
  */
 public final class VerbService implements FrameService {
     /** How long {@link #fence} waits for the event loops before it reports them stuck. */
@@ -62,6 +66,7 @@ public final class VerbService implements FrameService {
     private final int maxFrameBytes;
     private final FencedEpochs fenced = new FencedEpochs();
     private final boolean enforceRights;
+    private final boolean enforceChunkOwners;
     private final int memoryNode;
     private volatile FrameServer server;
 
@@ -75,10 +80,28 @@ public final class VerbService implements FrameService {
      * checked against its sender's {@link MemberRights} as well.
      */
     public VerbService(OffHeapRegion region, int maxFrameBytes, int memoryNode, boolean enforceRights) {
+        this(region, maxFrameBytes, memoryNode, enforceRights, enforceRights);
+    }
+
+    /**
+     * ... and with {@code enforceChunkOwners} (only with rights), every WRITE, CAS and FAA on the
+     * chunk table against its sender's per-owner rules ({@link ChunkTableRights}) too.
+     */
+    public VerbService(OffHeapRegion region, int maxFrameBytes, int memoryNode, boolean enforceRights,
+                       boolean enforceChunkOwners) {
+        if (enforceChunkOwners && !enforceRights) {
+            throw new IllegalArgumentException("the chunk table's per-owner rules need the members' rights on");
+        }
         this.region = region;
         this.maxFrameBytes = maxFrameBytes;
         this.memoryNode = memoryNode;
         this.enforceRights = enforceRights;
+        this.enforceChunkOwners = enforceChunkOwners;
+    }
+
+    /** Whether WRITE, CAS and FAA on the chunk table are checked against per-owner rules. */
+    public boolean enforcesChunkOwners() {
+        return enforceChunkOwners;
     }
 
     /** Whether verbs are checked against their sender's rights. */
@@ -148,9 +171,9 @@ public final class VerbService implements FrameService {
     @Override
     public Session open(SessionContext context) {
         int cn = context.computeNode();
-        VerbExecutor executor = new VerbExecutor(region, maxFrameBytes, enforceRights ? MemberRights.of(region, cn) : null,
-                memoryNode);
         long epoch = context.epoch();
+        VerbExecutor executor = new VerbExecutor(region, maxFrameBytes, enforceRights ? MemberRights.of(region, cn) : null,
+                enforceChunkOwners ? ChunkTableRights.of(region, cn, epoch, fenced) : null, memoryNode);
         return new Session() {
             @Override
             public void handle(FrameReader request, FrameWriter reply) throws MalformedFrameException {
