@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicReference;
 @Command(name = "reclaimbench", sortOptions = false, mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {
                 "Memory figures of node reclamation: region bytes over insert/delete-all cycles, bytes per live record,"
-                        + " and throughput with node reuse on vs off (YCSB A, and 50% insert / 50% delete), in one run.",
+                        + " and throughput with node reuse on vs off (YCSB A, and 50% insert / 50% delete: a sliding window of"
+                        + " keys, so one end of the tree drains while the other grows), in one run.",
                 "Embedded cluster, local carrier; every figure printed is measured in this run."})
 public final class ReclaimBenchCommand implements Callable<Integer> {
     @Spec
@@ -53,7 +54,7 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
     @Option(names = "--mix-records", defaultValue = "100000", description = "records loaded before each throughput run")
     int mixRecords;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "throughput runs per workload and mode (alternated; median shown)")
+    @Option(names = "--repeats", defaultValue = "5", description = "throughput runs per workload and mode (alternated; median shown)")
     int repeats;
 
     @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "threads of the throughput runs")
@@ -73,6 +74,9 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "1", description = "seed of keys and operations")
     long seed;
+
+    @Option(names = "--verbose", description = "print every throughput run: restarts, reused nodes met, merges, verbs per operation")
+    boolean verbose;
 
     @Option(names = "--skip", split = ",", paramLabel = "PART", description = "parts to skip: cycles, records, throughput")
     List<String> skip = List.of();
@@ -188,7 +192,7 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
             for (int i = 0; i < repeats; i++) {
                 for (int m = 0; m < 2; m++) {
                     boolean on = (i + m) % 2 == 0; // alternate which mode goes first
-                    rates[on ? 0 : 1][i] = run(workload, on, seed + i);
+                    rates[on ? 0 : 1][i] = run(out, workload, on, seed + i);
                 }
             }
             double on = median(rates[0]);
@@ -199,16 +203,18 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
     }
 
     /** One timed run; ops/s. */
-    private double run(String workload, boolean reuse, long runSeed) throws Exception {
+    private double run(PrintWriter out, String workload, boolean reuse, long runSeed) throws Exception {
         try (EmbeddedCluster cluster = cluster()) {
             reuse(cluster, reuse);
             boolean ycsb = workload.equals("ycsb-a");
-            long keySpace = ycsb ? mixRecords : 2L * mixRecords; // the mix keeps about half its key space present
+            long keySpace = mixRecords;
             SplittableRandom load = new SplittableRandom(runSeed);
             DmIndex first = cluster.index(0);
             for (long k = 0; k < mixRecords; k++) {
-                first.put(ycsb ? k : 2 * k, k);
+                first.put(k, k);
             }
+            cluster.resetCounters();
+            long[] before = treeCounters(cluster);
             CountDownLatch start = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             List<Thread> workers = new ArrayList<>();
@@ -216,6 +222,7 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
             for (int t = 0; t < threads; t++) {
                 DmIndex index = cluster.index(t % cns);
                 long threadSeed = load.nextLong();
+                int stripe = t;
                 Thread th = new Thread(() -> {
                     SplittableRandom r = new SplittableRandom(threadSeed);
                     ScrambledZipfianGenerator zipf = ycsb ? new ScrambledZipfianGenerator(keySpace, 0.99) : null;
@@ -230,11 +237,15 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
                                     index.put(key, i);
                                 }
                             } else {
-                                long key = r.nextLong(keySpace);
+                                // a sliding window over this thread's stripe of keys: insert at the head,
+                                // delete the oldest, in random order, so the left end drains (merges,
+                                // frees) while the right end grows (splits, reuse)
+                                long head = keySpace / threads + i / 2;
+                                long tail = i / 2;
                                 if (r.nextBoolean()) {
-                                    index.put(key, i);
+                                    index.put(head * threads + stripe, i);
                                 } else {
-                                    index.delete(key);
+                                    index.delete(tail * threads + stripe);
                                 }
                             }
                         }
@@ -251,6 +262,17 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
                 th.join();
             }
             long nanos = System.nanoTime() - t0;
+            long[] after = treeCounters(cluster);
+            long ops = (long) perThread * threads;
+            if (verbose) {
+                out.printf(Locale.ROOT, "    %s reuse %s: %,.0f ops/s; per 1,000 operations: %.1f restarts, %.1f reused nodes met,"
+                                + " %.1f removed nodes met, %.1f merges, %.1f splits; %.2f verbs per operation%n", workload,
+                        reuse ? "on" : "off", ops / (nanos / 1e9), 1e3 * (after[0] - before[0]) / ops,
+                        1e3 * (after[1] - before[1]) / ops, 1e3 * (after[2] - before[2]) / ops,
+                        1e3 * (after[3] - before[3]) / ops, 1e3 * (after[4] - before[4]) / ops,
+                        (double) cluster.memoryNodeTraffic().verbs() / ops);
+                out.flush();
+            }
             if (failure.get() != null) {
                 throw new IllegalStateException(workload + " run failed", failure.get());
             }
@@ -260,6 +282,20 @@ public final class ReclaimBenchCommand implements Callable<Integer> {
             }
             return (double) perThread * threads / (nanos / 1e9);
         }
+    }
+
+    /** Restarts, reused and removed nodes met, merges, splits, summed over the compute nodes. */
+    private static long[] treeCounters(EmbeddedCluster cluster) {
+        long[] c = new long[5];
+        for (int cn = 0; cn < cluster.computeNodes(); cn++) {
+            io.dmtree.core.tree.TreeStats s = cluster.computeNode(cn).tree().stats();
+            c[0] += s.restarts.sum();
+            c[1] += s.reusedReached.sum();
+            c[2] += s.removedReached.sum();
+            c[3] += s.leafMerges.sum() + s.internalMerges.sum();
+            c[4] += s.leafSplits.sum() + s.internalSplits.sum();
+        }
+        return c;
     }
 
     private static void shuffle(long[] a, SplittableRandom r) {
