@@ -32,14 +32,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <em>anchor</em> key in its range (anchors are put before and never touched, so a scan that
  * skipped a merged leaf would miss one), the final state, and the tree checker; and merges of
  * every level happened. Replay with {@code -Ddmtree.seed=N}; lengthen with
- * {@code -Ddmtree.stress.scale}.
+ * {@code -Ddmtree.stress.scale}; {@code -Ddmtree.stress.reuse=false} keeps removed nodes (reuse is on by
+ * default), {@code -Ddmtree.stress.lock=a,b} runs only those designs.
  */
 @Timeout(value = 300, unit = java.util.concurrent.TimeUnit.SECONDS)
 class ShrinkingStressTest {
     private static final int ANCHOR_EVERY = 97;
 
     static List<String> designs() {
-        return LockDesigns.names();
+        String only = System.getProperty("dmtree.stress.lock");
+        return only == null ? LockDesigns.names() : List.of(only.split(","));
     }
 
     @ParameterizedTest
@@ -57,6 +59,9 @@ class ShrinkingStressTest {
             for (long k = 0; k < keySpace; k += ANCHOR_EVERY) {
                 cluster.index(0).put(k, -k - 1);
                 initial.put(k, -k - 1);
+            }
+            for (int cn = 0; cn < cns; cn++) {
+                cluster.computeNode(cn).tree().reusing(Boolean.parseBoolean(System.getProperty("dmtree.stress.reuse", "true")));
             }
             List<Op> history = Collections.synchronizedList(new ArrayList<>());
             List<Thread> threads = new ArrayList<>();

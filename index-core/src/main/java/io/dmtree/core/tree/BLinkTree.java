@@ -91,8 +91,11 @@ import java.util.List;
  * </ol>
  * Then the parent, if now underfull, merges the same way one level up, and the root shrinks:
  * an internal root alone on its level with a single child is written removed under its lock
- * (forward = that child) and the root pointer is swung to the child by CAS; a traversal that
- * reads a removed root swings the pointer itself.
+ * (forward = that child) and the root pointer is swung to the child by CAS, by the remover
+ * only (or by the recovery of a remover that lapsed in between); a traversal that reads a removed
+ * root the pointer still names descends from its forward meanwhile. A helping CAS is unsafe once
+ * blocks are reused: a helper's CAS from the removed root's address could land after that block
+ * was freed and installed as a new root, and would replace the new root with a stale child.
  *
  * <h3>Invariants of shrinking</h3>
  * <ol>
@@ -169,12 +172,20 @@ public final class BLinkTree {
     private final ThreadLocal<Worker> workers;
     private final RemovedNodes removed = new RemovedNodes();
     private volatile boolean shrinking = true;
-    private volatile boolean reusing = false;
+    private volatile boolean reusing = true;
     private volatile boolean checkReuse = true;
-    private volatile long root;
-    /** The reuse era as last read (never above memory node 0's), and the one {@link #root} was read at. */
+    /** The root pointer as last read, with the reuse era it was read at (one reference: never a torn pair). */
+    private volatile RootView root;
+    /** The reuse era as last read (never above memory node 0's). */
     private volatile long era;
-    private volatile long rootEra;
+
+    /**
+     * A root pointer and the era read before it, which the pointer is valid for. Kept as one
+     * immutable pair: two separate fields, written by racing refreshes, could pair an old pointer
+     * with a later era, under which a reused old root would pass the born-era check.
+     */
+    private record RootView(long address, long era) {
+    }
 
     /** Per-thread scratch: node images, the current key, a batch. */
     private static final class Worker {
@@ -233,9 +244,8 @@ public final class BLinkTree {
         this.keyBytes = layout.keyBytes();
         this.valueBytes = layout.valueBytes();
         this.workers = ThreadLocal.withInitial(() -> new Worker(layout, redo.writers().preferredSlot()));
-        this.root = rootAddress;
         this.era = readEra(workers.get());
-        this.rootEra = era;
+        this.root = new RootView(rootAddress, era);
     }
 
     public TreeConfig config() {
@@ -277,9 +287,8 @@ public final class BLinkTree {
     }
 
     /**
-     * Whether merged-away nodes' blocks are freed for reuse (off by default: a concurrent stress
-     * run with reuse on once met a node block whose checksum never matched again, cause not yet
-     * found); off, removed nodes stay removed and are counted as such.
+     * Whether merged-away nodes' blocks are freed for reuse (on by default); off, removed nodes
+     * stay removed and are counted as such.
      */
     public void reusing(boolean on) {
         reusing = on;
@@ -463,8 +472,9 @@ public final class BLinkTree {
 
     private long descendFromRoot(Worker w, int level) {
         w.via = null;
-        long address = root;
-        w.era = Math.min(w.era, rootEra);
+        RootView view = root;
+        long address = view.address();
+        w.era = Math.min(w.era, view.era());
         boolean atTop = true;
         int restarts = 0;
         while (true) {
@@ -484,17 +494,18 @@ public final class BLinkTree {
             }
             if (n.isRemoved()) {
                 // reached through a pointer read before its removal: start again from the root. A
-                // removed root is replaced by its only child (finishing a shrink its remover may not
-                // have finished; the CAS fails harmlessly if the root moved on)
+                // root pointer that still names the removed node is a shrink whose remover has not
+                // swung it yet: descend from the removed root's only child (its forward) meanwhile.
+                // Nobody but the remover (or the recovery of a lapsed remover) swings the pointer:
+                // a helper's CAS from a pointer value read earlier could land after the block was
+                // freed and installed as a root again, and would throw that new root away (ABA).
                 if (++restarts > MAX_RESTARTS) {
                     throw new IllegalStateException("tree traversal keeps meeting removed nodes at " + GlobalAddress.toString(address));
                 }
                 stats.removedReached.increment();
                 stats.restarts.increment();
-                if (atTop) {
-                    verbs.cas(IndexSuperblock.ROOT_POINTER, address, n.forward());
-                }
-                address = refreshRoot(w);
+                long now = refreshRoot(w);
+                address = atTop && now == address ? n.forward() : now;
                 atTop = true;
                 continue;
             }
@@ -572,8 +583,7 @@ public final class BLinkTree {
         long stamp = era; // read before the pointer: the pointer is valid for it
         verbs.read(IndexSuperblock.ROOT_POINTER, w.word, 0, 8);
         long r = w.word.getLong(0);
-        rootEra = stamp;
-        root = r;
+        root = new RootView(r, stamp);
         return r;
     }
 
@@ -748,7 +758,7 @@ public final class BLinkTree {
         n.clearLeafEntry(slot);
         n.setCount(n.count() - 1);
         writeBackEntryAndUnlock(w, leaf, lock, slot);
-        if (shrinking && underfull(n) && !(leaf == root && spansLevel(n))) { // a lone root leaf has nothing to merge with
+        if (shrinking && underfull(n) && !(leaf == root.address() && spansLevel(n))) { // a lone root leaf has nothing to merge with
             byte[] low = new byte[keyBytes];
             n.buffer().getBytes(n.lowFenceOffset(), low);
             w.mergeBudget = MAX_MERGES_PER_OPERATION;
@@ -889,7 +899,9 @@ public final class BLinkTree {
         readLocked(parent, p);
         readLocked(left, l);
         readLocked(right, rn);
-        int i = p.isRemoved() || p.level() != level + 1 ? -1 : p.upperBound(sep, 0) - 1;
+        // born-era checks too: each of the three may have been freed and handed out again since the look
+        int i = p.isRemoved() || reborn(w, p) || reborn(w, l) || reborn(w, rn) || p.level() != level + 1
+                ? -1 : p.upperBound(sep, 0) - 1;
         boolean intact = i >= 0
                 && KeyOrder.equal(p.buffer(), p.internalKeyOffset(i), sep, 0, keyBytes)
                 && p.child(i) == right && (i == 0 ? p.leftmost() : p.child(i - 1)) == left
@@ -1029,7 +1041,8 @@ public final class BLinkTree {
      * While the root is an internal node alone on its level with a single child, removes it and
      * makes the child the root: under the root's lock, the root is written removed (its forward
      * naming the child), then the root pointer is swung by CAS. A traversal that meets the
-     * removed root before the CAS swings the pointer itself.
+     * removed root before the CAS descends from its forward; only this remover swings the pointer
+     * (under the lock, before the block is freed, so the CAS cannot meet a reused root).
      */
     private void shrinkRoot(Worker w) {
         while (w.mergeBudget > 0) {
@@ -1037,8 +1050,7 @@ public final class BLinkTree {
             NodeImage n = w.node;
             readConsistent(r, n);
             if (n.isRemoved()) {
-                verbs.cas(IndexSuperblock.ROOT_POINTER, r, n.forward());
-                continue;
+                return; // another shrink is between its removal and its swing: its remover swings the pointer
             }
             if (n.level() == 0 || n.count() != 0 || !n.highInfinite()) {
                 return;
@@ -1056,7 +1068,7 @@ public final class BLinkTree {
             writeWhole(w, n, r, n.level(), GlobalAddress.NULL);
             verbs.cas(IndexSuperblock.ROOT_POINTER, r, child);
             unlock(w, lock);
-            root = child;
+            root = new RootView(child, w.era); // read from the removed root at the operation's era
             removed.add(r);
             if (reusing) {
                 allocator.free(r);
@@ -1256,15 +1268,16 @@ public final class BLinkTree {
      * Recovery: a root pointer that names a removed root (its remover stopped between removing it
      * and swinging the pointer) is swung to the removed root's only child, repeatedly.
      */
-    void completeRootShrink() {
+    void completeRootShrink(int lapsed) {
         Worker w = workers.get();
         w.era = era;
         for (int i = 0; i < MAX_RESTARTS; i++) {
             long r = refreshRoot(w);
             readConsistent(r, w.node);
-            if (!w.node.isRemoved()) {
-                return;
+            if (!w.node.isRemoved() || w.node.removedBy() != lapsed) {
+                return; // a live remover swings its own pointer; a CAS from here could land after a reuse
             }
+            // the lapsed remover is fenced and its removed root is freed only by its reclamation, after this
             verbs.cas(IndexSuperblock.ROOT_POINTER, r, w.node.forward());
         }
         throw new IllegalStateException("the root pointer keeps naming removed nodes");
@@ -1363,7 +1376,9 @@ public final class BLinkTree {
         NodeImage n = w.node;
         readConsistent(oldRoot, n);
         if (n.isRemoved()) {
-            verbs.cas(IndexSuperblock.ROOT_POINTER, oldRoot, n.forward()); // finish a root shrink, then retry
+            // a root shrink between its removal and its swing: its remover swings the pointer (no
+            // helper does: see descendFromRoot); wait a little, then the caller retries
+            java.util.concurrent.locks.LockSupport.parkNanos(200_000);
             return;
         }
         if (n.level() != level) {
@@ -1421,7 +1436,7 @@ public final class BLinkTree {
         verbs.write(newRoot, r.buffer(), 0, layout.nodeBytes());
         if (verbs.cas(IndexSuperblock.ROOT_POINTER, oldRoot, newRoot) == oldRoot) {
             stats.rootGrowths.increment();
-            root = newRoot;
+            root = new RootView(newRoot, w.era); // at most its born era: a reader restarts once at worst
         } else {
             refreshRoot(w);
         }
@@ -1552,13 +1567,23 @@ public final class BLinkTree {
     }
 
     /**
-     * The leaf the cache names for {@code key}, read from no memory node; {@link GlobalAddress#NULL}
-     * on a miss. It may be stale: whoever reads it checks its fences.
+     * The leaf address the index cache gives for {@code key} without any READ, or
+     * {@link GlobalAddress#NULL} on a miss; stores in {@code eras[slot]} the reuse era the pointer
+     * is valid for: a leaf image born later came from a reused block, not the leaf the pointer named.
      */
-    long cachedLeaf(byte[] key) {
+    long cachedLeaf(byte[] key, long[] eras, int slot) {
         Worker w = workerFor(key);
         IndexCache.CachedNode hit = cache.lookup(1, w.key, w.keyBuffer);
-        return hit == null ? GlobalAddress.NULL : hit.image().childFor(w.keyBuffer, 0);
+        if (hit == null) {
+            return GlobalAddress.NULL;
+        }
+        eras[slot] = Math.min(w.era, hit.era());
+        return hit.image().childFor(w.keyBuffer, 0);
+    }
+
+    /** Whether {@code image}, read through a pointer valid for {@code era}, was born after it (see Reuse). */
+    boolean bornAfter(NodeImage image, long era) {
+        return checkReuse && image.bornEra() > era;
     }
 
     // ------------------------------------------------------------------ scans

@@ -53,17 +53,23 @@ public final class BatchedOperations {
         int[] leafOf = new int[n];
         Map<Long, Integer> distinct = new HashMap<>();
         long[] leaves = new long[Math.max(1, n)];
+        long[] eras = new long[Math.max(1, n)];
+        long[] keyEras = new long[Math.max(1, n)];
         for (int i = 0; i < n; i++) {
-            long leaf = tree.cachedLeaf(keys[i]);
+            long leaf = tree.cachedLeaf(keys[i], keyEras, i);
             if (leaf == GlobalAddress.NULL) {
                 leafOf[i] = -1;
                 continue;
             }
+            long era = keyEras[i];
             Integer index = distinct.get(leaf);
             if (index == null) {
                 index = distinct.size();
                 distinct.put(leaf, index);
                 leaves[index] = leaf;
+                eras[index] = era;
+            } else {
+                eras[index] = Math.min(eras[index], era);
             }
             leafOf[i] = index;
         }
@@ -79,7 +85,8 @@ public final class BatchedOperations {
             boolean[] usable = new boolean[count];
             for (int j = 0; j < count; j++) {
                 NodeImage image = images[j];
-                usable[j] = image.checksumValid() && !image.isRemoved() && image.level() == 0;
+                usable[j] = image.checksumValid() && !image.isRemoved() && image.level() == 0
+                        && !tree.bornAfter(image, eras[j]); // a reused block: the path is read afresh below
             }
             for (int i = 0; i < n; i++) {
                 if (leafOf[i] >= 0 && usable[leafOf[i]]) {

@@ -27,11 +27,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   of its block word (only the chunk's owner hands out its reserve blocks, so no CAS is needed).</li>
  *   <li>A scan of that memory node's table for free blocks (when the own chunk is used up or
  *   there is none yet), then 1 again.</li>
- *   <li>A fresh chunk, claimed by one CAS of a free owner word to "owned, this member".</li>
+ *   <li>A fresh chunk, claimed by one CAS of a free owner word to "owned, this member", then one FAA
+ *   of the reuse era: every node bumped out of the chunk carries the raised value as its born era
+ *   (the chunk may have been in use before, returned whole to the pool, while other members still
+ *   hold pointers into its old life).</li>
  * </ol>
  * A metadata block (a redo block) is a run of reserve blocks of the own chunk, recorded "meta" by
  * one WRITE of their words and zeroed by this member (chunk memory is not zeroed when a chunk
  * returns to the pool; a tree node is always written whole before anything names it).
+ *
+ * <p>An adopted chunk the scan finds wholly free goes back to the pool of chunks
+ * ({@link #returnChunk}: claimed block by block, then owned, then free).
  *
  * <p>{@link #free} returns a removed node's block to the pool (a READ and a CAS of its word); only
  * free words are claimed by others, never reserve words, so an owner's bump allocation needs no
@@ -62,6 +68,8 @@ public final class NodeAllocator {
     private final long ownedWord;
     private final long[] chunk;
     private final long[] nextBlock;
+    /** The reuse era raised when {@link #chunk} was claimed: the born era of every node bumped out of it. */
+    private final long[] chunkEra;
     private final long blocksPerChunk;
     private final long[][] candidateChunk;
     private final long[][] candidateBlock;
@@ -73,6 +81,7 @@ public final class NodeAllocator {
     private int next;
     private long reused;
     private long freed;
+    private long chunksReturned;
 
     /**
      * @param chunks          the memory nodes' control plane (its chunk size must be the tables')
@@ -108,6 +117,7 @@ public final class NodeAllocator {
         this.blocksPerChunk = table.layout(0).blocksPerChunk(nodeBytes);
         this.chunk = new long[memoryNodes];
         this.nextBlock = new long[memoryNodes];
+        this.chunkEra = new long[memoryNodes];
         java.util.Arrays.fill(chunk, -1);
         this.candidateChunk = new long[memoryNodes][POOL_CANDIDATES];
         this.candidateBlock = new long[memoryNodes][POOL_CANDIDATES];
@@ -132,6 +142,11 @@ public final class NodeAllocator {
     /** Nodes handed out from the free pool so far. */
     public synchronized long reused() {
         return reused;
+    }
+
+    /** Adopted chunks this allocator found wholly free and returned to the pool of chunks. */
+    public synchronized long chunksReturned() {
+        return chunksReturned;
     }
 
     /** Blocks this allocator returned to the pool ({@link #free}). */
@@ -370,7 +385,11 @@ public final class NodeAllocator {
                 long b = nextBlock[mn]++;
                 word.putLong(0, nodeWord);
                 table.verbs().write(GlobalAddress.of(mn, table.layout(mn).blockWord(c, b)), word, 0, Long.BYTES);
-                return GlobalAddress.plus(table.chunkAddress(mn, c), b * nodeBytes);
+                long address = GlobalAddress.plus(table.chunkAddress(mn, c), b * nodeBytes);
+                if (chunkEra[mn] != 0) {
+                    bornEras.put(address, chunkEra[mn]);
+                }
+                return address;
             }
             if (attempt == 0 && scanPool(mn) > 0) {
                 continue;
@@ -408,6 +427,9 @@ public final class NodeAllocator {
                 continue;
             }
             long[] words = table.blockWords(mn, c, (int) blocksPerChunk);
+            if (state == ChunkTableLayout.CHUNK_ADOPTED && allFree(words) && returnChunk(mn, c, owners[(int) c], words)) {
+                continue;
+            }
             for (int b = 0; b < words.length && found < POOL_CANDIDATES; b++) {
                 if (ChunkTableLayout.state(words[b]) == ChunkTableLayout.BLOCK_FREE) {
                     candidateChunk[mn][found] = c;
@@ -427,6 +449,53 @@ public final class NodeAllocator {
         return found;
     }
 
+    private static boolean allFree(long[] words) {
+        for (long w : words) {
+            if (ChunkTableLayout.state(w) != ChunkTableLayout.BLOCK_FREE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Returns adopted chunk {@code c}, every block of which was seen free ({@code words}), to the
+     * pool of chunks. Crash-safe at every verb, and safe against members claiming its blocks
+     * meanwhile:
+     * <ol>
+     *   <li>each block word is CAS'ed from the free word seen to "metadata of this member": a lost
+     *   CAS means a member claimed that block, so the words taken so far are CAS'ed back and the
+     *   chunk stays adopted. Should this member die in this step, its reclamation frees its
+     *   metadata words again ({@link MemoryReclaim}), which is the same undo;</li>
+     *   <li>the owner word is CAS'ed from adopted to "owned, this member": from here on the chunk
+     *   is this member's, whose reclamation frees a chunk of its that holds nothing whole;</li>
+     *   <li>the block words are written reserve (0), as a chunk claimed fresh expects them;</li>
+     *   <li>the owner word is CAS'ed to free.</li>
+     * </ol>
+     * Nodes that come out of the chunk again are stamped with the era raised at their claim
+     * ({@link #claimChunk}), so stale pointers into its old life are told apart.
+     */
+    private boolean returnChunk(int mn, long c, long adoptedOwner, long[] words) {
+        ChunkTableLayout t = table.layout(mn);
+        int taken = 0;
+        while (taken < words.length && table.cas(mn, t.blockWord(c, taken), words[taken], metaWord) == words[taken]) {
+            taken++;
+        }
+        if (taken == words.length && table.cas(mn, t.ownerWord(c), adoptedOwner, ownedWord) == adoptedOwner) {
+            table.writeWords(mn, t.blockWord(c, 0), words.length, 0);
+            if (table.cas(mn, t.ownerWord(c), ownedWord, 0) == ownedWord) {
+                chunksReturned++; // no candidate of this memory node is left (a scan runs on an empty list)
+                return true;
+            }
+            throw new IllegalStateException("chunk " + c + " of memory node " + mn + " changed owner while this member"
+                    + " owned it: the chunk table is corrupt");
+        }
+        for (int b = 0; b < taken; b++) { // a block was claimed meanwhile: the chunk stays adopted
+            table.cas(mn, t.blockWord(c, b), metaWord, words[b]);
+        }
+        return false;
+    }
+
     private static void swap(long[] a, int i, int j) {
         long t = a[i];
         a[i] = a[j];
@@ -440,6 +509,10 @@ public final class NodeAllocator {
             if (owners[(int) c] == 0 && table.cas(mn, t.ownerWord(c), 0, ownedWord) == 0) {
                 chunk[mn] = c;
                 nextBlock[mn] = 0;
+                // a chunk may come back to the pool whole (a lapsed member's, or an adopted one once
+                // empty) while others still hold pointers into its old life: after the claim, raise
+                // the era, which its nodes carry as their born era, as a reused block's do
+                chunkEra[mn] = table.verbs().faa(REUSE_ERA, 1) + 1;
                 return;
             }
         }

@@ -230,7 +230,7 @@ public final class TreeRecovery {
      * words. The lapsed member's locks must have been recovered.
      */
     public static void completeSplits(BLinkTree tree, RepairReport report) {
-        tree.completeRootShrink();
+        tree.completeRootShrink(report.member());
         for (PendingSeparator p : report.pending()) {
             tree.completeSplit(p.level(), p.separator(), p.child());
         }

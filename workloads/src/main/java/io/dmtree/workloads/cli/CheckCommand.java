@@ -64,9 +64,9 @@ public final class CheckCommand implements Callable<Integer> {
             + " leaf; prints the nodes per level before and after and the nodes removed")
     boolean drain;
 
-    @Option(names = "--reuse", description = "free merged-away nodes' blocks for reuse (off by default: removed nodes are"
-            + " kept)")
-    boolean reuse;
+    @Option(names = "--reuse", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "free merged-away nodes' blocks for reuse (on by default; --no-reuse keeps removed nodes)")
+    boolean reuse = true;
 
     @Override
     public Integer call() {

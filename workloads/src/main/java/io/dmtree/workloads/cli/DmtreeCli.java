@@ -36,6 +36,8 @@ import java.io.PrintWriter;
                 io.dmtree.workloads.reproduce.ReproduceCommand.class,
                 io.dmtree.workloads.protection.ProtectionCommand.class,
                 io.dmtree.workloads.replica.ReplicaBenchCommand.class,
+                io.dmtree.workloads.crashrounds.CrashRoundsCommand.class,
+                ReclaimBenchCommand.class,
         })
 public final class DmtreeCli implements Runnable {
     public static final int EXIT_FAILED = 1;
