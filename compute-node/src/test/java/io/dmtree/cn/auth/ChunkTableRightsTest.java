@@ -224,6 +224,80 @@ class ChunkTableRightsTest {
         }
     }
 
+    /**
+     * Value block runs (a run recorded by one WRITE of the owner, kept spare for its own later
+     * values, reused from its spares, freed by any writer that dropped it) and the return of a
+     * wholly free adopted chunk (its blocks taken one by one, the owner word from adopted to owned,
+     * the words written reserve again, the owner word to free) keep the rules; a hostile member
+     * still cannot keep, reuse or free another live member's spare blocks.
+     */
+    @Test
+    void valueRunsAndTheReturnOfAnAdoptedChunkKeepTheRules() throws Exception {
+        InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
+        MemoryNodeOptions o = MemoryNodeOptions.of(0, loopback, REGION, "tcp", dir.resolve("mn"))
+                .withCoordination(Coordination.embedded(loopback, Duration.ofSeconds(30)));
+        try (MemoryNodeServer mn = MemoryNodeServer.start(o);
+             TcpVerbs owner = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 4, EPOCH);
+             TcpVerbs hostile = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 3, EPOCH);
+             TcpVerbs lapsing = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 7, EPOCH);
+             TcpVerbs returner = TcpVerbs.connect(List.of(mn.address()), TcpVerbsConfig.defaults(), 8, EPOCH)) {
+            ChunkSource chunks = geometry(REGION.chunkBytes());
+            NodeAllocator ownerAlloc = new NodeAllocator(chunks, owner, NODE_BYTES, 0, 4, EPOCH);
+            ChunkTable table = ChunkTable.open(hostile);
+            ChunkTableLayout t = table.layout(0);
+            UnsafeBuffer value = new UnsafeBuffer(new byte[1000]);
+            long run = ownerAlloc.allocateValue(1000, value);
+            long c = t.chunkOf(GlobalAddress.offset(run));
+            long first = (GlobalAddress.offset(run) - t.chunkOffset(c)) / NODE_BYTES;
+            long valueWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE, 4, EPOCH);
+            long spare = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE_SPARE, 4, EPOCH);
+            assertEquals(valueWord, word(hostile, GlobalAddress.of(0, t.blockWord(c, first))), "the run is recorded");
+            assertEquals(4, ownerAlloc.freeValue(run, 1000), "the owner keeps its run spare");
+            assertEquals(spare, word(hostile, GlobalAddress.of(0, t.blockWord(c, first))));
+            long hostileFree = ChunkTableLayout.word(ChunkTableLayout.BLOCK_FREE, 3, 0);
+            AccessDeniedException e = denied("free a live member's spare block",
+                    () -> table.cas(0, t.blockWord(c, first), spare, hostileFree));
+            assertTrue(e.getMessage().contains("live member"), e.getMessage());
+            UnsafeBuffer b = new UnsafeBuffer(new byte[8]);
+            b.putLong(0, ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE, 3, EPOCH));
+            denied("reuse another's spare block", () -> hostile.write(GlobalAddress.of(0, t.blockWord(c, first)), b, 0, 8));
+            assertEquals(run, ownerAlloc.allocateValue(1000, value), "the owner's next run comes from its spares");
+            assertEquals(valueWord, word(hostile, GlobalAddress.of(0, t.blockWord(c, first))));
+            denied("keep another's run as one's own spare", () -> table.cas(0, t.blockWord(c, first), valueWord,
+                    ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE_SPARE, 3, EPOCH)));
+            NodeAllocator hostileAlloc = new NodeAllocator(chunks, hostile, NODE_BYTES, 0, 3, EPOCH);
+            assertEquals(4, hostileAlloc.freeValue(run, 1000), "a writer that dropped a run frees it, whoever wrote it");
+            assertEquals(ChunkTableLayout.BLOCK_FREE, ChunkTableLayout.state(word(hostile, GlobalAddress.of(0,
+                    t.blockWord(c, first)))));
+
+            // an adopted chunk, every block free: member 7's, reclaimed after its fence
+            NodeAllocator lapsingAlloc = new NodeAllocator(chunks, lapsing, NODE_BYTES, 0, 7, EPOCH);
+            long meta = lapsingAlloc.allocateBlock(0, NODE_BYTES); // bumped from a chunk it claims (nodes may come from the pool)
+            long lc = t.chunkOf(GlobalAddress.offset(meta));
+            int blocks = (int) t.blocksPerChunk(NODE_BYTES);
+            mn.fence(7, EPOCH);
+            long lapsedMeta = ChunkTableLayout.word(ChunkTableLayout.BLOCK_META, 7, EPOCH);
+            for (int i = 0; i < blocks; i++) {
+                long expected = word(hostile, GlobalAddress.of(0, t.blockWord(lc, i)));
+                assertTrue(expected == lapsedMeta || expected == ChunkTableLayout.BLOCK_RESERVE, Long.toHexString(expected));
+                assertEquals(expected, table.cas(0, t.blockWord(lc, i), expected, hostileFree));
+            }
+            long lapsedOwned = ChunkTableLayout.word(ChunkTableLayout.CHUNK_OWNED, 7, EPOCH);
+            long adopted = ChunkTableLayout.word(ChunkTableLayout.CHUNK_ADOPTED, 7, EPOCH);
+            assertEquals(lapsedOwned, table.cas(0, t.ownerWord(lc), lapsedOwned, adopted));
+            denied("take a block of a live member's chunk as metadata", () -> table.cas(0, t.blockWord(c, first),
+                    word(hostile, GlobalAddress.of(0, t.blockWord(c, first))), ChunkTableLayout.word(ChunkTableLayout.BLOCK_META,
+                            3, EPOCH)));
+            // a fresh allocator scans the pool first: it returns the chunk, then claims chunks as usual
+            NodeAllocator returnerAlloc = new NodeAllocator(chunks, returner, NODE_BYTES, 0, 8, EPOCH);
+            returnerAlloc.allocate();
+            assertEquals(1, returnerAlloc.chunksReturned(), "the adopted chunk went back to the pool");
+            assertNotEquals(ChunkTableLayout.CHUNK_ADOPTED, ChunkTableLayout.state(word(hostile, GlobalAddress.of(0,
+                    t.ownerWord(lc)))));
+            assertEquals(0, mn.frameServer().internalErrors());
+        }
+    }
+
     @Test
     void withChunkOwnersOffOrWithoutMembershipAStealLands() throws Exception {
         InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);

@@ -20,15 +20,22 @@ import java.nio.ByteOrder;
  *
  * <pre>
  *   word                 verb   allowed transition (x: expected, y: desired; o: the chunk's owner word now)
- *   owner word of c      CAS    free(0) -> owned(m, E)                              claim a chunk
+ *   owner word of c      CAS    free(0) or adopted(any) -> owned(m, E)   claim a chunk (an adopted one to return it)
  *                        CAS    owned(X, e) -> free(0) or adopted(X, e), (X, e) takeable
  *                                                                 free or adopt it (reclamation, clean leave)
  *                        WRITE, FAA                                               never (FAA of 0: a read)
- *   block word of c      WRITE  every word written reserve(0) -> node(m, E) or meta(m, E), and
- *                               o = owned(m, E)                    the owner's bump allocation
+ *   block word of c      WRITE  every word written reserve(0) -> node(m, E), meta(m, E), value(m, E) or
+ *                               value tail(m, E), or spare(m, E) -> value(m, E) or value tail(m, E), or
+ *                               meta(m, E) -> reserve(0), and o = owned(m, E)
+ *                                                  the owner's bump allocation, a value run from its spares,
+ *                                                  the reserve again in a chunk it returns whole
  *                        CAS    free(any) -> node(m, E)                           claim from the pool
  *                        CAS    node(any) -> free(*)                              free a removed node (*)
  *                        CAS    meta(X, e) -> free(*), (X, e) takeable            free a redo block
+ *                        CAS    free(any) -> meta(m, E), o = adopted(any)          take a block of an adopted chunk
+ *                        CAS    value(any) or value tail(any) -> free(*)           free a value run (as a node)
+ *                        CAS    value(m, E) or value tail(m, E) -> spare(m, E)     keep its own run for later values
+ *                        CAS    spare(X, e) -> free(*), (X, e) takeable            give a kept run to the pool
  *                        CAS    free(any) -> reserve(0), o = owned(X, e) takeable   free a chunk whole
  *                        CAS    reserve(0) -> free(*), o = owned(X, e) takeable     adopt a chunk
  *                        FAA                                                      never (but of 0: a read)
@@ -90,6 +97,9 @@ public final class ChunkTableRights {
     private final long ownedWord;
     private final long nodeWord;
     private final long metaWord;
+    private final long valueWord;
+    private final long valueTailWord;
+    private final long spareWord;
     /** The word the last refusal was about, and what it held. */
     private long refusedAt;
     private long refusedWord;
@@ -107,6 +117,9 @@ public final class ChunkTableRights {
         this.ownedWord = ChunkTableLayout.word(ChunkTableLayout.CHUNK_OWNED, member, epoch);
         this.nodeWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_NODE, member, epoch);
         this.metaWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_META, member, epoch);
+        this.valueWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE, member, epoch);
+        this.valueTailWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE_TAIL, member, epoch);
+        this.spareWord = ChunkTableLayout.word(ChunkTableLayout.BLOCK_VALUE_SPARE, member, epoch);
     }
 
     /**
@@ -173,11 +186,13 @@ public final class ChunkTableRights {
                 }
             }
             long now = region.getLongVolatile(at);
-            if (now != ChunkTableLayout.BLOCK_RESERVE) {
+            long value = data.getLong(dataAt + k, DATA_ORDER);
+            boolean fromReserve = now == ChunkTableLayout.BLOCK_RESERVE;
+            boolean valueRun = value == valueWord || value == valueTailWord;
+            if (!fromReserve && !(now == spareWord && valueRun) && !(now == metaWord && value == ChunkTableLayout.BLOCK_RESERVE)) {
                 return refuse(BLOCK_WRITE_NOT_RESERVE, at, now);
             }
-            long value = data.getLong(dataAt + k, DATA_ORDER);
-            if (value != nodeWord && value != metaWord) {
+            if (fromReserve && value != nodeWord && value != metaWord && !valueRun) {
                 return refuse(BLOCK_WRITE_VALUE, at, value);
             }
         }
@@ -193,7 +208,8 @@ public final class ChunkTableRights {
             return refuse(NOBODYS, offset);
         }
         if (offset < blockStart) {
-            boolean claim = expected == ChunkTableLayout.CHUNK_FREE && desired == ownedWord;
+            boolean claim = (expected == ChunkTableLayout.CHUNK_FREE
+                    || ChunkTableLayout.state(expected) == ChunkTableLayout.CHUNK_ADOPTED) && desired == ownedWord;
             boolean release = ChunkTableLayout.state(expected) == ChunkTableLayout.CHUNK_OWNED && takeable(expected)
                     && (desired == ChunkTableLayout.CHUNK_FREE || desired == ChunkTableLayout.word(ChunkTableLayout.CHUNK_ADOPTED,
                     ChunkTableLayout.member(expected), ChunkTableLayout.epoch(expected)));
@@ -209,8 +225,21 @@ public final class ChunkTableRights {
         if (from == ChunkTableLayout.BLOCK_NODE && toFree) {
             return OK; // a removed node back to the pool (see the class comment)
         }
-        if (from == ChunkTableLayout.BLOCK_META && toFree) {
+        if ((from == ChunkTableLayout.BLOCK_VALUE || from == ChunkTableLayout.BLOCK_VALUE_TAIL) && toFree) {
+            return OK; // a value run no leaf names any more, freed by the writer that dropped it (as a node)
+        }
+        if ((expected == valueWord || expected == valueTailWord) && desired == spareWord) {
+            return OK; // its own run kept for its own later values
+        }
+        if ((from == ChunkTableLayout.BLOCK_META || from == ChunkTableLayout.BLOCK_VALUE_SPARE) && toFree) {
             return takeable(expected) ? OK : refuse(BLOCK_NOT_TAKEABLE, offset, expected);
+        }
+        if (from == ChunkTableLayout.BLOCK_FREE && desired == metaWord) {
+            // the first step of returning an adopted chunk whole: its free blocks taken one by one
+            long ownerAt = table.ownerWord((offset - blockStart) / perChunk);
+            long owner = region.getLongVolatile(ownerAt);
+            return ChunkTableLayout.state(owner) == ChunkTableLayout.CHUNK_ADOPTED ? OK
+                    : refuse(BLOCK_NOT_TAKEABLE, ownerAt, owner);
         }
         boolean unreserve = expected == ChunkTableLayout.BLOCK_RESERVE && toFree;
         boolean reserve = from == ChunkTableLayout.BLOCK_FREE && desired == ChunkTableLayout.BLOCK_RESERVE;
@@ -258,20 +287,23 @@ public final class ChunkTableRights {
                 + ")): ";
         String word = describe(refusedAt);
         String why = switch (code) {
-            case OWNER_NOT_CAS -> word + " changes by CAS only, from free to the claimer's own tag or from a takeable"
+            case OWNER_NOT_CAS -> word + " changes by CAS only, from free or adopted to the claimer's own tag or from a takeable"
                     + " owned tag to free or adopted";
             case OWNER_TRANSITION -> word + " is " + ChunkTableLayout.describe(refusedWord, false) + "; " + who
-                    + " may CAS an owner word only from free to owned by itself at its epoch, or from owned by itself"
+                    + " may CAS an owner word only from free or adopted to owned by itself at its epoch, or from owned by itself"
                     + " or by a fenced incarnation to free or adopted";
             case BLOCK_WRITE_NOT_OWNER -> "the chunk of these block words is " + ChunkTableLayout.describe(refusedWord, false)
                     + " (" + word + "); only the chunk's owner (owned by " + who + ") writes its block words";
             case BLOCK_WRITE_NOT_RESERVE -> word + " is " + ChunkTableLayout.describe(refusedWord, true)
-                    + "; the chunk's owner writes only reserve block words (others are changed by CAS)";
+                    + "; the chunk's owner writes only reserve block words, its own spare value blocks and, returning a"
+                    + " chunk, its own metadata words back to reserve (others are changed by CAS)";
             case BLOCK_WRITE_VALUE -> "the value written to " + word + " is " + ChunkTableLayout.describe(refusedWord, true)
-                    + "; a written block word records a node or metadata of " + who;
+                    + "; a written block word records a node, metadata or a value run of " + who;
             case BLOCK_TRANSITION -> word + " is " + ChunkTableLayout.describe(refusedWord, true) + "; " + who
-                    + " may CAS a block word only from free to its own node, from a node or its own or a fenced member's"
-                    + " metadata to free, or between reserve and free in a chunk of its own or of a fenced member";
+                    + " may CAS a block word only from free to its own node, from a node or a value run to free, from its"
+                    + " own value run to spare, from its own or a fenced member's metadata or spare to free, from free to"
+                    + " its own metadata in an adopted chunk, or between reserve and free in a chunk of its own or of a"
+                    + " fenced member";
             case BLOCK_NOT_TAKEABLE -> word + " is " + ChunkTableLayout.describe(refusedWord, refusedAt < blockStart ? false : true)
                     + ", held by a live member that is not " + who + "; only it, or a reclaimer once it is fenced, releases it";
             case BLOCK_FAA -> word + " is no counter: block words change by WRITE of their owner or CAS";
