@@ -191,7 +191,11 @@ public final class CheckedRound {
             }
             if (holdNanos > 0) {
                 log.holding(thread);
-                java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
+                // the whole dwell: a park may return early (a stale unpark permit of a lock grant, or spuriously)
+                long until = System.nanoTime() + holdNanos;
+                for (long left = holdNanos; left > 0; left = until - System.nanoTime()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(left);
+                }
             }
             for (int c = 0; c < counterLocks; c++) {
                 verbs.read(words[c], value, 8 * c, 8);
